@@ -1,0 +1,83 @@
+// swift-tools-version:6.0
+// WxMediaFS: WeChat Official Account temporary media as a FUSE filesystem.
+// Module rules (docs/architecture.md): the MediaFS core imports neither FUSE nor HTTP; only FuseBridge
+// imports CFuse; WxMediaFSCLI is the single composition root.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "WxMediaFS",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "wxmediafs", targets: ["wxmediafs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFuse",
+            pkgConfig: "fuse3",
+            providers: [.apt(["libfuse3-dev"])]
+        ),
+        .target(
+            name: "WeChatAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MediaCache",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MediaFS",
+            dependencies: ["WeChatAPI", "MediaCache", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FuseBridge",
+            dependencies: ["CFuse", "MediaFS", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WeChatSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WxMediaFSCLI",
+            dependencies: [
+                "WeChatAPI", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "wxmediafs",
+            dependencies: ["WxMediaFSCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "WeChatAPITests", dependencies: ["WeChatAPI", "WeChatSimulator"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaCacheTests", dependencies: ["MediaCache"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaFSTests", dependencies: ["MediaFS", "MediaCache", "WeChatAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["WeChatSimulator", "WeChatAPI"], swiftSettings: swiftSettings),
+    ]
+)
