@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A POSIX error number with readable names (after swift-system's `Errno`): what the filesystem answers.
+public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: CInt
+    public init(rawValue: CInt) { self.rawValue = rawValue }
+
+    public static let notPermitted = Errno(rawValue: EPERM)
+    public static let noEntry = Errno(rawValue: ENOENT)
+    public static let io = Errno(rawValue: EIO)
+    public static let accessDenied = Errno(rawValue: EACCES)
+    public static let exists = Errno(rawValue: EEXIST)
+    public static let notDirectory = Errno(rawValue: ENOTDIR)
+    public static let isDirectory = Errno(rawValue: EISDIR)
+    public static let invalid = Errno(rawValue: EINVAL)
+    public static let fileTooLarge = Errno(rawValue: EFBIG)
+    public static let noSpace = Errno(rawValue: ENOSPC)
+    public static let readOnlyFS = Errno(rawValue: EROFS)
+    public static let timedOut = Errno(rawValue: ETIMEDOUT)
+    public static let quota = Errno(rawValue: EDQUOT)
+    public static let notSupported = Errno(rawValue: ENOTSUP)
+    public static let badFile = Errno(rawValue: EBADF)
+    public static let nameTooLong = Errno(rawValue: ENAMETOOLONG)
+
+    public var description: String {
+        guard let text = strerror(rawValue) else { return "errno \(rawValue)" }
+        return String(cString: text)
+    }
+}
