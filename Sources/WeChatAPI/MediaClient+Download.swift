@@ -19,6 +19,7 @@ extension MediaClient {
             let endpoint = viaCDN ? "cdn" : progress.request.endpoint
             var http = HTTPClientRequest(url: progress.videoURL ?? mediaURL(progress.request, token: token))
             if let header = progress.rangeHeader { http.headers.add(name: "Range", value: header) }
+            counters.call(endpoint)
             let response = try await APIHTTP.send(http, endpoint: endpoint, timeout: transferDeadline)
 
             if viaCDN, response.status == .notFound {
@@ -43,6 +44,10 @@ extension MediaClient {
                 case .videoURL(let url):
                     logger.debug("media/get answered a video_url", metadata: ["media_id": "\(progress.request.id)"])
                     progress.videoURL = url
+                    if progress.range == nil, let probe = progress.request.videoProbeLength {
+                        progress.range = ByteRange(offset: 0, length: probe)
+                        progress.probing = true
+                    }
                     continue
                 case .media:
                     break
@@ -67,7 +72,8 @@ extension MediaClient {
             total = contentRange.total
             expected = contentRange.end - contentRange.start + 1
         } else {
-            // 200: the whole item, whatever Range asked.
+            // 200: the whole item, whatever Range asked. A probe then takes everything the server sends.
+            if progress.probing { progress.range = nil }
             skip = wanted
             total = contentLength
             expected = contentLength
@@ -89,6 +95,7 @@ extension MediaClient {
         var received: Int64 = 0
         while var chunk = try await body.next() {
             received += Int64(chunk.count)
+            counters.bytes(endpoint, chunk.count)
             if skip > 0 {
                 let dropped = min(skip, Int64(chunk.count))
                 chunk.removeFirst(Int(dropped))
@@ -116,7 +123,8 @@ extension MediaClient {
 /// What a download has achieved across its tries.
 struct DownloadProgress {
     let request: MediaRequest
-    let range: ByteRange?
+    var range: ByteRange?
+    var probing = false
     var videoURL: String?
     var head: MediaHead?
     var delivered: Int64 = 0

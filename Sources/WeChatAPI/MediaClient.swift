@@ -11,9 +11,12 @@ public struct MediaClient: MediaDownloading {
     let logger: Logger
     /// Upper bound for one download attempt (the idle read timeout of 30 s catches stalls sooner).
     let transferDeadline: TimeAmount
+    public let counters: APICounters
 
     public init(apiBase: String, tokens: any AccessTokenSource, clock: any APIClock = SystemClock(),
-                retry: RetryPolicy = RetryPolicy(), transferDeadline: TimeAmount = .hours(1), logger: Logger) {
+                retry: RetryPolicy = RetryPolicy(), transferDeadline: TimeAmount = .hours(1),
+                counters: APICounters = APICounters(), logger: Logger) {
+        self.counters = counters
         self.apiBase = apiBase.hasSuffix("/") ? String(apiBase.dropLast()) : apiBase
         self.tokens = tokens
         self.clock = clock
@@ -32,6 +35,7 @@ public struct MediaClient: MediaDownloading {
             do {
                 return try await call(token)
             } catch let error as WeChatError {
+                counters.error(error)
                 if error.category == .tokenInvalid {
                     await tokens.invalidate(token)
                     if !tokenRetried {

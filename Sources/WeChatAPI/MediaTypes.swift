@@ -5,11 +5,16 @@ public struct MediaRequest: Sendable, Hashable {
     public var hd: Bool
     /// A `video_url` obtained earlier for this id: read it directly instead of asking media/get again.
     public var videoURL: String?
+    /// When the answer turns out to be a `video_url` and no range was asked: read only this many first bytes
+    /// of the video (a Range request), so a lookup learns the size without pulling the whole video.
+    /// A CDN that ignores Range sends everything anyway, and everything is then delivered.
+    public var videoProbeLength: Int64?
 
-    public init(id: MediaID, hd: Bool = false, videoURL: String? = nil) {
+    public init(id: MediaID, hd: Bool = false, videoURL: String? = nil, videoProbeLength: Int64? = nil) {
         self.id = id
         self.hd = hd
         self.videoURL = videoURL
+        self.videoProbeLength = videoProbeLength
     }
 
     var endpoint: String { hd ? "media/get/jssdk" : "media/get" }

@@ -1,0 +1,36 @@
+import Logging
+import MediaCache
+import Synchronization
+import WeChatAPI
+
+/// What every item shares: the downloader, the cache, the clock, the settings, the counters.
+struct FSContext: Sendable {
+    let downloader: any MediaDownloading
+    let cache: BlockCache
+    let clock: any APIClock
+    let config: FSConfiguration
+    let counters: FSCounters
+    let logger: Logger
+}
+
+/// Filesystem-side counters for `.wxmediafs/stats`.
+final class FSCounters: Sendable {
+    struct Values: Codable {
+        var hits = 0
+        var misses = 0
+        var reads = 0
+        var lookups = 0
+        var negativeHits = 0
+        var errors: [String: Int] = [:]
+    }
+
+    private let values = Mutex(Values())
+
+    func hit() { values.withLock { $0.hits += 1 } }
+    func miss() { values.withLock { $0.misses += 1 } }
+    func read() { values.withLock { $0.reads += 1 } }
+    func lookup() { values.withLock { $0.lookups += 1 } }
+    func negativeHit() { values.withLock { $0.negativeHits += 1 } }
+    func error(_ errno: Errno) { values.withLock { $0.errors["\(errno.rawValue)", default: 0] += 1 } }
+    func snapshot() -> Values { values.withLock { $0 } }
+}

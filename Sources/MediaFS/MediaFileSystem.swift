@@ -1,0 +1,205 @@
+import Foundation
+import Logging
+import MediaCache
+import Synchronization
+import WeChatAPI
+
+/// The filesystem: a root with `media/`, `hd/` and `.wxmediafs/stats`. See MediaFS.swift.
+public final class MediaFileSystem: Sendable {
+    let context: FSContext
+    let inodes = Mutex(InodeTable())
+    let handles = Mutex(HandleTable())
+    /// Ids that answered "not found", until when (clock seconds).
+    let negative = Mutex([CacheKey: Double]())
+    let upstream: @Sendable () -> UpstreamStats
+    let started: Double
+
+    public init(downloader: any MediaDownloading, cache: BlockCache, clock: any APIClock = SystemClock(),
+                config: FSConfiguration = FSConfiguration(), logger: Logger,
+                upstream: @escaping @Sendable () -> UpstreamStats = { UpstreamStats() }) {
+        context = FSContext(downloader: downloader, cache: cache, clock: clock, config: config, counters: FSCounters(), logger: logger)
+        self.upstream = upstream
+        started = clock.now()
+    }
+
+    public var configuration: FSConfiguration { context.config }
+
+    // MARK: lookup and attributes
+
+    public func lookup(parent: UInt64, name: String) async throws -> FileAttributes {
+        context.counters.lookup()
+        do {
+            let attributes = try await resolve(parent: parent, name: name)
+            if attributes.inode >= Inode.firstItem { inodes.withLock { $0.looked(attributes.inode) } }
+            return attributes
+        } catch {
+            throw counted(error)
+        }
+    }
+
+    private func resolve(parent: UInt64, name: String) async throws -> FileAttributes {
+        switch parent {
+        case Inode.root:
+            switch name {
+            case "media": return directory(Inode.media)
+            case "hd": return directory(Inode.hd)
+            case ".wxmediafs": return directory(Inode.control)
+            default: throw FSError(.noEntry, "no \(name) at the root")
+            }
+        case Inode.control:
+            guard name == "stats" else { throw FSError(.noEntry, "no .wxmediafs/\(name)") }
+            return statsAttributes()
+        case Inode.media, Inode.hd:
+            guard let parsed = ItemName(name) else { throw FSError(.noEntry, "not a media id: \(name.prefix(140))") }
+            let key = CacheKey(kind: parent == Inode.media ? .media : .hd, id: parsed.id.rawValue)
+            if let until = negative.withLock({ $0[key] }), until > context.clock.now() {
+                context.counters.negativeHit()
+                throw FSError(.noEntry, "\(parsed.id) is not found (remembered)")
+            }
+            let (inode, item) = itemFor(key)
+            let info: CachedItem
+            do {
+                info = try await item.ensureInfo()
+            } catch {
+                let fsError = FSError(error)
+                if fsError.errno == .noEntry {
+                    negative.withLock { $0[key] = context.clock.now() + context.config.negativeTTL }
+                }
+                throw fsError
+            }
+            if let ext = parsed.fileExtension, ext != info.fileExtension {
+                throw FSError(.noEntry, "\(parsed.id) is a .\(info.fileExtension), not a .\(ext)")
+            }
+            return attributes(inode, info)
+        default:
+            throw FSError(.notDirectory, "inode \(parent) is not a directory")
+        }
+    }
+
+    public func getattr(_ inode: UInt64) async throws -> FileAttributes {
+        switch inode {
+        case Inode.root, Inode.media, Inode.hd, Inode.control: return directory(inode)
+        case Inode.stats: return statsAttributes()
+        default:
+            guard let item = inodes.withLock({ $0.item(inode) }) else { throw FSError(.noEntry, "unknown inode \(inode)") }
+            do {
+                return attributes(inode, try await item.ensureInfo())
+            } catch {
+                throw counted(error)
+            }
+        }
+    }
+
+    public func forget(_ inode: UInt64, count: UInt64) {
+        inodes.withLock { $0.forget(inode, count: count) }
+    }
+
+    // MARK: directories
+
+    public func readdir(_ inode: UInt64) async throws -> [DirectoryEntry] {
+        var entries = [
+            DirectoryEntry(name: ".", inode: inode, isDirectory: true),
+            DirectoryEntry(name: "..", inode: Inode.root, isDirectory: true),
+        ]
+        switch inode {
+        case Inode.root:
+            entries += [
+                DirectoryEntry(name: "media", inode: Inode.media, isDirectory: true),
+                DirectoryEntry(name: "hd", inode: Inode.hd, isDirectory: true),
+                DirectoryEntry(name: ".wxmediafs", inode: Inode.control, isDirectory: true),
+            ]
+        case Inode.control:
+            entries.append(DirectoryEntry(name: "stats", inode: Inode.stats, isDirectory: false))
+        case Inode.media, Inode.hd:
+            let kind: CacheKey.Kind = inode == Inode.media ? .media : .hd
+            let known = context.cache.knownItems().filter { $0.key.kind == kind }
+            for (key, item) in known.sorted(by: { $0.key.id < $1.key.id }) {
+                let (number, _) = itemFor(key)
+                entries.append(DirectoryEntry(name: "\(key.id).\(item.fileExtension)", inode: number, isDirectory: false))
+            }
+        default:
+            throw FSError(.notDirectory, "inode \(inode) is not a directory")
+        }
+        return entries
+    }
+
+    // MARK: files
+
+    /// Opens for reading; anything else is EROFS (uploads come through `upload/` in a later version).
+    public func open(_ inode: UInt64, flags: Int32) async throws -> OpenedFile {
+        guard flags & O_ACCMODE == O_RDONLY, flags & O_TRUNC == 0 else { throw counted(FSError(.readOnlyFS, "read-only")) }
+        switch inode {
+        case Inode.root, Inode.media, Inode.hd, Inode.control:
+            throw FSError(.isDirectory, "a directory")
+        case Inode.stats:
+            let handle = handles.withLock { $0.add(.snapshot(statsDocument())) }
+            return OpenedFile(handle: handle, keepCache: false, directIO: true)
+        default:
+            guard let item = inodes.withLock({ $0.item(inode) }) else { throw FSError(.noEntry, "unknown inode \(inode)") }
+            _ = try await item.ensureInfo()
+            context.cache.pin(item.key)
+            let handle = handles.withLock { $0.add(.item(item)) }
+            return OpenedFile(handle: handle, keepCache: true, directIO: false)
+        }
+    }
+
+    public func read(handle: UInt64, offset: Int64, count: Int) async throws -> [UInt8] {
+        context.counters.read()
+        switch handles.withLock({ $0.get(handle) }) {
+        case .snapshot(let bytes):
+            guard offset < bytes.count else { return [] }
+            return Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)])
+        case .item(let item):
+            do {
+                return try await item.read(offset: offset, count: count)
+            } catch {
+                throw counted(error)
+            }
+        case nil:
+            throw FSError(.badFile, "unknown handle \(handle)")
+        }
+    }
+
+    public func release(handle: UInt64) {
+        if case .item(let item) = handles.withLock({ $0.remove(handle) }) {
+            context.cache.unpin(item.key)
+        }
+    }
+
+    // MARK: helpers
+
+    private func itemFor(_ key: CacheKey) -> (UInt64, MediaItem) {
+        let context = context
+        return inodes.withLock { $0.item(for: key) { MediaItem(key: key, context: context) } }
+    }
+
+    private func directory(_ inode: UInt64) -> FileAttributes {
+        FileAttributes(inode: inode, size: 0, isDirectory: true, permissions: 0o555, modified: started)
+    }
+
+    private func attributes(_ inode: UInt64, _ info: CachedItem) -> FileAttributes {
+        FileAttributes(inode: inode, size: info.size, isDirectory: false, permissions: 0o444, modified: info.fetchedAt)
+    }
+
+    private func statsAttributes() -> FileAttributes {
+        FileAttributes(inode: Inode.stats, size: Int64(statsDocument().count), isDirectory: false, permissions: 0o444, modified: context.clock.now())
+    }
+
+    private func counted(_ error: any Error) -> FSError {
+        let fsError = FSError(error)
+        context.counters.error(fsError.errno)
+        return fsError
+    }
+
+    func statsDocument() -> [UInt8] {
+        struct Document: Encodable {
+            var cache: CacheStatistics
+            var filesystem: FSCounters.Values
+            var upstream: UpstreamStats
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let document = Document(cache: context.cache.statistics(), filesystem: context.counters.snapshot(), upstream: upstream())
+        return Array((try? encoder.encode(document)) ?? Data("{}".utf8)) + [0x0A]
+    }
+}

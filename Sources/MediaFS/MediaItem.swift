@@ -1,0 +1,292 @@
+import Logging
+import MediaCache
+import WeChatAPI
+
+/// One media item: its head, its block transfers and the readers waiting for blocks.
+///
+/// Single-flight: a transfer claims the blocks `next..<end`; a reader needing a claimed block waits for it
+/// instead of fetching it again. A block lands in `landing` before its (awaited) disk write, so a reader
+/// arriving meanwhile is served from memory and never starts a second transfer.
+actor MediaItem {
+    struct Transfer {
+        var next: Int
+        var end: Int
+    }
+
+    let key: CacheKey
+    let request: MediaRequest
+    let context: FSContext
+    private(set) var info: CachedItem?
+    private var pendingHead: MediaHead?
+    private var headWaiters: [CheckedContinuation<CachedItem, any Error>] = []
+    private var transfers: [Int: Transfer] = [:]
+    private var transferCount = 0
+    private var blockWaiters: [Int: [CheckedContinuation<[UInt8], any Error>]] = [:]
+    /// Blocks just received (before their disk write ends) or refused by the disk; bounded.
+    private var landing: [Int: [UInt8]] = [:]
+    private var landingOrder: [Int] = []
+    private var window: Int64
+    private var expectedNext = 0
+
+    init(key: CacheKey, context: FSContext) {
+        self.key = key
+        self.context = context
+        self.request = MediaRequest(id: MediaID(key.id)!, hd: key.kind == .hd, videoProbeLength: context.config.videoWindow)
+        self.window = context.config.videoWindow
+        self.info = context.cache.item(key)
+    }
+
+    var blockSize: Int { context.cache.blockSize }
+
+    // MARK: head
+
+    /// The item's size and type; the first call starts the one upstream transfer that also brings the bytes.
+    func ensureInfo() async throws -> CachedItem {
+        if let info { return info }
+        if transfers.isEmpty && headWaiters.isEmpty {
+            startTransfer(from: 0, end: Int.max, range: nil)
+        }
+        return try await withCheckedThrowingContinuation { headWaiters.append($0) }
+    }
+
+    fileprivate func headArrived(_ head: MediaHead, transfer: Int, probeEnd: Int?) async {
+        if let probeEnd {
+            // The first transfer: a video probe answered 206 brings only the probe; anything else is the whole item.
+            transfers[transfer]?.end = head.videoURL != nil && head.rangeSupported ? probeEnd : Int.max
+        }
+        guard info == nil else { return }
+        guard let size = head.totalSize else {
+            pendingHead = head  // no Content-Length: the size is known only at the end of the stream
+            return
+        }
+        await install(head, size: size)
+    }
+
+    private func install(_ head: MediaHead, size: Int64) async {
+        let item = CachedItem(
+            size: size, contentType: head.contentType, filename: head.filename, fileExtension: head.fileExtension,
+            rangeSupported: head.rangeSupported, videoURL: head.videoURL, fetchedAt: context.clock.now(), blockSize: blockSize
+        )
+        info = item
+        let waiters = headWaiters
+        headWaiters = []
+        for waiter in waiters { waiter.resume(returning: item) }
+        do {
+            try await context.cache.storeItem(item, for: key)
+        } catch {
+            context.logger.warning("cannot record \(key) in the cache: \(error)")
+        }
+    }
+
+    // MARK: blocks
+
+    /// Bytes `range` (inside the item) of this item; the caller clamped it to the size.
+    func read(offset: Int64, count: Int) async throws -> [UInt8] {
+        let info = try await ensureInfo()
+        let end = min(info.size, offset + Int64(count))
+        guard offset < end else { return [] }
+        var result: [UInt8] = []
+        result.reserveCapacity(Int(end - offset))
+        var position = offset
+        while position < end {
+            let block = Int(position / Int64(blockSize))
+            let inBlock = Int(position - Int64(block) * Int64(blockSize))
+            let length = min(info.blockLength(block) - inBlock, Int(end - position))
+            result += try await blockBytes(block, inBlock..<(inBlock + length), info: info)
+            position += Int64(length)
+        }
+        return result
+    }
+
+    private func blockBytes(_ block: Int, _ range: Range<Int>, info: CachedItem) async throws -> [UInt8] {
+        defer { readAhead(after: block, info: info) }
+        while true {
+            if let data = landing[block] { return Array(data[range]) }
+            if context.cache.hasBlock(key, block) {
+                do {
+                    if let bytes = try await context.cache.read(key, block: block, range: range) {
+                        context.counters.hit()
+                        return bytes
+                    }
+                } catch {
+                    throw FSError(.io, "cache read of \(key) failed: \(error)")
+                }
+                continue  // the block failed its check and was dropped: fetch it again
+            }
+            context.counters.miss()
+            if !isClaimed(block) { schedule(from: block, info: info) }
+            let data = try await withCheckedThrowingContinuation { blockWaiters[block, default: []].append($0) }
+            if data.count >= range.upperBound { return Array(data[range]) }
+        }
+    }
+
+    private func isClaimed(_ block: Int) -> Bool {
+        transfers.values.contains { $0.next <= block && block < $0.end }
+    }
+
+    private func isPresent(_ block: Int) -> Bool {
+        landing[block] != nil || context.cache.hasBlock(key, block) || isClaimed(block)
+    }
+
+    /// Starts the transfer that will bring `block`: a window (doubling when sequential) where the origin
+    /// honours Range, else one stream of the whole item.
+    private func schedule(from block: Int, info: CachedItem) {
+        guard info.rangeSupported else {
+            startTransfer(from: 0, end: Int.max, range: nil)
+            return
+        }
+        window = block == expectedNext ? min(window * 2, context.config.videoWindowMax) : context.config.videoWindow
+        let limit = min(info.blockCount(), block + max(1, Int(window / Int64(blockSize))))
+        var end = block + 1
+        while end < limit, !isPresent(end) { end += 1 }
+        let offset = Int64(block) * Int64(blockSize)
+        let length = min(info.size, Int64(end) * Int64(blockSize)) - offset
+        expectedNext = end
+        startTransfer(from: block, end: end, range: ByteRange(offset: offset, length: length))
+    }
+
+    /// Sequential readers get the next window before they reach it.
+    private func readAhead(after block: Int, info: CachedItem) {
+        guard info.rangeSupported, block + 1 < info.blockCount(), expectedNext < info.blockCount() else { return }
+        let half = max(1, Int(window / Int64(blockSize)) / 2)
+        if block + half >= expectedNext, block < expectedNext, !isPresent(expectedNext) {
+            schedule(from: expectedNext, info: info)
+        }
+    }
+
+    private func startTransfer(from block: Int, end: Int, range: ByteRange?) {
+        transferCount += 1
+        let id = transferCount
+        transfers[id] = Transfer(next: block, end: end)
+        var request = request
+        request.videoURL = info?.videoURL
+        let probeEnd = Int(((request.videoProbeLength ?? 0) + Int64(blockSize) - 1) / Int64(blockSize))
+        let sink = BlockAssembler(item: self, transfer: id, firstBlock: block, blockSize: blockSize, probeEnd: range == nil ? max(1, probeEnd) : nil)
+        let downloader = context.downloader
+        Task.detached {
+            do {
+                do {
+                    _ = try await downloader.download(request, range: range, into: sink)
+                } catch let error as WeChatError where request.videoURL != nil && sink.delivered == 0 && error.kind != .timeout {
+                    // A remembered video_url may have expired: ask media/get for a fresh one, once.
+                    request.videoURL = nil
+                    _ = try await downloader.download(request, range: range, into: sink)
+                }
+                try await sink.finish()
+            } catch {
+                await self.transferFailed(id, error: error)
+            }
+        }
+    }
+
+    fileprivate func commit(_ block: Int, data: [UInt8], transfer: Int) async {
+        transfers[transfer]?.next = block + 1
+        remember(block, data)
+        for waiter in blockWaiters.removeValue(forKey: block) ?? [] { waiter.resume(returning: data) }
+        guard !context.cache.hasBlock(key, block) else { return forgetLanding(block) }
+        do {
+            try await context.cache.store(key, block: block, data: data)
+            forgetLanding(block)
+        } catch {
+            // A full or failing disk: keep serving correct bytes from memory (bounded), never a corrupt entry.
+            context.logger.warning("cannot store block \(block) of \(key): \(error)")
+        }
+    }
+
+    fileprivate func streamEnded(_ transfer: Int, total: Int64, firstBlock: Int) async {
+        transfers.removeValue(forKey: transfer)
+        if info == nil, let head = pendingHead, firstBlock == 0 {
+            await install(head, size: total)
+        }
+        reconsiderWaiters(error: nil)
+    }
+
+    private func transferFailed(_ transfer: Int, error: any Error) {
+        transfers.removeValue(forKey: transfer)
+        let fsError = FSError(error)
+        context.logger.info("transfer of \(key) failed: \(fsError.message)")
+        if info == nil {
+            let waiters = headWaiters
+            headWaiters = []
+            for waiter in waiters { waiter.resume(throwing: fsError) }
+        }
+        reconsiderWaiters(error: fsError)
+    }
+
+    /// After a transfer ends: readers of blocks nobody will bring get the error, or a new transfer.
+    private func reconsiderWaiters(error: FSError?) {
+        for (block, waiters) in blockWaiters where !isClaimed(block) && landing[block] == nil {
+            if let error {
+                blockWaiters.removeValue(forKey: block)
+                for waiter in waiters { waiter.resume(throwing: error) }
+            } else if let info {
+                schedule(from: block, info: info)
+            }
+        }
+    }
+
+    private func remember(_ block: Int, _ data: [UInt8]) {
+        if landing.updateValue(data, forKey: block) == nil { landingOrder.append(block) }
+        while landingOrder.count > context.config.memoryBlocks {
+            landing.removeValue(forKey: landingOrder.removeFirst())
+        }
+    }
+
+    private func forgetLanding(_ block: Int) {
+        landing.removeValue(forKey: block)
+        landingOrder.removeAll { $0 == block }
+    }
+}
+
+/// Cuts a download into blocks and hands each to its item as soon as it is whole.
+/// Used by one download task at a time, in order (so `@unchecked Sendable` holds).
+final class BlockAssembler: MediaSink, @unchecked Sendable {
+    private let item: MediaItem
+    private let transfer: Int
+    private let blockSize: Int
+    private let firstBlock: Int
+    private let probeEnd: Int?
+    private var block: Int
+    private var buffer: [UInt8] = []
+    private(set) var delivered: Int64 = 0
+    private var begun = false
+
+    init(item: MediaItem, transfer: Int, firstBlock: Int, blockSize: Int, probeEnd: Int?) {
+        self.item = item
+        self.transfer = transfer
+        self.firstBlock = firstBlock
+        self.block = firstBlock
+        self.blockSize = blockSize
+        self.probeEnd = probeEnd
+        buffer.reserveCapacity(blockSize)
+    }
+
+    func begin(_ head: MediaHead) async throws {
+        guard !begun else { return }
+        begun = true
+        await item.headArrived(head, transfer: transfer, probeEnd: probeEnd)
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        delivered += Int64(bytes.count)
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            let take = min(blockSize - buffer.count, rest.count)
+            buffer += rest.prefix(take)
+            rest = rest.dropFirst(take)
+            if buffer.count == blockSize { await emit() }
+        }
+    }
+
+    func finish() async throws {
+        if !buffer.isEmpty { await emit() }
+        await item.streamEnded(transfer, total: Int64(firstBlock) * Int64(blockSize) + delivered, firstBlock: firstBlock)
+    }
+
+    private func emit() async {
+        let data = buffer
+        buffer.removeAll(keepingCapacity: true)
+        await item.commit(block, data: data, transfer: transfer)
+        block += 1
+    }
+}

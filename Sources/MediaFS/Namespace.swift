@@ -1,0 +1,37 @@
+import MediaCache
+import WeChatAPI
+
+/// Fixed inodes and the parsing of names in `media/` and `hd/`.
+public enum Inode {
+    public static let root: UInt64 = 1
+    public static let media: UInt64 = 2
+    public static let hd: UInt64 = 3
+    public static let control: UInt64 = 4
+    public static let stats: UInt64 = 5
+    /// Items are numbered from here, never reused within a mount.
+    static let firstItem: UInt64 = 1000
+}
+
+/// A name in `media/` or `hd/`: `<id>` or `<id>.<ext>`. Malformed names never reach the network.
+struct ItemName: Equatable {
+    let id: MediaID
+    let fileExtension: String?
+
+    init?(_ name: String) {
+        var base = Substring(name)
+        var ext: String?
+        if let dot = name.lastIndex(of: ".") {
+            base = name[..<dot]
+            let candidate = name[name.index(after: dot)...]
+            guard !candidate.isEmpty, candidate.count <= 8, candidate.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
+            ext = candidate.lowercased()
+        }
+        guard let id = MediaID(base) else { return nil }
+        self.id = id
+        self.fileExtension = ext
+    }
+}
+
+extension CacheKey.Kind {
+    var directoryInode: UInt64 { self == .media ? Inode.media : Inode.hd }
+}

@@ -1,0 +1,24 @@
+import Synchronization
+
+/// Upstream calls and bytes per endpoint, and errors by label (`errcode_40007`, `transport`, …).
+public final class APICounters: Sendable {
+    private let state = Mutex(UpstreamStats())
+
+    public init() {}
+
+    func call(_ endpoint: String) { state.withLock { $0.endpoints[endpoint, default: .init()].calls += 1 } }
+    func bytes(_ endpoint: String, _ count: Int) { state.withLock { $0.endpoints[endpoint, default: .init()].bytes += Int64(count) } }
+    func error(_ error: WeChatError) { state.withLock { $0.errors[error.shortDescription, default: 0] += 1 } }
+
+    public func snapshot() -> UpstreamStats { state.withLock { $0 } }
+}
+
+public struct UpstreamStats: Sendable, Codable, Equatable {
+    public struct Endpoint: Sendable, Codable, Equatable {
+        public var calls: Int = 0
+        public var bytes: Int64 = 0
+    }
+    public var endpoints: [String: Endpoint] = [:]
+    public var errors: [String: Int] = [:]
+    public init() {}
+}
