@@ -7,6 +7,8 @@
 #include <fuse_log.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 
 static inline void cfuse_log(enum fuse_log_level level, const char *message) {
     fuse_log(level, "%s\n", message);

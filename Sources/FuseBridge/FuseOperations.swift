@@ -1,0 +1,125 @@
+import CFuse
+import Foundation
+import MediaFS
+
+/// The `fuse_lowlevel_ops` table. Every callback copies its arguments, then answers through `FuseReply`.
+enum FuseOperations {
+    static func table() -> fuse_lowlevel_ops {
+        var ops = fuse_lowlevel_ops()
+        ops.lookup = { request, parent, name in
+            guard let request else { return }
+            let reply = FuseReply(request)
+            let name = String(cString: name!)
+            let bridge = bridgeContext(request)
+            let parent = UInt64(parent)
+            bridge.serve(reply) {
+                do {
+                    let attributes = try await bridge.fs.lookup(parent: parent, name: name)
+                    reply.entry(attributes, timeout: attributes.isDirectory ? 1 : (attributes.inode == 5 ? 0 : bridge.itemTimeout))
+                } catch let error as FSError where error.errno == .noEntry && (parent == 2 || parent == 3) {
+                    reply.negativeEntry(timeout: bridge.negativeTimeout)
+                }
+            }
+        }
+        ops.forget = { request, inode, count in
+            guard let request else { return }
+            bridgeContext(request).fs.forget(UInt64(inode), count: count)
+            fuse_reply_none(request)
+        }
+        ops.forget_multi = { request, count, forgets in
+            guard let request else { return }
+            let bridge = bridgeContext(request)
+            for index in 0..<count {
+                let item = forgets![index]
+                bridge.fs.forget(UInt64(item.ino), count: item.nlookup)
+            }
+            fuse_reply_none(request)
+        }
+        ops.getattr = { request, inode, _ in
+            guard let request else { return }
+            let reply = FuseReply(request)
+            let bridge = bridgeContext(request)
+            bridge.serve(reply) {
+                let attributes = try await bridge.fs.getattr(UInt64(inode))
+                reply.attributes(attributes, timeout: attributes.isDirectory ? 1 : (attributes.inode == 5 ? 0 : bridge.itemTimeout))
+            }
+        }
+        ops.open = { request, inode, info in
+            guard let request, let info else { return }
+            let reply = FuseReply(request)
+            let copied = info.pointee
+            let flags = cfuse_fi_flags(info)
+            let bridge = bridgeContext(request)
+            bridge.serve(reply) {
+                let opened = try await bridge.fs.open(UInt64(inode), flags: flags)
+                reply.open(copied, handle: opened.handle, keepCache: opened.keepCache, directIO: opened.directIO)
+            }
+        }
+        ops.read = { request, _, size, offset, info in
+            guard let request, let info else { return }
+            let reply = FuseReply(request)
+            let handle = cfuse_fi_fh(info)
+            let bridge = bridgeContext(request)
+            bridge.serve(reply) {
+                reply.bytes(try await bridge.fs.read(handle: handle, offset: Int64(offset), count: size))
+            }
+        }
+        ops.release = { request, _, info in
+            guard let request, let info else { return }
+            bridgeContext(request).fs.release(handle: cfuse_fi_fh(info))
+            fuse_reply_err(request, 0)
+        }
+        ops.opendir = { request, inode, info in
+            guard let request, let info else { return }
+            let reply = FuseReply(request)
+            let copied = info.pointee
+            let bridge = bridgeContext(request)
+            bridge.serve(reply) {
+                let entries = try await bridge.fs.readdir(UInt64(inode))
+                reply.open(copied, handle: bridge.openDirectory(entries), keepCache: false, directIO: false)
+            }
+        }
+        ops.readdir = { request, _, size, offset, info in
+            guard let request, let info else { return }
+            let reply = FuseReply(request)
+            guard let entries = bridgeContext(request).directory(cfuse_fi_fh(info)) else { return reply.error(.badFile) }
+            reply.directory(entries, offset: Int(offset), size: size)
+        }
+        ops.releasedir = { request, _, info in
+            guard let request, let info else { return }
+            bridgeContext(request).closeDirectory(cfuse_fi_fh(info))
+            fuse_reply_err(request, 0)
+        }
+        ops.statfs = { request, _ in
+            guard let request else { return }
+            var value = statvfs()
+            value.f_bsize = 1 << 20
+            value.f_frsize = 1 << 20
+            value.f_namemax = 255
+            FuseReply(request).statfs(value)
+        }
+        installReadOnly(&ops)
+        return ops
+    }
+
+    /// Everything that would change the tree answers EROFS (uploads get their own directory later).
+    static func installReadOnly(_ ops: inout fuse_lowlevel_ops) {
+        ops.setattr = { request, _, _, _, _ in fuse_reply_err(request, EROFS) }
+        ops.mknod = { request, _, _, _, _ in fuse_reply_err(request, EROFS) }
+        ops.mkdir = { request, _, _, _ in fuse_reply_err(request, EROFS) }
+        ops.unlink = { request, _, _ in fuse_reply_err(request, EROFS) }
+        ops.rmdir = { request, _, _ in fuse_reply_err(request, EROFS) }
+        ops.symlink = { request, _, _, _ in fuse_reply_err(request, EROFS) }
+        ops.rename = { request, _, _, _, _, _ in fuse_reply_err(request, EROFS) }
+        ops.link = { request, _, _, _ in fuse_reply_err(request, EROFS) }
+        ops.write = { request, _, _, _, _, _ in fuse_reply_err(request, EROFS) }
+        ops.create = { request, _, _, _, _ in fuse_reply_err(request, EROFS) }
+        ops.setxattr = { request, _, _, _, _, _ in fuse_reply_err(request, EROFS) }
+        ops.removexattr = { request, _, _ in fuse_reply_err(request, EROFS) }
+    }
+}
+
+/// The context given to `fuse_session_new`, from a request.
+func bridgeContext(_ request: fuse_req_t) -> BridgeContext {
+    Unmanaged<BridgeContext>.fromOpaque(fuse_req_userdata(request)!).takeUnretainedValue()
+}

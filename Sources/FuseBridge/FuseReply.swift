@@ -1,0 +1,115 @@
+import CFuse
+import Foundation
+import MediaFS
+
+/// An owned `fuse_req_t`: every reply method answers once; a reply dropped unanswered answers EIO.
+final class FuseReply: @unchecked Sendable {
+    private let request: fuse_req_t
+    private let lock = NSLock()  // guards `answered`
+    private var answered = false
+
+    init(_ request: fuse_req_t) { self.request = request }
+
+    deinit {
+        if !answered { fuse_reply_err(request, EIO) }
+    }
+
+    /// Runs `reply` with the request if nobody answered yet.
+    private func once(_ reply: (fuse_req_t) -> Void) {
+        let first = lock.withLock { () -> Bool in
+            defer { answered = true }
+            return !answered
+        }
+        if first { reply(request) }
+    }
+
+    func error(_ errno: Errno) { once { _ = fuse_reply_err($0, errno.rawValue) } }
+
+    func entry(_ attributes: FileAttributes, timeout: Double) {
+        var entry = fuse_entry_param()
+        entry.ino = fuse_ino_t(attributes.inode)
+        entry.generation = 1
+        entry.attr = StatBuilder.stat(attributes)
+        entry.attr_timeout = timeout
+        entry.entry_timeout = timeout
+        once { _ = fuse_reply_entry($0, &entry) }
+    }
+
+    /// A negative entry: the kernel remembers "no such name" for `timeout` seconds.
+    func negativeEntry(timeout: Double) {
+        var entry = fuse_entry_param()
+        entry.ino = 0
+        entry.entry_timeout = timeout
+        once { _ = fuse_reply_entry($0, &entry) }
+    }
+
+    func attributes(_ attributes: FileAttributes, timeout: Double) {
+        var value = StatBuilder.stat(attributes)
+        once { _ = fuse_reply_attr($0, &value, timeout) }
+    }
+
+    func open(_ info: fuse_file_info, handle: UInt64, keepCache: Bool, directIO: Bool) {
+        var info = info
+        cfuse_fi_set_fh(&info, handle)
+        cfuse_fi_set_cache(&info, keepCache ? 1 : 0, directIO ? 1 : 0)
+        once { _ = fuse_reply_open($0, &info) }
+    }
+
+    func bytes(_ bytes: [UInt8]) {
+        once { request in
+            _ = bytes.withUnsafeBytes { fuse_reply_buf(request, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+        }
+    }
+
+    func none() { once { fuse_reply_none($0) } }
+
+    func statfs(_ value: statvfs) {
+        var value = value
+        once { _ = fuse_reply_statfs($0, &value) }
+    }
+
+    /// Fills a readdir buffer of `size` bytes from `entries[offset...]`.
+    func directory(_ entries: [DirectoryEntry], offset: Int, size: Int) {
+        once { request in
+            var buffer = [CChar](repeating: 0, count: size)
+            var used = 0
+            var index = max(0, offset)
+            while index < entries.count {
+                let entry = entries[index]
+                var value = stat()
+                value.st_ino = ino_t(entry.inode)
+                value.st_mode = entry.isDirectory ? S_IFDIR : S_IFREG
+                let needed = buffer.withUnsafeMutableBufferPointer { pointer in
+                    fuse_add_direntry(request, pointer.baseAddress! + used, size - used, entry.name, &value, off_t(index + 1))
+                }
+                if needed > size - used { break }
+                used += needed
+                index += 1
+            }
+            _ = buffer.withUnsafeBytes { fuse_reply_buf(request, $0.baseAddress?.assumingMemoryBound(to: CChar.self), used) }
+        }
+    }
+}
+
+enum StatBuilder {
+    static let uid = getuid()
+    static let gid = getgid()
+
+    static func stat(_ attributes: FileAttributes) -> Glibc.stat {
+        var value = Glibc.stat()
+        value.st_ino = ino_t(attributes.inode)
+        value.st_mode = (attributes.isDirectory ? S_IFDIR : S_IFREG) | mode_t(attributes.permissions)
+        value.st_nlink = attributes.isDirectory ? 2 : 1
+        value.st_size = off_t(attributes.size)
+        value.st_uid = uid
+        value.st_gid = gid
+        value.st_blksize = 1 << 20
+        value.st_blocks = blkcnt_t((attributes.size + 511) / 512)
+        let seconds = Int(attributes.modified)
+        let time = timespec(tv_sec: seconds, tv_nsec: Int((attributes.modified - Double(seconds)) * 1e9))
+        value.st_mtim = time
+        value.st_ctim = time
+        value.st_atim = time
+        return value
+    }
+}

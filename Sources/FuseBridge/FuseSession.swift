@@ -1,0 +1,61 @@
+import CFuse
+import Foundation
+import Logging
+import MediaFS
+
+/// A mounted session: mount, serve on libfuse's worker threads until unmounted or stopped, clean up.
+public final class FuseSession: @unchecked Sendable {
+    private let session: OpaquePointer
+    private let context: Unmanaged<BridgeContext>
+    public let mountpoint: String
+    private let lock = NSLock()  // guards `unmounted`
+    private var unmounted = false
+    private let logger: Logger
+
+    /// Creates the session and mounts it. `options` are `-o` options (`allow_other`, `auto_unmount`, …).
+    public init(fs: MediaFileSystem, mountpoint: String, options: [String], logger: Logger) throws {
+        self.mountpoint = mountpoint
+        self.logger = logger
+        var arguments = ["wxmediafs"]
+        for option in options { arguments += ["-o", option] }
+        var cArguments = arguments.map { strdup($0) }
+        defer { cArguments.forEach { free($0) } }
+        var args = cfuse_args_init(Int32(cArguments.count), &cArguments)
+        defer { fuse_opt_free_args(&args) }
+        var ops = FuseOperations.table()
+        context = Unmanaged.passRetained(BridgeContext(fs: fs, logger: logger))
+        guard let session = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, context.toOpaque()) else {
+            context.release()
+            throw FSError(.invalid, "libfuse refused the options \(options.joined(separator: ","))")
+        }
+        self.session = session
+        guard fuse_session_mount(session, mountpoint) == 0 else {
+            fuse_session_destroy(session)
+            context.release()
+            throw FSError(.io, "cannot mount on \(mountpoint) (see the message above)")
+        }
+    }
+
+    /// Serves requests until the filesystem is unmounted or `stop` is called. Blocks the calling thread.
+    public func run(threads: UInt32 = 16) -> Int32 {
+        let result = cfuse_session_loop_mt(session, threads)
+        unmount()
+        fuse_session_destroy(session)
+        context.release()
+        return result
+    }
+
+    /// Ends the loop from any thread (a signal): unmounting makes the kernel end the connection.
+    public func stop() {
+        fuse_session_exit(session)
+        unmount()
+    }
+
+    private func unmount() {
+        let first = lock.withLock { () -> Bool in
+            defer { unmounted = true }
+            return !unmounted
+        }
+        if first { fuse_session_unmount(session) }
+    }
+}
