@@ -18,9 +18,15 @@ public final class FuseSession: @unchecked Sendable {
         self.logger = logger
         var arguments = ["wxmediafs"]
         for option in options { arguments += ["-o", option] }
-        var cArguments = arguments.map { strdup($0) }
-        defer { cArguments.forEach { free($0) } }
-        var args = cfuse_args_init(Int32(cArguments.count), &cArguments)
+        // argv must outlive fuse_session_new: allocate it rather than pass a Swift array's temporary pointer.
+        let argv = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: arguments.count + 1)
+        for (index, argument) in arguments.enumerated() { argv[index] = strdup(argument) }
+        argv[arguments.count] = nil
+        defer {
+            for index in 0..<arguments.count { free(argv[index]) }
+            argv.deallocate()
+        }
+        var args = cfuse_args_init(Int32(arguments.count), argv)
         defer { fuse_opt_free_args(&args) }
         var ops = FuseOperations.table()
         context = Unmanaged.passRetained(BridgeContext(fs: fs, logger: logger))
@@ -45,10 +51,23 @@ public final class FuseSession: @unchecked Sendable {
         return result
     }
 
-    /// Ends the loop from any thread (a signal): unmounting makes the kernel end the connection.
+    /// Ends the loop from any thread (a signal). A lazy unmount makes the kernel end the connection, so
+    /// libfuse's workers wake up; the session's own fd is left to `run` to close (closing it under the
+    /// workers' feet is not safe).
     public func stop() {
         fuse_session_exit(session)
-        unmount()
+        if getuid() == 0 {
+            umount2(mountpoint, Int32(MNT_DETACH))
+        } else {
+            var pid = pid_t()
+            let arguments = ["fusermount3", "-u", "-z", mountpoint]
+            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            if posix_spawnp(&pid, "fusermount3", nil, nil, &argv, environ) == 0 {
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
+        }
     }
 
     private func unmount() {

@@ -113,7 +113,9 @@ extension MediaClient {
         if let expected, received < expected {
             throw WeChatError(.transport, "\(endpoint): body truncated at \(received) of \(expected) bytes", endpoint: endpoint)
         }
-        if skip > 0 || (progress.remaining ?? 0) > 0 {
+        // A range reaching past the end of the item is complete at the item's end.
+        let reachedEnd = total.map { progress.nextOffset >= $0 } ?? false
+        if skip > 0 || ((progress.remaining ?? 0) > 0 && !reachedEnd) {
             throw WeChatError(.badResponse, "\(endpoint): the item is shorter than the range asked", endpoint: endpoint)
         }
         return progress.head ?? head

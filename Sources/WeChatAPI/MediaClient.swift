@@ -5,7 +5,7 @@ import NIOCore
 /// The real API client: downloads and uploads with a token source, a retry policy and a clock.
 public struct MediaClient: MediaDownloading {
     public let apiBase: String
-    let tokens: any AccessTokenSource
+    public let tokens: any AccessTokenSource
     let clock: any APIClock
     let retry: RetryPolicy
     let logger: Logger

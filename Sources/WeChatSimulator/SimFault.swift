@@ -1,0 +1,64 @@
+/// A failure the next calls of an endpoint get, before normal processing.
+public enum SimFault: Sendable, Equatable {
+    case busy            // {"errcode":-1,...}
+    case minuteQuota     // 45011
+    case dailyQuota      // 45009
+    case http500
+    case resetMidBody    // send about half the body, then close the connection abruptly (RST)
+    case truncatedBody   // declare the full Content-Length, send part of it, close
+    case expiredToken    // 42001
+    case invalidToken    // 40001
+    /// The next video_url(s) issued answer 404 for that long after issue. Consumed by media/get calls that
+    /// issue a video_url, whatever endpoint it was injected on.
+    case video404(seconds: Double)
+
+    /// The names used by `POST /__sim/fault`.
+    init?(controlName: String, seconds: Double) {
+        switch controlName {
+        case "busy": self = .busy
+        case "minute-quota": self = .minuteQuota
+        case "daily-quota": self = .dailyQuota
+        case "http500": self = .http500
+        case "reset": self = .resetMidBody
+        case "truncate": self = .truncatedBody
+        case "expired-token": self = .expiredToken
+        case "invalid-token": self = .invalidToken
+        case "video404": self = .video404(seconds: seconds)
+        default: return nil
+        }
+    }
+}
+
+/// The simulated endpoints; the raw value keys the counters in `/__sim/stats`.
+public enum SimEndpoint: String, Sendable, CaseIterable {
+    case token = "token"
+    case stableToken = "stable_token"
+    case mediaGet = "media/get"
+    case jssdk = "media/get/jssdk"
+    case upload = "media/upload"
+    case cdn = "cdn"
+
+    init?(path: String) {
+        switch path {
+        case "/cgi-bin/token": self = .token
+        case "/cgi-bin/stable_token": self = .stableToken
+        case "/cgi-bin/media/get": self = .mediaGet
+        case "/cgi-bin/media/get/jssdk": self = .jssdk
+        case "/cgi-bin/media/upload": self = .upload
+        default:
+            guard path.hasPrefix("/cdn/") else { return nil }
+            self = .cdn
+        }
+    }
+}
+
+/// Per endpoint: requests received, and body bytes sent (uploads: received).
+public struct EndpointCounters: Sendable, Codable, Equatable {
+    public var requests: Int
+    public var bytes: Int64
+
+    public init(requests: Int = 0, bytes: Int64 = 0) {
+        self.requests = requests
+        self.bytes = bytes
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+
+/// The control routes under `/__sim/`, answered only to loopback peers; never counted, delayed or faulted.
+extension SimResponder {
+    func control(_ request: Request, context: SimRequestContext) async -> Response {
+        guard context.peerIsLoopback else { return Self.controlAnswer(.forbidden, ["error": "loopback only"]) }
+        let command = request.uri.path.dropFirst("/__sim/".count)
+        let expected: HTTPRequest.Method = ["stats", "items"].contains(command) ? .get : .post
+        guard request.method == expected else {
+            return Self.controlAnswer(.methodNotAllowed, ["error": "use \(expected.rawValue)"])
+        }
+        switch command {
+        case "stats":
+            let table = await state.counters()
+            return Self.encoded(Dictionary(uniqueKeysWithValues: table.map { ($0.key.rawValue, $0.value) }))
+        case "items":
+            return Self.encoded(await state.items())
+        case "reset":
+            await state.resetCounters()
+        case "expire-tokens":
+            await state.expireAllTokens()
+        case "fault":
+            guard let order = await Self.decode(FaultCommand.self, request),
+                  let fault = SimFault(controlName: order.fault, seconds: order.seconds ?? 3),
+                  let endpoint = SimEndpoint(rawValue: order.endpoint ?? SimEndpoint.mediaGet.rawValue)
+            else { return Self.controlAnswer(.badRequest, ["error": "want {\"endpoint\",\"fault\",\"count\",\"seconds\"}"]) }
+            await state.inject(fault, endpoint: endpoint, count: order.count ?? 1)
+        case "config":
+            guard let order = await Self.decode(ConfigCommand.self, request) else {
+                return Self.controlAnswer(.badRequest, ["error": "want a JSON object of knobs"])
+            }
+            await order.apply(to: state)
+            return Self.encoded(ConfigCommand(await state.currentKnobs()))
+        default:
+            return Self.controlAnswer(.notFound, ["error": "unknown control route"])
+        }
+        return Self.controlAnswer(.ok, ["ok": "true"])
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async -> T? {
+        guard let buffer = try? await request.body.collect(upTo: 64 * 1024) else { return nil }
+        return try? JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+    }
+
+    private static func encoded(_ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(value) else { return controlAnswer(.internalServerError, ["error": "encoding"]) }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    private static func controlAnswer(_ status: HTTPResponse.Status, _ fields: [String: String]) -> Response {
+        let members = fields.sorted { $0.key < $1.key }.map { key, value in
+            "\(JSONText.quote(key)):\(value == "true" ? value : JSONText.quote(value))"
+        }
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: "{\(members.joined(separator: ","))}")))
+    }
+}
+
+/// `{"endpoint":"media/get","fault":"busy","count":1,"seconds":3}`
+struct FaultCommand: Decodable {
+    var endpoint: String?
+    var fault: String
+    var count: Int?
+    var seconds: Double?
+}

@@ -1,0 +1,54 @@
+import Hummingbird
+
+/// `GET /cgi-bin/media/get`, `GET /cgi-bin/media/get/jssdk` and the video CDN `GET /cdn/<key>`.
+/// An hd-only id asked of media/get answers 40007 (the catalogues are separate; a media directory may hold the
+/// same id under voice/ and hd/ to serve both, as a JSSDK voice is).
+extension SimResponder {
+    func mediaGet(_ request: Request, _ context: SimRequestContext, _ knobs: SimulatorState.Knobs) async -> SimReply {
+        if let error = await tokenError(request) { return .error(error) }
+        guard let id = request.uri.queryParameters["media_id"], !id.isEmpty else { return .error(.mediaIDMissing) }
+        guard let item = await state.mediaItem(id: String(id)) else { return .error(.invalidMediaID) }
+        if item.kind == .video, !knobs.videoDirect {
+            let key = await state.issueVideoKey(for: item.id)
+            let base = context.localBaseURL ?? "http://127.0.0.1"
+            return .text("{\"video_url\":\(JSONText.quote("\(base)/cdn/\(key)"))}", contentType: SimReply.textPlain)
+        }
+        return download(item, request, knobs, attachment: true)
+    }
+
+    func jssdkGet(_ request: Request, _ knobs: SimulatorState.Knobs) async -> SimReply {
+        if let error = await tokenError(request) { return .error(error) }
+        guard let id = request.uri.queryParameters["media_id"], !id.isEmpty else { return .error(.mediaIDMissing) }
+        guard let item = await state.hdItem(id: String(id)) else { return .error(.invalidMediaID) }
+        return download(item, request, knobs, attachment: true)
+    }
+
+    func cdn(_ request: Request, _ knobs: SimulatorState.Knobs) async -> SimReply {
+        let key = String(request.uri.path.dropFirst("/cdn/".count))
+        guard case .found(let item) = await state.cdnItem(key: key) else { return .page(.notFound) }
+        var reply = download(item, request, knobs, attachment: false)
+        if knobs.rangeSupport { reply.headers[.acceptRanges] = "bytes" }
+        return reply
+    }
+
+    /// The file answer: 200 with the whole body, or 206/416 for a Range when the knob honours it.
+    func download(_ item: SimItem, _ request: Request, _ knobs: SimulatorState.Knobs, attachment: Bool) -> SimReply {
+        var headers: HTTPFields = [.contentType: item.contentType]
+        if attachment {
+            headers[.wechatContentDisposition] = "attachment; filename=\"\(item.id).\(item.ext)\""
+            headers[.cacheControl] = "no-cache, must-revalidate"
+        }
+        let total = item.size
+        let range = knobs.rangeSupport ? RangeRequest(header: request.headers[.range], total: total) : .full
+        switch range {
+        case .full:
+            return SimReply(status: .ok, headers: headers, body: .media(item.body, 0..<total))
+        case .partial(let part):
+            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound - 1)/\(total)"
+            return SimReply(status: .partialContent, headers: headers, body: .media(item.body, part))
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(total)"
+            return SimReply(status: .rangeNotSatisfiable, headers: headers, body: .bytes(ByteBuffer()))
+        }
+    }
+}

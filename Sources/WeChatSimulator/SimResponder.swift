@@ -1,0 +1,60 @@
+import Hummingbird
+import Logging
+
+/// The one responder: control routes, then per endpoint: count, latency, method check, injected fault, route,
+/// and the wire answer shaped by ``ReplyWriter``.
+struct SimResponder: HTTPResponder {
+    let state: SimulatorState
+    let logger: Logger
+
+    func respond(to request: Request, context: SimRequestContext) async throws -> Response {
+        let path = request.uri.path
+        if path == "/__sim" || path.hasPrefix("/__sim/") {
+            return await control(request, context: context)
+        }
+        guard let endpoint = SimEndpoint(path: path) else {
+            log(request, status: .notFound)
+            return Self.plain(.page(.notFound))
+        }
+        await state.record(endpoint, requests: 1)
+        let knobs = await state.currentKnobs()
+        if knobs.latency > .zero { try await Task.sleep(for: knobs.latency) }
+
+        var cut: ReplyWriter.Cut?
+        let reply: SimReply
+        if let refusal = methodRefusal(request.method, endpoint: endpoint, knobs: knobs) {
+            reply = refusal
+        } else {
+            switch await state.takeFault(for: endpoint) {
+            case .busy?: reply = .error(.busy, contentType: errorType(endpoint))
+            case .minuteQuota?: reply = .error(.minuteQuota, contentType: errorType(endpoint))
+            case .dailyQuota?: reply = .error(.dailyQuota, contentType: errorType(endpoint))
+            case .expiredToken?: reply = .error(.expiredToken, contentType: errorType(endpoint))
+            case .invalidToken?: reply = .error(.invalidToken, contentType: errorType(endpoint))
+            case .http500?: reply = .page(.internalServerError)
+            case .resetMidBody?:
+                cut = .reset
+                reply = await route(endpoint, request, context, knobs)
+            case .truncatedBody?:
+                cut = .truncate
+                reply = await route(endpoint, request, context, knobs)
+            case .video404?, nil:
+                reply = await route(endpoint, request, context, knobs)
+            }
+        }
+        log(request, status: reply.status)
+        return try writer(endpoint, knobs: knobs, request, context, cut: cut).response(for: reply)
+    }
+
+    private func route(_ endpoint: SimEndpoint, _ request: Request, _ context: SimRequestContext,
+                       _ knobs: SimulatorState.Knobs) async -> SimReply {
+        switch endpoint {
+        case .token: await classicToken(request)
+        case .stableToken: await stableToken(request)
+        case .mediaGet: await mediaGet(request, context, knobs)
+        case .jssdk: await jssdkGet(request, knobs)
+        case .upload: await upload(request)
+        case .cdn: await cdn(request, knobs)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// Every knob, counter, token and item of one simulator. The HTTP routes and the control route go through it;
+/// being an actor, it is the only guard of that state. Bodies are streamed outside it.
+public actor SimulatorState {
+    /// The knobs a request reads once, at its start.
+    struct Knobs: Sendable {
+        var rangeSupport: Bool
+        var contentLength: Bool
+        var headSupport: Bool
+        var latency: Duration
+        var bandwidth: Int?
+        var tokenTTL: Int
+        var videoDirect: Bool
+    }
+
+    let appID: String
+    let appSecret: String
+    /// Seconds since 1970; injectable so token expiry can be tested without sleeping.
+    let now: @Sendable () -> Double
+    var knobs: Knobs
+    var table: [SimEndpoint: EndpointCounters] = [:]
+    var pendingFaults: [SimEndpoint: [(fault: SimFault, remaining: Int)]] = [:]
+    var armedVideo404: [(seconds: Double, remaining: Int)] = []
+    var tokens = TokenBook()
+    var mediaItems: [String: SimItem] = [:]   // media/get: image, voice, video, thumb
+    var hdItems: [String: SimItem] = [:]      // media/get/jssdk: hd (the same id may be in both)
+    var cdnEntries: [String: CDNEntry] = [:]
+
+    init(configuration: SimulatorConfiguration, items: [SimItem],
+         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        appID = configuration.appID
+        appSecret = configuration.appSecret
+        self.now = now
+        knobs = Knobs(rangeSupport: configuration.rangeSupport, contentLength: configuration.contentLength,
+                      headSupport: configuration.headSupport, latency: configuration.latency,
+                      bandwidth: configuration.bandwidth, tokenTTL: configuration.tokenTTL,
+                      videoDirect: configuration.videoDirect)
+        for item in items {
+            if item.kind == .hd { hdItems[item.id] = item } else { mediaItems[item.id] = item }
+        }
+    }
+
+    /// The next `count` calls of `endpoint` get `fault`. Injections queue up in order.
+    public func inject(_ fault: SimFault, endpoint: SimEndpoint, count: Int) {
+        guard count > 0 else { return }
+        if case .video404(let seconds) = fault {
+            armedVideo404.append((seconds, count))
+        } else {
+            pendingFaults[endpoint, default: []].append((fault, count))
+        }
+    }
+
+    public func counters() -> [SimEndpoint: EndpointCounters] {
+        var all = table
+        for endpoint in SimEndpoint.allCases where all[endpoint] == nil {
+            all[endpoint] = EndpointCounters()
+        }
+        return all
+    }
+
+    public func resetCounters() { table = [:] }
+
+    public func set(rangeSupport: Bool) { knobs.rangeSupport = rangeSupport }
+    public func set(contentLength: Bool) { knobs.contentLength = contentLength }
+    public func set(headSupport: Bool) { knobs.headSupport = headSupport }
+    public func set(latency: Duration) { knobs.latency = latency }
+    public func set(bandwidth: Int?) { knobs.bandwidth = bandwidth.map { max($0, 1) } }
+    public func set(tokenTTL: Int) { knobs.tokenTTL = tokenTTL }
+    public func set(videoDirect: Bool) { knobs.videoDirect = videoDirect }
+
+    func currentKnobs() -> Knobs { knobs }
+
+    /// Takes the fault due for this call of `endpoint`, if any.
+    func takeFault(for endpoint: SimEndpoint) -> SimFault? {
+        guard var queue = pendingFaults[endpoint], !queue.isEmpty else { return nil }
+        let fault = queue[0].fault
+        queue[0].remaining -= 1
+        if queue[0].remaining <= 0 { queue.removeFirst() }
+        pendingFaults[endpoint] = queue
+        return fault
+    }
+
+    func record(_ endpoint: SimEndpoint, requests: Int = 0, bytes: Int64 = 0) {
+        table[endpoint, default: EndpointCounters()].requests += requests
+        table[endpoint, default: EndpointCounters()].bytes += bytes
+    }
+}

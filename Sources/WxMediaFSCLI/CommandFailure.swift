@@ -1,0 +1,12 @@
+import ArgumentParser
+import Foundation
+import MediaFS
+import WeChatAPI
+
+/// Ends a command with one line on standard error naming the cause, and the errno as exit status
+/// (2 ENOENT, 13 EACCES, 122 EDQUOT, 5 EIO, 110 ETIMEDOUT, 22 EINVAL, 27 EFBIG, 1 EPERM).
+func fail(_ error: any Error, context: String) -> ExitCode {
+    let fsError = FSError(error)
+    FileHandle.standardError.write(Data("wxmediafs: \(context): \(fsError.message)\n".utf8))
+    return ExitCode(fsError.errno.rawValue)
+}

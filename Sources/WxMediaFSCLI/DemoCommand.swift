@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import MediaFS
+import WeChatAPI
+import WeChatSimulator
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "The embedded default: start the simulator, mount it with a temporary cache, show what to try.",
+        discussion: "With a terminal on standard input it keeps serving until Ctrl-C; otherwise it unmounts after the tour."
+    )
+
+    @Argument(help: "Where to mount (default: a new temporary directory).")
+    var mountpoint: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "warning"
+
+    func run() async throws {
+        let logger = LogSetup.logger("wxmediafs.demo", level: logLevel)
+        let work = NSTemporaryDirectory() + "wxmediafs-demo-\(getpid())"
+        let target = mountpoint ?? work + "/mnt"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+
+        let simConfiguration = SimulatorConfiguration()
+        var quiet = logger
+        quiet.logLevel = .critical  // the simulator's shutdown chatter is not the demo's business
+        let simulator = try await WeChatSimulator.start(simConfiguration, logger: quiet)
+        print("wxmediafs demo: simulator on \(simulator.baseURL), cache in \(work)/cache")
+        let tokens = TokenProvider(
+            fetcher: StableTokenFetcher(apiBase: simulator.baseURL, credentials: Credentials(appID: simConfiguration.appID, secret: simConfiguration.appSecret)),
+            logger: logger
+        )
+        let client = MediaClient(apiBase: simulator.baseURL, tokens: tokens, logger: logger)
+        let fs = try makeFileSystem(client: client, cacheDirectory: work + "/cache", cacheSize: 1 << 30, negativeTTL: 60, logger: logger)
+        let items = await simulator.state.items()
+        let interactive = isatty(STDIN_FILENO) == 1
+        do {
+            try await serve(fs, mountpoint: target, options: ["auto_unmount"], logger: logger) {
+                await DemoTour.run(mountpoint: target, items: items)
+                if interactive { print("\nServing until Ctrl-C.") }
+                return interactive
+            }
+        } catch {
+            await simulator.stop()
+            throw fail(error, context: "demo")
+        }
+        await simulator.stop()
+    }
+}

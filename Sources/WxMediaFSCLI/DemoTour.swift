@@ -1,0 +1,43 @@
+import Foundation
+import WeChatSimulator
+
+/// What the demo shows once mounted: the paths, then `ls`, `cp` + sha256 and `ffprobe` run for real.
+enum DemoTour {
+    static func run(mountpoint: String, items: [SimItemInfo]) async {
+        print("\nTry these (each media id is a file, fetched on first read):")
+        for item in items.sorted(by: { $0.kind.rawValue < $1.kind.rawValue }) {
+            print("  \(path(mountpoint, item))\t\(item.kind.rawValue), \(item.size) bytes")
+        }
+        fflush(nil)
+        guard let image = items.first(where: { $0.kind == .image }), let video = items.first(where: { $0.kind == .video }) else { return }
+        let commands = [
+            "cp \(path(mountpoint, image)) /tmp/ && sha256sum /tmp/\(image.id).\(image.ext)",
+            "ffprobe -v error -show_entries format=format_name,duration -of compact \(path(mountpoint, video))",
+            "ls -l \(mountpoint)/media \(mountpoint)/hd",
+            "cat \(mountpoint)/.wxmediafs/stats",
+            "stat \(mountpoint)/media/NoSuchMediaId0000 || true",
+        ]
+        for command in commands {
+            print("\n$ \(command)")
+            fflush(nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", command]
+            do {
+                try process.run()
+                await withCheckedContinuation { continuation in
+                    DispatchQueue.global().async {
+                        process.waitUntilExit()
+                        continuation.resume()
+                    }
+                }
+            } catch {
+                print("(could not run: \(error))")
+            }
+        }
+    }
+
+    static func path(_ mountpoint: String, _ item: SimItemInfo) -> String {
+        item.kind == .hd ? "\(mountpoint)/hd/\(item.id).speex" : "\(mountpoint)/media/\(item.id).\(item.ext)"
+    }
+}

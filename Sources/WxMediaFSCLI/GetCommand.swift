@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import WeChatAPI
+
+struct GetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Download one temporary media item.",
+        discussion: "Exit status is the errno of the failure: 2 not found or expired, 13 credentials, 122 daily quota, 5 I/O."
+    )
+
+    @OptionGroup var api: APIOptions
+
+    @Argument(help: "The media_id.")
+    var mediaID: String
+
+    @Flag(help: "HD voice (speex 16 kHz) through /cgi-bin/media/get/jssdk.")
+    var hd = false
+
+    @Option(name: .short, help: "Output file (default: <media_id>.<ext> in the current directory; - for standard output).")
+    var output: String?
+
+    func run() async throws {
+        let logger = LogSetup.logger("wxmediafs.get", level: api.logLevel)
+        guard let id = MediaID(mediaID) else {
+            FileHandle.standardError.write(Data("wxmediafs: get: \(mediaID.prefix(140)) is not a media_id (1-128 of A-Z a-z 0-9 _ -)\n".utf8))
+            throw ExitCode(2)
+        }
+        do {
+            let client = try api.client(logger: logger)
+            let sink = try FileSink(output: output, id: id)
+            let head = try await client.download(MediaRequest(id: id, hd: hd), into: sink)
+            let path = try sink.finish()
+            if output != "-" {
+                print("\(path)\t\(sink.written) bytes\t\(head.contentType ?? "unknown type")")
+            }
+        } catch {
+            throw fail(error, context: "get \(id)")
+        }
+    }
+}

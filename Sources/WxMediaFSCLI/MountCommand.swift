@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import MediaFS
+import WeChatAPI
+
+struct MountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mount",
+        abstract: "Mount temporary media as files: media/<id>.<ext>, hd/<id>.speex, .wxmediafs/stats.",
+        discussion: "Stays in the foreground until unmounted (fusermount3 -u) or sent SIGINT/SIGTERM, then exits 0."
+    )
+
+    @Argument(help: "An existing, empty directory.")
+    var mountpoint: String
+
+    @OptionGroup var api: APIOptions
+
+    @Option(help: "Cache directory (default: $XDG_CACHE_HOME/wxmediafs or ~/.cache/wxmediafs).")
+    var cacheDir: String?
+
+    @Option(help: "Cache budget, e.g. 2G, 512M.")
+    var cacheSize: ByteSize = ByteSize(argument: "2G")!
+
+    @Option(help: "Seconds an invalid media_id stays ENOENT without asking the server again.")
+    var negativeTTL: Double = 60
+
+    @Option(name: .short, help: "FUSE mount options, comma-separated (allow_other, auto_unmount, …).")
+    var options: [String] = []
+
+    func run() async throws {
+        let logger = LogSetup.logger("wxmediafs", level: api.logLevel)
+        do {
+            let client = try api.client(logger: logger)
+            // Fail now, with one line, on bad credentials rather than on the first read.
+            _ = try await client.tokens.token()
+            let fs = try makeFileSystem(client: client, cacheDirectory: cacheDir, cacheSize: cacheSize.bytes, negativeTTL: negativeTTL, logger: logger)
+            try await serve(fs, mountpoint: mountpoint, options: options, logger: logger)
+        } catch {
+            throw fail(error, context: "mount \(mountpoint)")
+        }
+    }
+}

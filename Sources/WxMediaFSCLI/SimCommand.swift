@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import WeChatSimulator
+
+struct SimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Run the local simulator of the WeChat temporary-media API (loopback only).",
+        discussion: "Prints its base URL on the first line of standard output. Control routes: /__sim/stats, /__sim/fault, /__sim/config."
+    )
+
+    @Option(help: "TCP port on 127.0.0.1 (0 picks a free one).")
+    var port: Int = 0
+
+    @Option(help: "Serve DIR/<image|voice|video|thumb|hd>/<id>.<ext> instead of the bundled fixtures.")
+    var media: String?
+
+    @Option(help: "Add a generated item, e.g. video:512M (repeatable).")
+    var generate: [String] = []
+
+    @Flag(help: "Ignore Range requests (answer 200 with the whole body).")
+    var noRange = false
+
+    @Flag(help: "Send no Content-Length (chunked encoding).")
+    var noContentLength = false
+
+    @Flag(help: "Refuse HEAD requests.")
+    var noHead = false
+
+    @Option(help: "Latency added before each answer, in milliseconds.")
+    var latencyMs: Int = 0
+
+    @Option(help: "Cap each answer's body at this many bytes per second.")
+    var bandwidth: Int?
+
+    @Option(help: "Lifetime of the tokens it issues, in seconds.")
+    var tokenTTL: Int = 7200
+
+    @Flag(help: "media/get returns video bytes directly instead of a video_url.")
+    var videoDirect = false
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "warning"
+
+    func run() async throws {
+        let logger = LogSetup.logger("wxmediafs.sim", level: logLevel)
+        var configuration = SimulatorConfiguration()
+        configuration.port = port
+        configuration.mediaDirectory = media
+        configuration.generated = try generate.map { try GeneratedItem(parsing: $0) }
+        configuration.rangeSupport = !noRange
+        configuration.contentLength = !noContentLength
+        configuration.headSupport = !noHead
+        configuration.latency = .milliseconds(latencyMs)
+        configuration.bandwidth = bandwidth
+        configuration.tokenTTL = tokenTTL
+        configuration.videoDirect = videoDirect
+        let simulator = try await WeChatSimulator.start(configuration, logger: logger)
+        print(simulator.baseURL)
+        fflush(nil)
+        FileHandle.standardError.write(Data("wxmediafs sim: serving on \(simulator.baseURL) (appid \(configuration.appID)); stop with Ctrl-C\n".utf8))
+        await Signals.wait(for: [SIGINT, SIGTERM])
+        await simulator.stop()
+    }
+}

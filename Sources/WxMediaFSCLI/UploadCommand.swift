@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import WeChatAPI
+
+extension UploadType: ExpressibleByArgument {}
+
+struct UploadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upload",
+        abstract: "Upload a file as temporary media; prints the new media_id."
+    )
+
+    @OptionGroup var api: APIOptions
+
+    @Option(help: "image, voice, video or thumb.")
+    var type: UploadType
+
+    @Argument(help: "The file to upload; its extension must suit the type (jpg/png/gif, amr/mp3, mp4, jpg).")
+    var file: String
+
+    func run() async throws {
+        let logger = LogSetup.logger("wxmediafs.upload", level: api.logLevel)
+        do {
+            let result = try await api.client(logger: logger).upload(file: file, type: type)
+            print(result.mediaID.rawValue)
+        } catch {
+            throw fail(error, context: "upload \(file)")
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import WxMediaFSCLI
+
+await WxMediaFSCommand.runMain()
