@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import WeChatAPI
+import WeChatSimulator
+
+@Suite struct DownloadTests {
+    @Test(arguments: [MediaKind.image, .voice, .thumb, .video, .hd])
+    func everyKindIsByteExact(_ kind: MediaKind) async throws {
+        let fixture = try await SimFixture.start()
+        defer { Task { await fixture.sim.stop() } }
+        let (head, bytes) = try await fixture.download(kind)
+        let expected = await fixture.sim.bytes(of: fixture.item(kind).id, kind: kind)
+        #expect(bytes == expected)
+        #expect(head.totalSize == Int64(bytes.count))
+        #expect(head.fileExtension == fixture.item(kind).ext)
+        if kind == .video {
+            #expect(head.videoURL?.hasPrefix("http://") == true)
+            #expect(await fixture.calls(.cdn) == 1)
+        }
+    }
+
+    @Test func videoURLAnswering404IsWaitedOut() async throws {
+        let fixture = try await SimFixture.start(clock: SystemClock())
+        defer { Task { await fixture.sim.stop() } }
+        await fixture.sim.state.inject(.video404(seconds: 1.5), endpoint: .mediaGet, count: 1)
+        let started = Date()
+        let (_, bytes) = try await fixture.download(.video)
+        #expect(bytes == (await fixture.sim.bytes(of: fixture.item(.video).id, kind: .video)))
+        #expect(Date().timeIntervalSince(started) >= 1.4)
+        #expect(await fixture.calls(.cdn) >= 2)
+    }
+
+    @Test func aVideoURLThatNeverWorksIsAnError() async throws {
+        let fixture = try await SimFixture.start()  // manual clock: the 10 s window passes at once
+        defer { Task { await fixture.sim.stop() } }
+        await fixture.sim.state.inject(.video404(seconds: 3600), endpoint: .mediaGet, count: 1)
+        let error = await #expect(throws: WeChatError.self) { try await fixture.download(.video) }
+        #expect(error?.kind == .http(status: 404))
+    }
+
+    @Test func rangesAreHonouredOrEmulated() async throws {
+        for rangeSupport in [true, false] {
+            let fixture = try await SimFixture.start { $0.rangeSupport = rangeSupport }
+            let all = await fixture.sim.bytes(of: fixture.item(.video).id, kind: .video)!
+            let (head, slice) = try await fixture.download(.video, range: ByteRange(offset: 1000, length: 5000))
+            #expect(slice == Array(all[1000..<6000]))
+            #expect(head.rangeSupported == rangeSupport)
+            let (_, tail) = try await fixture.download(.image, range: ByteRange(offset: 100))
+            let image = await fixture.sim.bytes(of: fixture.item(.image).id, kind: .image)!
+            #expect(tail == Array(image[100...]))
+            await fixture.sim.stop()
+        }
+    }
+
+    @Test func chunkedAnswersWithoutLengthArriveWhole() async throws {
+        let fixture = try await SimFixture.start { $0.contentLength = false }
+        defer { Task { await fixture.sim.stop() } }
+        for kind in [MediaKind.image, .video] {
+            let (head, bytes) = try await fixture.download(kind)
+            #expect(bytes == (await fixture.sim.bytes(of: fixture.item(kind).id, kind: kind)))
+            if kind == .image { #expect(head.totalSize == nil) }
+        }
+    }
+
+    @Test func videoBytesServedDirectlyByMediaGetAreAccepted() async throws {
+        let fixture = try await SimFixture.start { $0.videoDirect = true }
+        defer { Task { await fixture.sim.stop() } }
+        let (head, bytes) = try await fixture.download(.video)
+        #expect(bytes == (await fixture.sim.bytes(of: fixture.item(.video).id, kind: .video)))
+        #expect(head.videoURL == nil)
+        #expect(await fixture.calls(.cdn) == 0)
+    }
+
+    @Test func anInvalidIdIsATypedNotFound() async throws {
+        let fixture = try await SimFixture.start()
+        defer { Task { await fixture.sim.stop() } }
+        let sink = MemorySink()
+        let error = await #expect(throws: WeChatError.self) {
+            try await fixture.client.download(MediaRequest(id: MediaID("NoSuchMedia_0123456789")!), into: sink)
+        }
+        #expect(error?.errcode == 40007)
+        #expect(error?.category == .notFound)
+        #expect(error?.rid != nil)
+        #expect(error?.description.hasPrefix("media_id not found or expired (40007)") == true)
+        #expect(sink.bytes.isEmpty)
+        #expect(await fixture.calls(.mediaGet) == 1)
+    }
+
+    @Test func hdVoiceComesOnlyFromJSSDK() async throws {
+        let fixture = try await SimFixture.start()
+        defer { Task { await fixture.sim.stop() } }
+        let (head, _) = try await fixture.download(.hd)
+        #expect(head.fileExtension == "speex")
+        #expect(await fixture.calls(.jssdk) == 1)
+        #expect(await fixture.calls(.mediaGet) == 0)
+    }
+}
