@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import Testing
+@testable import MediaCache
+
+func temporaryDirectory() -> String {
+    let path = NSTemporaryDirectory() + "wxmediafs-cache-test-\(UUID().uuidString)"
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+let silent = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+func item(size: Int64, blockSize: Int) -> CachedItem {
+    CachedItem(size: size, contentType: "image/jpeg", filename: "x.jpg", fileExtension: "jpg", rangeSupported: false,
+               videoURL: nil, fetchedAt: 1_786_000_000, blockSize: blockSize)
+}
+
+@Suite struct BlockCacheTests {
+    let key = CacheKey(kind: .media, id: "AbC_123-xyz")
+
+    @Test func blocksSurviveAReopenAndAreReadBySlice() async throws {
+        let directory = temporaryDirectory()
+        let data = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        do {
+            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            try await cache.storeItem(item(size: 10_000, blockSize: 4096), for: key)
+            for block in 0..<3 {
+                try await cache.store(key, block: block, data: Array(data[(block * 4096)..<min(10_000, (block + 1) * 4096)]))
+            }
+        }
+        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        #expect(reopened.item(key)?.size == 10_000)
+        #expect(reopened.hasBlock(key, 2))
+        #expect(try await reopened.read(key, block: 1, range: 100..<200) == Array(data[4196..<4296]))  // first read verifies
+        #expect(try await reopened.read(key, block: 1, range: 0..<4096) == Array(data[4096..<8192]))  // then slices
+        #expect(try await reopened.read(key, block: 2, range: 0..<1808) == Array(data[8192..<10_000]))
+        #expect(reopened.statistics().bytes == 10_000)
+    }
+
+    @Test func aCorruptBlockIsAMissAndIsRemoved() async throws {
+        let directory = temporaryDirectory()
+        do {
+            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
+            try await cache.store(key, block: 0, data: [UInt8](repeating: 7, count: 4096))
+        }
+        let path = directory + "/v1/media/\(key.id)/0.blk"
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        try handle.seek(toOffset: 2000)
+        handle.write(Data([8]))
+        try handle.close()
+        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
+        #expect(!reopened.hasBlock(key, 0))
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(reopened.statistics().corruptBlocks == 1)
+    }
+
+    @Test func aTruncatedBlockIsAMiss() async throws {
+        let directory = temporaryDirectory()
+        do {
+            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
+            try await cache.store(key, block: 0, data: [UInt8](repeating: 7, count: 4096))
+        }
+        truncate(directory + "/v1/media/\(key.id)/0.blk", 1000)
+        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
+    }
+
+    @Test func theBlockFormatIsPinned() {
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        let header = [UInt8]("abc".utf8).withUnsafeBytes { BlockFormat.header(index: 5, data: $0) }
+        let expected: [UInt8] = [
+            0x57, 0x58, 0x4D, 0x42, 0x01, 0x00, 0x00, 0x00,  // "WXMB", version 1, reserved
+            0x05, 0, 0, 0, 0, 0, 0, 0,                       // index 5
+            0x03, 0, 0, 0,                                   // length 3
+            0xC2, 0x41, 0x24, 0x35,                          // CRC32("abc") = 0x352441C2
+        ]
+        #expect(Array(header[0..<24]) == expected)
+        #expect(header.count == 32)
+        #expect(header.withUnsafeBytes { BlockFormat.parse($0) } == BlockFormat.Header(index: 5, length: 3, dataCRC: 0x3524_41C2))
+        var damaged = header
+        damaged[9] = 1
+        #expect(damaged.withUnsafeBytes { BlockFormat.parse($0) } == nil)
+    }
+
+    @Test func evictionIsLRUAndSparesPinnedItems() async throws {
+        let cache = try BlockCache(directory: temporaryDirectory(), budget: 3 * 4096, blockSize: 4096, logger: silent)
+        let keys = (0..<3).map { CacheKey(kind: .media, id: "item\($0)") }
+        let block = [UInt8](repeating: 1, count: 4096)
+        for key in keys {
+            try await cache.storeItem(item(size: 8192, blockSize: 4096), for: key)
+        }
+        cache.pin(keys[0])
+        try await cache.store(keys[0], block: 0, data: block)
+        try await cache.store(keys[1], block: 0, data: block)
+        try await cache.store(keys[2], block: 0, data: block)
+        try await cache.store(keys[2], block: 1, data: block)  // over budget: item1 is the oldest unpinned
+        #expect(cache.hasBlock(keys[0], 0))
+        #expect(!cache.hasBlock(keys[1], 0))
+        #expect(cache.hasBlock(keys[2], 1))
+        #expect(cache.statistics().bytes <= 3 * 4096)
+        #expect(cache.statistics().evictedBlocks == 1)
+    }
+
+    @Test func permissionsAreOwnerOnlyAndLeftoversAreCleaned() async throws {
+        let directory = temporaryDirectory()
+        let cache = try BlockCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, logger: silent)
+        try await cache.storeItem(item(size: 10, blockSize: 4096), for: key)
+        try await cache.store(key, block: 0, data: [UInt8](repeating: 1, count: 10))
+        let itemFolder = directory + "/c/v1/media/\(key.id)"
+        func mode(_ path: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1 }
+        #expect(try mode(directory + "/c") == 0o700)
+        #expect(try mode(itemFolder) == 0o700)
+        #expect(try mode(itemFolder + "/0.blk") == 0o600)
+        #expect(try mode(itemFolder + "/meta") == 0o600)
+        _ = FileManager.default.createFile(atPath: itemFolder + "/1.blk.tmp-1-2", contents: Data([1, 2, 3]))
+        _ = try BlockCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, logger: silent)
+        #expect(!FileManager.default.fileExists(atPath: itemFolder + "/1.blk.tmp-1-2"))
+    }
+}
