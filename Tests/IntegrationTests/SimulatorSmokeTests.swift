@@ -56,9 +56,20 @@ import Testing
         let busy = try await Curl.run(["\(base)/media/get?access_token=\(accessToken)&media_id=\(image.id)"])
         #expect(busy.json["errcode"] as? Int == -1)
 
+        await sim.state.inject(.truncatedBody, endpoint: .mediaGet, count: 1)
+        let cut = try await Curl.run(["\(base)/media/get?access_token=\(accessToken)&media_id=\(image.id)"])
+        #expect(cut.status == 200 && cut.body.count < Int(image.size))
+
+        let thumb = try #require(items.first { $0.kind == .thumb })
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("smoke-\(sim.port).jpg")
+        try Data(try #require(await sim.bytes(of: thumb.id, kind: .thumb))).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let upload = try await Curl.run(["-F", "media=@\(file.path);filename=t.jpg", "\(base)/media/upload?access_token=\(accessToken)&type=thumb"])
+        #expect(upload.json["thumb_media_id"] is String)
+
         let stats = try await Curl.run(["\(sim.baseURL)/__sim/stats"])
         let mediaGet = try #require(stats.json["media/get"] as? [String: Any])
-        #expect(mediaGet["requests"] as? Int == 5)
+        #expect(mediaGet["requests"] as? Int == 6)
         await sim.stop()
     }
 }
