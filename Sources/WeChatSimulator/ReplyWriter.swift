@@ -67,7 +67,9 @@ struct ReplyWriter: Sendable {
             if cut == .reset {
                 // Let the half body reach the peer, then close with RST (SO_LINGER 0) rather than FIN.
                 try await Task.sleep(for: .milliseconds(50))
+                // Close here: Hummingbird's own close would half-close (FIN) first.
                 try await (channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+                try? await channel.close().get()
             }
             throw CutConnection()
         }

@@ -45,7 +45,7 @@ extension SimResponder {
 
     private static func encoded(_ value: some Encodable) -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(value) else { return controlAnswer(.internalServerError, ["error": "encoding"]) }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -47,8 +47,9 @@ extension SimResponder {
             headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound - 1)/\(total)"
             return SimReply(status: .partialContent, headers: headers, body: .media(item.body, part))
         case .unsatisfiable:
-            headers[.contentRange] = "bytes */\(total)"
-            return SimReply(status: .rangeNotSatisfiable, headers: headers, body: .bytes(ByteBuffer()))
+            // No attachment header here: clients take "attachment" to mean file bytes.
+            return SimReply(status: .rangeNotSatisfiable, headers: [.contentRange: "bytes */\(total)"],
+                            body: .bytes(ByteBuffer()))
         }
     }
 }

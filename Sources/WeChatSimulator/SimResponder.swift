@@ -5,9 +5,11 @@ import Logging
 /// and the wire answer shaped by ``ReplyWriter``.
 struct SimResponder: HTTPResponder {
     let state: SimulatorState
+    let connections: ConnectionTracker
     let logger: Logger
 
     func respond(to request: Request, context: SimRequestContext) async throws -> Response {
+        await connections.register(context.channel)
         let path = request.uri.path
         if path == "/__sim" || path.hasPrefix("/__sim/") {
             return await control(request, context: context)

@@ -25,28 +25,30 @@ public enum WeChatSimulator {
     public static func start(_ config: SimulatorConfiguration, logger: Logger) async throws -> RunningSimulator {
         let items = try MediaCatalog.load(config)
         let state = SimulatorState(configuration: config, items: items)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let connections = ConnectionTracker()
+        let (listeners, listenerContinuation) = AsyncStream.makeStream(of: (any Channel).self)
         let app = Application(
-            responder: SimResponder(state: state, logger: logger),
+            responder: SimResponder(state: state, connections: connections, logger: logger),
             configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port)),
             onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
+                listenerContinuation.yield(channel)
+                listenerContinuation.finish()
             },
             logger: logger
         )
         let server = Task {
-            defer { portContinuation.finish() }
+            defer { listenerContinuation.finish() }
             try await app.run()
         }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
+        var iterator = listeners.makeAsyncIterator()
+        guard let listener = await iterator.next(), let port = listener.localAddress?.port else {
             server.cancel()
             if case .failure(let error) = await server.result { throw error }
             throw SimulatorError.bindFailed(host: config.host, port: config.port)
         }
         let host = config.host.contains(":") ? "[\(config.host)]" : config.host
-        let simulator = RunningSimulator(baseURL: "http://\(host):\(port)", port: port, state: state, server: server)
+        let simulator = RunningSimulator(baseURL: "http://\(host):\(port)", port: port, state: state,
+                                         listener: listener, connections: connections, server: server)
         logger.info("WeChat simulator listening", metadata: ["url": "\(simulator.baseURL)", "items": "\(items.count)"])
         return simulator
     }
@@ -58,17 +60,33 @@ public final class RunningSimulator: Sendable {
     public let baseURL: String
     public let port: Int
     public let state: SimulatorState
+    private let listener: any Channel
+    private let connections: ConnectionTracker
     private let server: Task<Void, any Error>
 
-    init(baseURL: String, port: Int, state: SimulatorState, server: Task<Void, any Error>) {
+    init(baseURL: String, port: Int, state: SimulatorState, listener: any Channel, connections: ConnectionTracker,
+         server: Task<Void, any Error>) {
         self.baseURL = baseURL
         self.port = port
         self.state = state
+        self.listener = listener
+        self.connections = connections
         self.server = server
     }
 
-    /// Stops listening and drops open connections.
+    /// Stops listening, closes the open connections (even mid-answer), and waits for the server to end.
+    /// Closing the listener first lets Hummingbird's accept loop end normally instead of logging the
+    /// cancellation as an error; the cancel is only a fallback for a connection that never sent a request.
     public func stop() async {
+        try? await listener.close()
+        await connections.closeAll()
+        let server = self.server
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = await server.result }
+            group.addTask { try? await Task.sleep(for: .milliseconds(200)) }
+            await group.next()
+            group.cancelAll()
+        }
         server.cancel()
         _ = await server.result
     }
