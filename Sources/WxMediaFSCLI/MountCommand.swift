@@ -30,6 +30,7 @@ struct MountCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = LogSetup.logger("wxmediafs", level: api.logLevel)
         do {
+            try MountPreflight.check(mountpoint: mountpoint)
             let client = try api.client(logger: logger)
             // Fail now, with one line, on bad credentials rather than on the first read.
             _ = try await client.tokens.token()

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// The command line as a user meets it: `get` byte-exact, one-line errors with errno exit statuses.
+@Suite(.serialized) struct CLITests {
+    @Test func getReturnsEveryFixtureByteIdentical() async throws {
+        try requireFUSE()
+        let sim = try SimProcess()
+        let directory = Harness.temporaryDirectory("get")
+        for item in try await sim.items() {
+            var arguments = [Harness.binary, "get", item.id, "--api-base", sim.baseURL, "--appid", SimProcess.appID, "-o", "\(directory)/\(item.id)"]
+            if item.kind == "hd" { arguments.append("--hd") }
+            let result = await Harness.run(arguments, environment: ["WECHAT_APPSECRET": SimProcess.secret])
+            #expect(result.status == 0, "\(result.error)")
+            #expect(await Harness.sha256("\(directory)/\(item.id)") == (try await sim.expectedSHA(item)), "\(item.kind)")
+            #expect(!result.output.contains(SimProcess.secret) && !result.error.contains(SimProcess.secret))
+        }
+        print("[integration] get of every fixture: upstream", try await sim.counters().mapValues { "\($0.requests) calls \($0.bytes) B" })
+    }
+
+    @Test func getOfAnInvalidIdSaysWhyAndExitsWithENOENT() async throws {
+        try requireFUSE()
+        let sim = try SimProcess()
+        let result = await Harness.run(
+            [Harness.binary, "get", "Missing_id_0000", "--api-base", sim.baseURL, "--appid", SimProcess.appID, "-o", "/tmp/wxmediafs-never"],
+            environment: ["WECHAT_APPSECRET": SimProcess.secret]
+        )
+        #expect(result.status == 2)
+        #expect(result.error.contains("media_id not found or expired (40007)"), "\(result.error)")
+        #expect(result.error.split(separator: "\n").count == 1)
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/wxmediafs-never"))
+        let malformed = await Harness.run([Harness.binary, "get", "../etc/passwd", "--api-base", sim.baseURL, "--appid", SimProcess.appID],
+                                          environment: ["WECHAT_APPSECRET": SimProcess.secret])
+        #expect(malformed.status == 2)
+        #expect(try await sim.calls("media/get") == 1)
+    }
+
+    @Test func uploadPrintsAnIdThatReadsBack() async throws {
+        try requireFUSE()
+        let sim = try SimProcess()
+        let image = try #require(try await sim.items().first { $0.kind == "image" })
+        let source = "\(Harness.fixtures)/image/\(image.id).jpg"
+        let upload = await Harness.run([Harness.binary, "upload", "--type", "image", source, "--api-base", sim.baseURL, "--appid", SimProcess.appID],
+                                       environment: ["WECHAT_APPSECRET": SimProcess.secret])
+        #expect(upload.status == 0, "\(upload.error)")
+        let id = upload.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 64)
+        let mount = try MountProcess(sim: sim)
+        defer { mount.unmount() }
+        #expect(await mount.sha256("media/\(id).jpg") == (await Harness.sha256(source)))
+    }
+
+    @Test func aBadMountpointIsOneClearLine() async throws {
+        try requireFUSE()
+        let sim = try SimProcess()
+        let result = await Harness.run([Harness.binary, "mount", "/nonexistent/wxmediafs", "--api-base", sim.baseURL, "--appid", SimProcess.appID],
+                                       timeout: 30, environment: ["WECHAT_APPSECRET": SimProcess.secret])
+        #expect(result.status == 2)
+        #expect(result.error.contains("mountpoint /nonexistent/wxmediafs does not exist"), "\(result.error)")
+    }
+
+    @Test func aFullCacheDiskStillServesCorrectBytes() async throws {
+        try requireFUSE()
+        let sim = try SimProcess(["--generate", "video:12M"])
+        let video = try #require(try await sim.items().first { $0.size == 12 << 20 })
+        let expected = try await sim.expectedSHA(video)
+        let tiny = Harness.temporaryDirectory("tinyfs")
+        let mounted = await Harness.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", tiny])
+        try #require(mounted.status == 0, "\(mounted.error)")
+        defer { umount2(tiny, Int32(MNT_DETACH)) }
+        let mount = try MountProcess(sim: sim, cacheDirectory: tiny + "/cache")
+        defer { mount.unmount() }
+        #expect(await mount.sha256(video.path) == expected)
+        // What did land in the cache is whole and correct: read it again after a remount.
+        mount.unmount()
+        let again = try MountProcess(sim: sim, cacheDirectory: tiny + "/cache")
+        defer { again.unmount() }
+        #expect(await again.sha256(video.path) == expected)
+        print("[integration] 12 MiB video through a 3 MiB cache disk: cdn \(try await sim.calls("cdn")) calls, \(try await sim.bytes("cdn")) B")
+    }
+}
