@@ -49,17 +49,26 @@ actor MediaItem {
         return try await withCheckedThrowingContinuation { headWaiters.append($0) }
     }
 
-    fileprivate func headArrived(_ head: MediaHead, transfer: Int, probeEnd: Int?) async {
+    /// Records what an answer said. Returns false when it contradicts what is known (another size: the bytes
+    /// would not be this item's), so the transfer stops before delivering anything.
+    fileprivate func headArrived(_ head: MediaHead, transfer: Int, probeEnd: Int?) async -> Bool {
+        if let known = info?.size, let total = head.totalSize, known != total {
+            context.logger.warning("\(key): the server now says \(total) bytes, not \(known); refusing the answer")
+            return false
+        }
         if let probeEnd {
             // The first transfer: a video probe answered 206 brings only the probe; anything else is the whole item.
-            transfers[transfer]?.end = head.videoURL != nil && head.rangeSupported ? probeEnd : Int.max
+            let probing = head.videoURL != nil && head.rangeSupported
+            transfers[transfer]?.end = probing ? probeEnd : Int.max
+            if probing { expectedNext = probeEnd }
         }
-        guard info == nil else { return }
+        guard info == nil else { return true }
         guard let size = head.totalSize else {
             pendingHead = head  // no Content-Length: the size is known only at the end of the stream
-            return
+            return true
         }
         await install(head, size: size)
+        return true
     }
 
     private func install(_ head: MediaHead, size: Int64) async {
@@ -264,7 +273,9 @@ final class BlockAssembler: MediaSink, @unchecked Sendable {
     func begin(_ head: MediaHead) async throws {
         guard !begun else { return }
         begun = true
-        await item.headArrived(head, transfer: transfer, probeEnd: probeEnd)
+        guard await item.headArrived(head, transfer: transfer, probeEnd: probeEnd) else {
+            throw WeChatError(.badResponse, "the server changed the size of an immutable item")
+        }
     }
 
     func write(_ bytes: [UInt8]) async throws {
