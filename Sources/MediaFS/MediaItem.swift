@@ -51,7 +51,7 @@ actor MediaItem {
 
     /// Records what an answer said. Returns false when it contradicts what is known (another size: the bytes
     /// would not be this item's), so the transfer stops before delivering anything.
-    fileprivate func headArrived(_ head: MediaHead, transfer: Int, probeEnd: Int?) async -> Bool {
+    func headArrived(_ head: MediaHead, transfer: Int, probeEnd: Int?) async -> Bool {
         if let known = info?.size, let total = head.totalSize, known != total {
             context.logger.warning("\(key): the server now says \(total) bytes, not \(known); refusing the answer")
             return false
@@ -188,7 +188,7 @@ actor MediaItem {
         }
     }
 
-    fileprivate func commit(_ block: Int, data: [UInt8], transfer: Int) async {
+    func commit(_ block: Int, data: [UInt8], transfer: Int) async {
         transfers[transfer]?.next = block + 1
         remember(block, data)
         for waiter in blockWaiters.removeValue(forKey: block) ?? [] { waiter.resume(returning: data) }
@@ -202,7 +202,7 @@ actor MediaItem {
         }
     }
 
-    fileprivate func streamEnded(_ transfer: Int, total: Int64, firstBlock: Int) async {
+    func streamEnded(_ transfer: Int, total: Int64, firstBlock: Int) async {
         transfers.removeValue(forKey: transfer)
         if info == nil, let head = pendingHead, firstBlock == 0 {
             await install(head, size: total)
@@ -244,60 +244,5 @@ actor MediaItem {
     private func forgetLanding(_ block: Int) {
         landing.removeValue(forKey: block)
         landingOrder.removeAll { $0 == block }
-    }
-}
-
-/// Cuts a download into blocks and hands each to its item as soon as it is whole.
-/// Used by one download task at a time, in order (so `@unchecked Sendable` holds).
-final class BlockAssembler: MediaSink, @unchecked Sendable {
-    private let item: MediaItem
-    private let transfer: Int
-    private let blockSize: Int
-    private let firstBlock: Int
-    private let probeEnd: Int?
-    private var block: Int
-    private var buffer: [UInt8] = []
-    private(set) var delivered: Int64 = 0
-    private var begun = false
-
-    init(item: MediaItem, transfer: Int, firstBlock: Int, blockSize: Int, probeEnd: Int?) {
-        self.item = item
-        self.transfer = transfer
-        self.firstBlock = firstBlock
-        self.block = firstBlock
-        self.blockSize = blockSize
-        self.probeEnd = probeEnd
-        buffer.reserveCapacity(blockSize)
-    }
-
-    func begin(_ head: MediaHead) async throws {
-        guard !begun else { return }
-        begun = true
-        guard await item.headArrived(head, transfer: transfer, probeEnd: probeEnd) else {
-            throw WeChatError(.badResponse, "the server changed the size of an immutable item")
-        }
-    }
-
-    func write(_ bytes: [UInt8]) async throws {
-        delivered += Int64(bytes.count)
-        var rest = bytes[...]
-        while !rest.isEmpty {
-            let take = min(blockSize - buffer.count, rest.count)
-            buffer += rest.prefix(take)
-            rest = rest.dropFirst(take)
-            if buffer.count == blockSize { await emit() }
-        }
-    }
-
-    func finish() async throws {
-        if !buffer.isEmpty { await emit() }
-        await item.streamEnded(transfer, total: Int64(firstBlock) * Int64(blockSize) + delivered, firstBlock: firstBlock)
-    }
-
-    private func emit() async {
-        let data = buffer
-        buffer.removeAll(keepingCapacity: true)
-        await item.commit(block, data: data, transfer: transfer)
-        block += 1
     }
 }

@@ -153,6 +153,35 @@ import Testing
         #expect(tokens == 2)
     }
 
+    @Test func aTokenExpiringMidReadIsReplacedWhenTheTransferResumes() async throws {
+        try requireFUSE()
+        // Tokens live 1 s; a 3 MiB image at 1 MB/s is cut halfway (truncated body): the resumed call needs a new token.
+        let sim = try SimProcess(["--token-ttl", "1", "--bandwidth", "1000000", "--generate", "image:3M"])
+        let image = try #require(try await sim.items().first { $0.kind == "image" && $0.size == 3 << 20 })
+        let expected = try await sim.expectedSHA(image)
+        let mount = try MountProcess(sim: sim)
+        defer { mount.unmount() }
+        try await sim.resetCounters()
+        try await sim.post("/__sim/fault", #"{"endpoint":"media/get","fault":"truncate","count":1}"#)
+        #expect(await mount.sha256(image.path) == expected)
+        let calls = try await sim.counters()
+        print("[integration] token expired mid-read: media/get \(calls["media/get"]!.requests) calls \(calls["media/get"]!.bytes) B, stable_token \(calls["stable_token"]!.requests) calls")
+        #expect(calls["media/get"]!.requests >= 2)
+        #expect(calls["stable_token"]!.requests >= 1)
+        #expect(calls["media/get"]!.bytes <= Int64(image.size) + 64 * 1024, "resumed, not restarted")
+    }
+
+    @Test func sigintUnmountsAndExitsZero() async throws {
+        try requireFUSE()
+        let sim = try SimProcess()
+        let mount = try MountProcess(sim: sim)
+        mount.child.signal(SIGINT)
+        #expect(mount.child.waitForExit(timeout: 10))
+        #expect(mount.child.process.terminationStatus == 0)
+        let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+        #expect(!mounts.contains(mount.mountpoint))
+    }
+
     @Test func aWrongSecretFailsWithEACCESAndOneLine() async throws {
         try requireFUSE()
         let sim = try SimProcess()
