@@ -149,3 +149,20 @@ public struct CacheStatistics: Sendable, Codable, Equatable {
     public var evictedBlocks: Int
     public var corruptBlocks: Int
 }
+
+extension BlockCache {
+    /// Reads every block and checks it; corrupt ones are dropped (they will be fetched again).
+    /// Returns how many blocks were checked and how many failed.
+    public func verifyAll() async throws -> (checked: Int, corrupt: Int) {
+        let blocks: [(CacheKey, Int)] = index.withLock { state in
+            state.entries.flatMap { key, entry in entry.blocks.keys.map { (key, $0) } }
+        }
+        var corrupt = 0
+        for (key, block) in blocks {
+            index.withLock { _ = $0.entries[key]?.verified.remove(block) }
+            let length = index.withLock { $0.entries[key]?.blocks[block] } ?? 0
+            if try await read(key, block: block, range: 0..<min(length, 1)) == nil { corrupt += 1 }
+        }
+        return (blocks.count, corrupt)
+    }
+}

@@ -57,6 +57,21 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         #expect(reopened.statistics().corruptBlocks == 1)
     }
 
+    @Test func verifyFindsAndDropsCorruptBlocks() async throws {
+        let directory = temporaryDirectory()
+        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        try await cache.storeItem(item(size: 8192, blockSize: 4096), for: key)
+        try await cache.store(key, block: 0, data: [UInt8](repeating: 1, count: 4096))
+        try await cache.store(key, block: 1, data: [UInt8](repeating: 2, count: 4096))
+        let handle = try #require(FileHandle(forUpdatingAtPath: directory + "/v1/media/\(key.id)/1.blk"))
+        try handle.seek(toOffset: 100)
+        handle.write(Data([9]))
+        try handle.close()
+        let result = try await cache.verifyAll()
+        #expect(result.checked == 2 && result.corrupt == 1)
+        #expect(cache.hasBlock(key, 0) && !cache.hasBlock(key, 1))
+    }
+
     @Test func aTruncatedBlockIsAMiss() async throws {
         let directory = temporaryDirectory()
         do {
