@@ -37,9 +37,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CChecksum"),
         .target(
             name: "MediaCache",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["CChecksum", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -77,7 +78,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "WeChatAPITests", dependencies: ["WeChatAPI", "WeChatSimulator"], swiftSettings: swiftSettings),
-        .testTarget(name: "MediaCacheTests", dependencies: ["MediaCache"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaCacheTests", dependencies: ["MediaCache", "CChecksum"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaFSTests", dependencies: ["MediaFS", "MediaCache", "WeChatAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["WeChatSimulator", "WeChatAPI"], swiftSettings: swiftSettings),
     ]

@@ -9,10 +9,22 @@ final class BridgeContext: @unchecked Sendable {
     private let lock = NSLock()  // guards `directories` and `nextDirectory`
     private var directories: [UInt64: [DirectoryEntry]] = [:]
     private var nextDirectory: UInt64 = 1
+    /// Runs once, on the first request after FUSE_INIT (guarded by `lock`).
+    private var afterInit: (@Sendable () -> Void)?
 
-    init(fs: MediaFileSystem, logger: Logger) {
+    init(fs: MediaFileSystem, logger: Logger, afterInit: (@Sendable () -> Void)? = nil) {
         self.fs = fs
         self.logger = logger
+        self.afterInit = afterInit
+    }
+
+    /// Called by every request that can come first (getattr, lookup): the kernel has applied the INIT reply.
+    func requestArrived() {
+        guard let work = lock.withLock({ () -> (@Sendable () -> Void)? in
+            defer { afterInit = nil }
+            return afterInit
+        }) else { return }
+        work()
     }
 
     var itemTimeout: Double { fs.configuration.itemTimeout }

@@ -11,6 +11,7 @@ enum FuseOperations {
             let reply = FuseReply(request)
             let name = String(cString: name!)
             let bridge = bridgeContext(request)
+            bridge.requestArrived()
             let parent = UInt64(parent)
             bridge.serve(reply) {
                 do {
@@ -39,6 +40,7 @@ enum FuseOperations {
             guard let request else { return }
             let reply = FuseReply(request)
             let bridge = bridgeContext(request)
+            bridge.requestArrived()
             bridge.serve(reply) {
                 let attributes = try await bridge.fs.getattr(UInt64(inode))
                 reply.attributes(attributes, timeout: attributes.isDirectory ? 1 : (attributes.inode == 5 ? 0 : bridge.itemTimeout))

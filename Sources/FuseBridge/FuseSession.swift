@@ -29,7 +29,18 @@ public final class FuseSession: @unchecked Sendable {
         var args = cfuse_args_init(Int32(arguments.count), argv)
         defer { fuse_opt_free_args(&args) }
         var ops = FuseOperations.table()
-        context = Unmanaged.passRetained(BridgeContext(fs: fs, logger: logger))
+        // Resolved now: once mounted, any path lookup through the mountpoint would wait for this very process.
+        let resolved = realpath(mountpoint, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        } ?? mountpoint
+        // The kernel applies the INIT reply's read-ahead, so the raise must come after it: on the first request.
+        let raiseReadAhead: @Sendable () -> Void = {
+            if !ReadAhead.raise(mountpoint: resolved, kilobytes: 1024) {
+                logger.debug("read-ahead left at the kernel's default (not root?)")
+            }
+        }
+        context = Unmanaged.passRetained(BridgeContext(fs: fs, logger: logger, afterInit: raiseReadAhead))
         guard let session = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, context.toOpaque()) else {
             context.release()
             throw FSError(.invalid, "libfuse refused the options \(options.joined(separator: ","))")

@@ -84,7 +84,7 @@ enum CacheFiles {
             guard let header = BlockFormat.parse(raw), header.index == index,
                   raw.count == BlockFormat.headerSize + header.length else { return nil }
             let data = UnsafeRawBufferPointer(rebasing: raw[BlockFormat.headerSize...])
-            guard CRC32.checksum(data) == header.dataCRC else { return nil }
+            guard CRC32C.checksum(data) == header.dataCRC else { return nil }
             return Array(data)
         }
     }

@@ -2,8 +2,8 @@
 //
 // Layout (versioned: a new format gets a new top folder, old ones are ignored and cleared):
 //   <dir>/v1/<kind>/<id>/meta          JSON `CachedItem`, written to a temporary file and renamed
-//   <dir>/v1/<kind>/<id>/<index>.blk   one block: a 32-byte header (magic, version, index, length, CRC32 of the
-//                                      data, CRC32 of the header) then the data; temporary file + rename
+//   <dir>/v1/<kind>/<id>/<index>.blk   one block: a 32-byte header (magic, version, index, length, CRC-32C of the
+//                                      data, CRC-32C of the header) then the data; temporary file + rename
 // A block file is complete or absent after a crash (rename is atomic); a torn or altered one fails its
 // checksum, is deleted and counts as a miss. Blocks are verified on their first read in a process and then
 // read by slice. Eviction is LRU by item, to a byte budget, and never touches an item that is pinned (open).

@@ -26,6 +26,9 @@ actor MediaItem {
     private var landing: [Int: [UInt8]] = [:]
     private var landingOrder: [Int] = []
     private var window: Int64
+    /// Disk writes under way, and streams waiting for one to end (bounded backpressure).
+    private var storing = 0
+    private var storeSlots: [CheckedContinuation<Void, Never>] = []
     private var expectedNext = 0
 
     init(key: CacheKey, context: FSContext) {
@@ -193,6 +196,18 @@ actor MediaItem {
         remember(block, data)
         for waiter in blockWaiters.removeValue(forKey: block) ?? [] { waiter.resume(returning: data) }
         guard !context.cache.hasBlock(key, block) else { return forgetLanding(block) }
+        // The disk write runs beside the stream (at most `maxPendingStores` at once, then the stream waits),
+        // so the network and the disk work in parallel; readers find the block in `landing` meanwhile.
+        while storing >= Self.maxPendingStores {
+            await withCheckedContinuation { storeSlots.append($0) }
+        }
+        storing += 1
+        Task { await self.persist(block, data) }
+    }
+
+    static let maxPendingStores = 4
+
+    private func persist(_ block: Int, _ data: [UInt8]) async {
         do {
             try await context.cache.store(key, block: block, data: data)
             forgetLanding(block)
@@ -200,6 +215,8 @@ actor MediaItem {
             // A full or failing disk: keep serving correct bytes from memory (bounded), never a corrupt entry.
             context.logger.warning("cannot store block \(block) of \(key): \(error)")
         }
+        storing -= 1
+        if !storeSlots.isEmpty { storeSlots.removeFirst().resume() }
     }
 
     func streamEnded(_ transfer: Int, total: Int64, firstBlock: Int) async {

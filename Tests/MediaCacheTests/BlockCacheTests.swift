@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import CChecksum
 @testable import MediaCache
 
 func temporaryDirectory() -> String {
@@ -85,17 +86,19 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
     }
 
     @Test func theBlockFormatIsPinned() {
-        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        let random = (0..<100_003).map { _ in UInt8.random(in: 0...255) }
+        #expect(CRC32C.checksum(random) == random.withUnsafeBytes { wx_crc32c_portable(0, $0.baseAddress, $0.count) })
         let header = [UInt8]("abc".utf8).withUnsafeBytes { BlockFormat.header(index: 5, data: $0) }
         let expected: [UInt8] = [
             0x57, 0x58, 0x4D, 0x42, 0x01, 0x00, 0x00, 0x00,  // "WXMB", version 1, reserved
             0x05, 0, 0, 0, 0, 0, 0, 0,                       // index 5
             0x03, 0, 0, 0,                                   // length 3
-            0xC2, 0x41, 0x24, 0x35,                          // CRC32("abc") = 0x352441C2
+            0xB7, 0x3F, 0x4B, 0x36,                          // CRC-32C("abc") = 0x364B3FB7
         ]
         #expect(Array(header[0..<24]) == expected)
         #expect(header.count == 32)
-        #expect(header.withUnsafeBytes { BlockFormat.parse($0) } == BlockFormat.Header(index: 5, length: 3, dataCRC: 0x3524_41C2))
+        #expect(header.withUnsafeBytes { BlockFormat.parse($0) } == BlockFormat.Header(index: 5, length: 3, dataCRC: 0x364B_3FB7))
         var damaged = header
         damaged[9] = 1
         #expect(damaged.withUnsafeBytes { BlockFormat.parse($0) } == nil)
