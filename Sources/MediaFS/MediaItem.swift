@@ -97,6 +97,12 @@ actor MediaItem {
         let info = try await ensureInfo()
         let end = min(info.size, offset + Int64(count))
         guard offset < end else { return [] }
+        let firstBlock = Int(offset / Int64(blockSize))
+        if Int((end - 1) / Int64(blockSize)) == firstBlock {
+            // The usual case (aligned kernel reads): one block, one copy.
+            let inBlock = Int(offset - Int64(firstBlock) * Int64(blockSize))
+            return try await blockBytes(firstBlock, inBlock..<(inBlock + Int(end - offset)), info: info)
+        }
         var result: [UInt8] = []
         result.reserveCapacity(Int(end - offset))
         var position = offset
