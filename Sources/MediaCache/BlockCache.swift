@@ -78,7 +78,11 @@ public final class BlockCache: Sendable {
             state.touch(key)
             return (length, state.entries[key]?.verified.contains(block) ?? false)
         }
-        guard let known, range.upperBound <= known.length else { return nil }
+        guard let known else { return nil }
+        guard range.upperBound <= known.length else {
+            forget(key, block, corrupt: true)  // shorter than its item says: useless, and must not loop
+            return nil
+        }
         let path = blockPath(key, block)
         if known.verified {
             if let slice = try await DiskIO.run({ try CacheFiles.readSlice(path, offset: BlockFormat.headerSize + range.lowerBound, count: range.count) }),

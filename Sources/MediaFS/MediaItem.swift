@@ -5,8 +5,8 @@ import WeChatAPI
 /// One media item: its head, its block transfers and the readers waiting for blocks.
 ///
 /// Single-flight: a transfer claims the blocks `next..<end`; a reader needing a claimed block waits for it
-/// instead of fetching it again. A block lands in `landing` before its (awaited) disk write, so a reader
-/// arriving meanwhile is served from memory and never starts a second transfer.
+/// instead of fetching it again. A block lands in `landing` before its disk write (which runs beside the
+/// stream), so a reader arriving meanwhile is served from memory and never starts a second transfer.
 actor MediaItem {
     struct Transfer {
         var next: Int
@@ -119,7 +119,7 @@ actor MediaItem {
     private func blockBytes(_ block: Int, _ range: Range<Int>, info: CachedItem) async throws -> [UInt8] {
         defer { readAhead(after: block, info: info) }
         while true {
-            if let data = landing[block] { return Array(data[range]) }
+            if let data = landing[block] { return try slice(data, range, block: block) }
             if context.cache.hasBlock(key, block) {
                 do {
                     if let bytes = try await context.cache.read(key, block: block, range: range) {
@@ -134,8 +134,17 @@ actor MediaItem {
             context.counters.miss()
             if !isClaimed(block) { schedule(from: block, info: info) }
             let data = try await withCheckedThrowingContinuation { blockWaiters[block, default: []].append($0) }
-            if data.count >= range.upperBound { return Array(data[range]) }
+            return try slice(data, range, block: block)
         }
+    }
+
+    /// The bytes of a received block; a block shorter than the item's size says is the server's error, not a
+    /// reason to make up bytes.
+    private func slice(_ data: [UInt8], _ range: Range<Int>, block: Int) throws -> [UInt8] {
+        guard range.upperBound <= data.count else {
+            throw FSError(.io, "\(key): block \(block) came with \(data.count) bytes, fewer than the size announced")
+        }
+        return Array(data[range])
     }
 
     private func isClaimed(_ block: Int) -> Bool {

@@ -10,6 +10,8 @@ final class FakeDownloader: MediaDownloading {
         var contentType: String
         var video = false
         var lengthKnown = true
+        /// A hostile server: announce the full size, then end the body cleanly after this many bytes.
+        var silentlyShortAt: Int?
     }
 
     let items: [String: Item]
@@ -39,7 +41,7 @@ final class FakeDownloader: MediaDownloading {
         let ranged = item.video && rangeSupport
         if range == nil, item.video, ranged, let probe = request.videoProbeLength { range = ByteRange(offset: 0, length: probe) }
         let start = Int(range?.offset ?? 0)
-        let end = min(item.bytes.count, range?.length.map { start + Int($0) } ?? item.bytes.count)
+        let end = min(item.silentlyShortAt ?? item.bytes.count, item.bytes.count, range?.length.map { start + Int($0) } ?? item.bytes.count)
         let head = MediaHead(
             totalSize: item.lengthKnown ? Int64(item.bytes.count) : nil, contentType: item.contentType, filename: nil,
             fileExtension: MediaExtension.from(contentType: item.contentType, filename: nil),

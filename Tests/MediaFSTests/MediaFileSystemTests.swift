@@ -145,6 +145,16 @@ func errno(of work: () async throws -> some Any) async -> Errno? {
         #expect(await errno { try await timeout.fs.lookup(parent: Inode.media, name: Self.id) } == .timedOut)
     }
 
+    @Test func aBodyShorterThanItsAnnouncedSizeIsEIONeverMadeUpBytes() async throws {
+        var item = Self.image
+        item.silentlyShortAt = 6000
+        let fixture = try FSFixture([Self.id: item])
+        let attributes = try await fixture.fs.lookup(parent: Inode.media, name: Self.id)
+        let opened = try await fixture.fs.open(attributes.inode, flags: O_RDONLY)
+        #expect(try await fixture.fs.read(handle: opened.handle, offset: 0, count: 4096) == Array(item.bytes[0..<4096]))
+        #expect(await errno { try await fixture.fs.read(handle: opened.handle, offset: 4096, count: 4096) } == .io)
+    }
+
     @Test func writesAreReadOnlyAndStatsIsJSON() async throws {
         let fixture = try FSFixture([Self.id: Self.image])
         let attributes = try await fixture.fs.lookup(parent: Inode.media, name: Self.id)
