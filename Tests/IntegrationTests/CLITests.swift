@@ -50,6 +50,28 @@ import Testing
         #expect(await mount.sha256("media/\(id).jpg") == (await Harness.sha256(source)))
     }
 
+    @Test func theSecretComesFromAFileAndTheSimulatorServesADirectory() async throws {
+        try requireFUSE()
+        // `sim --media DIR` serves DIR/<kind>/<id>.<ext>; `get --secret-file` reads the secret from a file.
+        let media = Harness.temporaryDirectory("media")
+        let id = "Own_item_" + String(repeating: "x", count: 40)
+        try FileManager.default.createDirectory(atPath: media + "/image", withIntermediateDirectories: true)
+        let source = "\(Harness.fixtures)/thumb"
+        let thumb = try #require(try FileManager.default.contentsOfDirectory(atPath: source).first)
+        try FileManager.default.copyItem(atPath: "\(source)/\(thumb)", toPath: "\(media)/image/\(id).jpg")
+        let sim = try SimProcess(["--media", media])
+        let secretFile = Harness.temporaryDirectory("secret") + "/secret"
+        try (SimProcess.secret + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
+        let output = Harness.temporaryDirectory("own") + "/own.jpg"
+        let result = await Harness.run([Harness.binary, "get", id, "--api-base", sim.baseURL, "--appid", SimProcess.appID,
+                                        "--secret-file", secretFile, "-o", output])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(await Harness.sha256(output) == (await Harness.sha256("\(source)/\(thumb)")))
+        let missing = await Harness.run([Harness.binary, "get", id, "--api-base", sim.baseURL, "--appid", SimProcess.appID,
+                                         "--secret-file", "/nonexistent/secret"])
+        #expect(missing.status != 0 && missing.error.contains("cannot read the secret file"))
+    }
+
     @Test func aBadMountpointIsOneClearLine() async throws {
         try requireFUSE()
         let sim = try SimProcess()
