@@ -5,7 +5,7 @@ import WeChatAPI
 struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
-        abstract: "Download one temporary media item.",
+        abstract: "Download one temporary media item (through the same cache as the mounts).",
         discussion: "Exit status is the errno of the failure: 2 not found or expired, 13 credentials, 122 daily quota, 5 I/O."
     )
 
@@ -20,6 +20,15 @@ struct GetCommand: AsyncParsableCommand {
     @Option(name: .short, help: "Output file (default: <media_id>.<ext> in the current directory; - for standard output).")
     var output: String?
 
+    @Option(help: "Cache directory shared with mounts (default: $XDG_CACHE_HOME/wxmediafs or ~/.cache/wxmediafs).")
+    var cacheDir: String?
+
+    @Option(help: "Cache budget, e.g. 2G.")
+    var cacheSize: ByteSize = ByteSize(argument: "2G")!
+
+    @Flag(help: "Download straight from the API, bypassing the cache.")
+    var noCache = false
+
     func run() async throws {
         let logger = LogSetup.logger("wxmediafs.get", level: api.logLevel)
         guard let id = MediaID(mediaID) else {
@@ -29,7 +38,13 @@ struct GetCommand: AsyncParsableCommand {
         do {
             let client = try api.client(logger: logger)
             let sink = try FileSink(output: output, id: id)
-            let head = try await client.download(MediaRequest(id: id, hd: hd), into: sink)
+            let head: MediaHead
+            if noCache {
+                head = try await client.download(MediaRequest(id: id, hd: hd), into: sink)
+            } else {
+                let fs = try makeFileSystem(client: client, cacheDirectory: cacheDir, cacheSize: cacheSize.bytes, negativeTTL: 0, logger: logger)
+                head = try await fs.copy(id, hd: hd, into: sink)
+            }
             let path = try sink.finish()
             if output != "-" {
                 print("\(path)\t\(sink.written) bytes\t\(head.contentType ?? "unknown type")")

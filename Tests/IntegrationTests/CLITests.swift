@@ -7,22 +7,33 @@ import Testing
         try requireFUSE()
         let sim = try SimProcess()
         let directory = Harness.temporaryDirectory("get")
-        for item in try await sim.items() {
-            var arguments = [Harness.binary, "get", item.id, "--api-base", sim.baseURL, "--appid", SimProcess.appID, "-o", "\(directory)/\(item.id)"]
-            if item.kind == "hd" { arguments.append("--hd") }
-            let result = await Harness.run(arguments, environment: ["WECHAT_APPSECRET": SimProcess.secret])
-            #expect(result.status == 0, "\(result.error)")
-            #expect(await Harness.sha256("\(directory)/\(item.id)") == (try await sim.expectedSHA(item)), "\(item.kind)")
-            #expect(!result.output.contains(SimProcess.secret) && !result.error.contains(SimProcess.secret))
+        let cache = Harness.temporaryDirectory("get-cache")
+        let items = try await sim.items()
+        var expected: [String: String] = [:]
+        for item in items { expected[item.id] = try await sim.expectedSHA(item) }
+        for round in 1...2 {
+            try await sim.resetCounters()
+            for item in items {
+                var arguments = [Harness.binary, "get", item.id, "--api-base", sim.baseURL, "--appid", SimProcess.appID,
+                                 "--cache-dir", cache, "-o", "\(directory)/\(item.id)"]
+                if item.kind == "hd" { arguments.append("--hd") }
+                let result = await Harness.run(arguments, environment: ["WECHAT_APPSECRET": SimProcess.secret])
+                #expect(result.status == 0, "\(result.error)")
+                #expect(await Harness.sha256("\(directory)/\(item.id)") == expected[item.id], "\(item.kind)")
+                #expect(!result.output.contains(SimProcess.secret) && !result.error.contains(SimProcess.secret))
+            }
+            let calls = try await sim.mediaCalls()
+            print("[integration] get of every fixture, round \(round): \(calls) upstream media calls")
+            if round == 1 { #expect(calls >= items.count) } else { #expect(calls == 0, "the second round comes from the cache") }
         }
-        print("[integration] get of every fixture: upstream", try await sim.counters().mapValues { "\($0.requests) calls \($0.bytes) B" })
     }
 
     @Test func getOfAnInvalidIdSaysWhyAndExitsWithENOENT() async throws {
         try requireFUSE()
         let sim = try SimProcess()
         let result = await Harness.run(
-            [Harness.binary, "get", "Missing_id_0000", "--api-base", sim.baseURL, "--appid", SimProcess.appID, "-o", "/tmp/wxmediafs-never"],
+            [Harness.binary, "get", "Missing_id_0000", "--api-base", sim.baseURL, "--appid", SimProcess.appID, "-o", "/tmp/wxmediafs-never",
+             "--cache-dir", Harness.temporaryDirectory("cache")],
             environment: ["WECHAT_APPSECRET": SimProcess.secret]
         )
         #expect(result.status == 2)
@@ -64,7 +75,7 @@ import Testing
         try (SimProcess.secret + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
         let output = Harness.temporaryDirectory("own") + "/own.jpg"
         let result = await Harness.run([Harness.binary, "get", id, "--api-base", sim.baseURL, "--appid", SimProcess.appID,
-                                        "--secret-file", secretFile, "-o", output])
+                                        "--secret-file", secretFile, "-o", output, "--no-cache"])
         #expect(result.status == 0, "\(result.error)")
         #expect(await Harness.sha256(output) == (await Harness.sha256("\(source)/\(thumb)")))
         let missing = await Harness.run([Harness.binary, "get", id, "--api-base", sim.baseURL, "--appid", SimProcess.appID,

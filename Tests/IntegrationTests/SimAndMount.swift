@@ -66,7 +66,7 @@ final class SimProcess: @unchecked Sendable {
         let fixture = "\(Harness.fixtures)/\(item.kind)/\(item.id).\(item.ext)"
         if FileManager.default.fileExists(atPath: fixture), let sum = await Harness.sha256(fixture) { return sum }
         let output = Harness.temporaryDirectory("expected") + "/item"
-        var arguments = [Harness.binary, "get", item.id, "-o", output, "--api-base", baseURL, "--appid", Self.appID]
+        var arguments = [Harness.binary, "get", item.id, "-o", output, "--no-cache", "--api-base", baseURL, "--appid", Self.appID]
         if item.kind == "hd" { arguments.append("--hd") }
         let result = await Harness.run(arguments, timeout: 300, environment: ["WECHAT_APPSECRET": Self.secret])
         guard result.status == 0, let sum = await Harness.sha256(output) else { throw HarnessError("get failed: \(result.error)") }
