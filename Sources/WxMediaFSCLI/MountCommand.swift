@@ -24,7 +24,7 @@ struct MountCommand: AsyncParsableCommand {
     @Option(help: "Seconds an invalid media_id stays ENOENT without asking the server again.")
     var negativeTTL: Double = 60
 
-    @Option(name: .short, help: "FUSE mount options, comma-separated (allow_other, auto_unmount, …).")
+    @Option(name: .short, help: ArgumentHelp("FUSE mount options, comma-separated (allow_other, auto_unmount, …).", valueName: "option,…"))
     var options: [String] = []
 
     func run() async throws {
