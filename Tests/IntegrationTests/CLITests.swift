@@ -83,6 +83,39 @@ import Testing
         #expect(missing.status != 0 && missing.error.contains("cannot read the secret file"))
     }
 
+    @Test func aMissingDevFuseIsOneClearLine() async throws {
+        try requireFUSE()
+        // A private mount namespace whose /dev is empty: the binary must say what is wrong, not crash or hang.
+        let mountpoint = Harness.temporaryDirectory("mnt")
+        let script = "mount -t tmpfs tmpfs /dev && exec \(Harness.binary) mount \(mountpoint) --api-base http://127.0.0.1:9 --appid wx1"
+        let result = await Harness.run(["unshare", "--mount", "sh", "-c", script], timeout: 30, environment: ["WECHAT_APPSECRET": "x"])
+        #expect(result.status == 1)
+        #expect(result.error.contains("/dev/fuse is missing or not accessible"), "\(result.error)")
+        #expect(result.error.split(separator: "\n").count == 1)
+    }
+
+    @Test func theCommandListIsAsDocumented() async throws {
+        try requireFUSE()
+        let help = await Harness.run([Harness.binary, "--help"], environment: ["COLUMNS": "80"])  // help wraps at COLUMNS
+        let expected = """
+            SUBCOMMANDS:
+              mount                   Mount temporary media as files: media/<id>.<ext>,
+                                      hd/<id>.speex, .wxmediafs/stats.
+              get                     Download one temporary media item (through the same
+                                      cache as the mounts).
+              upload                  Upload a file as temporary media; prints the new
+                                      media_id.
+              sim                     Run the local simulator of the WeChat temporary-media
+                                      API (loopback only).
+              demo                    The embedded default: start the simulator, mount it
+                                      with a temporary cache, show what to try.
+              cache                   Inspect or clear the block cache (do it while no
+                                      mount uses it).
+            """
+        #expect(help.status == 0)
+        #expect(help.output.contains(expected), "\(help.output)")
+    }
+
     @Test func aBadMountpointIsOneClearLine() async throws {
         try requireFUSE()
         let sim = try SimProcess()
