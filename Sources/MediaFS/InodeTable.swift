@@ -20,6 +20,8 @@ struct InodeTable {
 
     func item(_ inode: UInt64) -> MediaItem? { items[inode] }
 
+    var allItems: [MediaItem] { Array(items.values) }
+
     mutating func looked(_ inode: UInt64) { lookups[inode, default: 0] += 1 }
 
     mutating func forget(_ inode: UInt64, count: UInt64) {

@@ -90,6 +90,12 @@ public final class MediaFileSystem: Sendable {
         }
     }
 
+    /// Waits until every block received so far is written to the cache (call before the process exits, or
+    /// the blocks still in memory are lost and fetched again next time).
+    public func drain() async {
+        for item in inodes.withLock({ $0.allItems }) { await item.drain() }
+    }
+
     public func forget(_ inode: UInt64, count: UInt64) {
         inodes.withLock { $0.forget(inode, count: count) }
     }

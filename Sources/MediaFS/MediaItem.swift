@@ -29,6 +29,7 @@ actor MediaItem {
     /// Disk writes under way, and streams waiting for one to end (bounded backpressure).
     private var storing = 0
     private var storeSlots: [CheckedContinuation<Void, Never>] = []
+    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
     private var expectedNext = 0
 
     init(key: CacheKey, context: FSContext) {
@@ -232,6 +233,17 @@ actor MediaItem {
         }
         storing -= 1
         if !storeSlots.isEmpty { storeSlots.removeFirst().resume() }
+        if storing == 0 {
+            let waiting = drainWaiters
+            drainWaiters = []
+            for waiter in waiting { waiter.resume() }
+        }
+    }
+
+    /// Returns once every block received so far is on disk (or refused by it): before a process exits.
+    func drain() async {
+        guard storing > 0 else { return }
+        await withCheckedContinuation { drainWaiters.append($0) }
     }
 
     func streamEnded(_ transfer: Int, total: Int64, firstBlock: Int) async {

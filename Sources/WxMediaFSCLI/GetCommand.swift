@@ -44,6 +44,7 @@ struct GetCommand: AsyncParsableCommand {
             } else {
                 let fs = try makeFileSystem(client: client, cacheDirectory: cacheDir, cacheSize: cacheSize.bytes, negativeTTL: 0, logger: logger)
                 head = try await fs.copy(id, hd: hd, into: sink)
+                await fs.drain()
             }
             let path = try sink.finish()
             if output != "-" {

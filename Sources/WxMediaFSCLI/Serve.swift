@@ -48,4 +48,5 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
     }
     for await _ in ended { break }
     watcher.cancel()
+    await fs.drain()
 }
