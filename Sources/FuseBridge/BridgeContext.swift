@@ -27,8 +27,14 @@ final class BridgeContext: @unchecked Sendable {
         work()
     }
 
-    var itemTimeout: Double { fs.configuration.itemTimeout }
     var negativeTimeout: Double { fs.configuration.negativeTTL }
+
+    /// How long the kernel may keep an entry and its attributes: items never change (long), directories gain
+    /// entries (1 s), the stats file changes all the time (0).
+    func timeout(for attributes: FileAttributes) -> Double {
+        if attributes.isDirectory { return 1 }
+        return attributes.inode == Inode.stats ? 0 : fs.configuration.itemTimeout
+    }
 
     func openDirectory(_ entries: [DirectoryEntry]) -> UInt64 {
         lock.withLock {

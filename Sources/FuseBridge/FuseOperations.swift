@@ -16,8 +16,8 @@ enum FuseOperations {
             bridge.serve(reply) {
                 do {
                     let attributes = try await bridge.fs.lookup(parent: parent, name: name)
-                    reply.entry(attributes, timeout: attributes.isDirectory ? 1 : (attributes.inode == 5 ? 0 : bridge.itemTimeout))
-                } catch let error as FSError where error.errno == .noEntry && (parent == 2 || parent == 3) {
+                    reply.entry(attributes, timeout: bridge.timeout(for: attributes))
+                } catch let error as FSError where error.errno == .noEntry && (parent == Inode.media || parent == Inode.hd) {
                     reply.negativeEntry(timeout: bridge.negativeTimeout)
                 }
             }
@@ -43,7 +43,7 @@ enum FuseOperations {
             bridge.requestArrived()
             bridge.serve(reply) {
                 let attributes = try await bridge.fs.getattr(UInt64(inode))
-                reply.attributes(attributes, timeout: attributes.isDirectory ? 1 : (attributes.inode == 5 ? 0 : bridge.itemTimeout))
+                reply.attributes(attributes, timeout: bridge.timeout(for: attributes))
             }
         }
         ops.open = { request, inode, info in

@@ -17,9 +17,8 @@ public struct SystemClock: APIClock {
 
 /// A clock that only moves when told to; `sleep` advances it instead of waiting.
 public final class ManualClock: APIClock, @unchecked Sendable {
-    private let lock = NSLock()  // guards `time` and `slept`
+    private let lock = NSLock()  // guards `time`
     private var time: Double
-    private var slept: [Double] = []
 
     public init(now: Double = 1_786_000_000) { time = now }
 
@@ -27,11 +26,6 @@ public final class ManualClock: APIClock, @unchecked Sendable {
     public func advance(by seconds: Double) { lock.withLock { time += seconds } }
     public func sleep(seconds: Double) async throws {
         try Task.checkCancellation()
-        lock.withLock {
-            slept.append(seconds)
-            time += max(0, seconds)
-        }
+        lock.withLock { time += max(0, seconds) }
     }
-    /// Every pause asked of this clock, in order.
-    public var sleeps: [Double] { lock.withLock { slept } }
 }

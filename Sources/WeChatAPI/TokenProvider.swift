@@ -8,16 +8,12 @@ public actor TokenProvider: AccessTokenSource {
     private let logger: Logger
     private var machine = TokenStateMachine()
     private var waiters: [CheckedContinuation<AccessToken, any Error>] = []
-    private var fetchCount = 0
 
     public init(fetcher: any TokenFetcher, clock: any APIClock = SystemClock(), logger: Logger) {
         self.fetcher = fetcher
         self.clock = clock
         self.logger = logger
     }
-
-    /// How many token fetches this provider made (for tests and stats).
-    public var fetches: Int { fetchCount }
 
     public func token() async throws -> AccessToken {
         switch machine.request(now: clock.now()) {
@@ -45,7 +41,6 @@ public actor TokenProvider: AccessTokenSource {
     }
 
     private func runFetch() async {
-        fetchCount += 1
         do {
             let fetched = try await fetcher.fetchToken()
             let token = machine.fetchSucceeded(fetched, now: clock.now())
