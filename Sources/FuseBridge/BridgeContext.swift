@@ -1,14 +1,19 @@
+import CFuse
 import Foundation
 import Logging
 import MediaFS
 
-/// What the callbacks reach through `fuse_req_userdata`: the filesystem and the open directory listings.
+/// What the callbacks reach through `fuse_req_userdata`: the filesystem, the reply gate, the open directory
+/// listings and the requests that can be interrupted.
 final class BridgeContext: @unchecked Sendable {
     let fs: MediaFileSystem
     let logger: Logger
-    private let lock = NSLock()  // guards `directories` and `nextDirectory`
+    let gate = ReplyGate()
+    private let lock = NSLock()  // guards `directories`, `nextDirectory`, `interruptible`, `nextRequest`, `afterInit`
     private var directories: [UInt64: [DirectoryEntry]] = [:]
     private var nextDirectory: UInt64 = 1
+    private var interruptible: [Int: FuseReply] = [:]
+    private var nextRequest = 1
     /// Runs once, on the first request after FUSE_INIT (guarded by `lock`).
     private var afterInit: (@Sendable () -> Void)?
 
@@ -48,16 +53,42 @@ final class BridgeContext: @unchecked Sendable {
     func directory(_ handle: UInt64) -> [DirectoryEntry]? { lock.withLock { directories[handle] } }
     func closeDirectory(_ handle: UInt64) { lock.withLock { _ = directories.removeValue(forKey: handle) } }
 
+    /// Makes the reply of a request that may wait (lookup, read, open…), registered for FUSE_INTERRUPT.
+    /// Must run in the C callback, before anything can answer the request (libfuse requires it).
+    func reply(_ request: fuse_req_t) -> FuseReply {
+        let key = lock.withLock { () -> Int in
+            defer { nextRequest += 1 }
+            return nextRequest
+        }
+        let reply = FuseReply(request, gate: gate, key: key)
+        lock.withLock { interruptible[key] = reply }
+        fuse_req_interrupt_func(request, { request, data in
+            guard let request, let data else { return }
+            bridgeContext(request).interrupted(Int(bitPattern: data))
+        }, UnsafeMutableRawPointer(bitPattern: key))
+        return reply
+    }
+
+    private func interrupted(_ key: Int) {
+        lock.withLock { interruptible.removeValue(forKey: key) }?.interrupt()
+    }
+
+    private func finished(_ reply: FuseReply) {
+        _ = lock.withLock { interruptible.removeValue(forKey: reply.key) }
+    }
+
     /// Runs `work` as a Task and answers its error (as errno) if it throws.
     func serve(_ reply: FuseReply, _ work: @escaping @Sendable () async throws -> Void) {
-        Task {
+        let task = Task {
             do {
                 try await work()
             } catch {
                 let fsError = FSError(error)
-                if fsError.errno != .noEntry { logger.info("request failed: \(fsError.message)") }
+                if fsError.errno != .noEntry, !Task.isCancelled { logger.info("request failed: \(fsError.message)") }
                 reply.error(fsError.errno)
             }
+            self.finished(reply)
         }
+        reply.attach(task)
     }
 }

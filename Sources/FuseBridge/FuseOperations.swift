@@ -8,9 +8,9 @@ enum FuseOperations {
         var ops = fuse_lowlevel_ops()
         ops.lookup = { request, parent, name in
             guard let request else { return }
-            let reply = FuseReply(request)
-            let name = String(cString: name!)
             let bridge = bridgeContext(request)
+            let reply = bridge.reply(request)
+            let name = String(cString: name!)
             bridge.requestArrived()
             let parent = UInt64(parent)
             bridge.serve(reply) {
@@ -38,8 +38,8 @@ enum FuseOperations {
         }
         ops.getattr = { request, inode, _ in
             guard let request else { return }
-            let reply = FuseReply(request)
             let bridge = bridgeContext(request)
+            let reply = bridge.reply(request)
             bridge.requestArrived()
             bridge.serve(reply) {
                 let attributes = try await bridge.fs.getattr(UInt64(inode))
@@ -48,10 +48,10 @@ enum FuseOperations {
         }
         ops.open = { request, inode, info in
             guard let request, let info else { return }
-            let reply = FuseReply(request)
+            let bridge = bridgeContext(request)
+            let reply = bridge.reply(request)
             let copied = info.pointee
             let flags = cfuse_fi_flags(info)
-            let bridge = bridgeContext(request)
             bridge.serve(reply) {
                 let opened = try await bridge.fs.open(UInt64(inode), flags: flags)
                 reply.open(copied, handle: opened.handle, keepCache: opened.keepCache, directIO: opened.directIO)
@@ -59,9 +59,9 @@ enum FuseOperations {
         }
         ops.read = { request, _, size, offset, info in
             guard let request, let info else { return }
-            let reply = FuseReply(request)
-            let handle = cfuse_fi_fh(info)
             let bridge = bridgeContext(request)
+            let reply = bridge.reply(request)
+            let handle = cfuse_fi_fh(info)
             bridge.serve(reply) {
                 reply.bytes(try await bridge.fs.read(handle: handle, offset: Int64(offset), count: size))
             }
@@ -73,9 +73,9 @@ enum FuseOperations {
         }
         ops.opendir = { request, inode, info in
             guard let request, let info else { return }
-            let reply = FuseReply(request)
-            let copied = info.pointee
             let bridge = bridgeContext(request)
+            let reply = bridge.reply(request)
+            let copied = info.pointee
             bridge.serve(reply) {
                 let entries = try await bridge.fs.readdir(UInt64(inode))
                 reply.open(copied, handle: bridge.openDirectory(entries), keepCache: false, directIO: false)
@@ -83,8 +83,9 @@ enum FuseOperations {
         }
         ops.readdir = { request, _, size, offset, info in
             guard let request, let info else { return }
-            let reply = FuseReply(request)
-            guard let entries = bridgeContext(request).directory(cfuse_fi_fh(info)) else { return reply.error(.badFile) }
+            let bridge = bridgeContext(request)
+            let reply = FuseReply(request, gate: bridge.gate)
+            guard let entries = bridge.directory(cfuse_fi_fh(info)) else { return reply.error(.badFile) }
             reply.directory(entries, offset: Int(offset), size: size)
         }
         ops.releasedir = { request, _, info in
@@ -98,7 +99,7 @@ enum FuseOperations {
             value.f_bsize = 1 << 20
             value.f_frsize = 1 << 20
             value.f_namemax = 255
-            FuseReply(request).statfs(value)
+            FuseReply(request, gate: bridgeContext(request).gate).statfs(value)
         }
         installReadOnly(&ops)
         return ops

@@ -3,24 +3,50 @@ import Foundation
 import MediaFS
 
 /// An owned `fuse_req_t`: every reply method answers once; a reply dropped unanswered answers EIO.
+/// Every answer goes through the session's `ReplyGate`, so none reaches a session being destroyed.
+/// An interrupted request (the reader got a signal) is answered EINTR at once and its work cancelled.
 final class FuseReply: @unchecked Sendable {
     private let request: fuse_req_t
-    private let lock = NSLock()  // guards `answered`
+    private let gate: ReplyGate
+    /// Names the request in the interrupt registry (`BridgeContext.reply`); 0 when not registered.
+    let key: Int
+    private let lock = NSLock()  // guards `answered` and `work`
     private var answered = false
+    private var work: Task<Void, Never>?
 
-    init(_ request: fuse_req_t) { self.request = request }
-
-    deinit {
-        if !answered { fuse_reply_err(request, EIO) }
+    init(_ request: fuse_req_t, gate: ReplyGate, key: Int = 0) {
+        self.request = request
+        self.gate = gate
+        self.key = key
+        gate.opened()
     }
 
-    /// Runs `reply` with the request if nobody answered yet.
+    deinit {
+        if !answered { _ = gate.pass { fuse_reply_err(request, EIO) } }
+    }
+
+    /// Runs `reply` with the request if nobody answered yet (and the session still takes answers).
     private func once(_ reply: (fuse_req_t) -> Void) {
         let first = lock.withLock { () -> Bool in
             defer { answered = true }
             return !answered
         }
-        if first { reply(request) }
+        if first { _ = gate.pass { reply(request) } }
+    }
+
+    /// The Task doing the work, cancelled if the kernel interrupts the request.
+    func attach(_ task: Task<Void, Never>) {
+        let cancelNow = lock.withLock { () -> Bool in
+            work = task
+            return answered
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    /// FUSE_INTERRUPT: answer EINTR now (the reader is waiting uninterruptibly for this answer) and stop the work.
+    func interrupt() {
+        error(.interrupted)
+        lock.withLock { work }?.cancel()
     }
 
     func error(_ errno: Errno) { once { _ = fuse_reply_err($0, errno.rawValue) } }

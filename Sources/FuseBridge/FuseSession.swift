@@ -8,8 +8,11 @@ public final class FuseSession: @unchecked Sendable {
     private let session: OpaquePointer
     private let context: Unmanaged<BridgeContext>
     public let mountpoint: String
-    private let lock = NSLock()  // guards `unmounted`
+    private let resolvedMountpoint: String
+    private let lock = NSLock()  // guards `unmounted`, `stopping`, `destroyed`
     private var unmounted = false
+    private var stopping = false
+    private var destroyed = false
     private let logger: Logger
 
     /// Creates the session and mounts it. `options` are `-o` options (`allow_other`, `auto_unmount`, …).
@@ -34,6 +37,7 @@ public final class FuseSession: @unchecked Sendable {
             defer { free(pointer) }
             return String(cString: pointer)
         } ?? mountpoint
+        resolvedMountpoint = resolved
         // The kernel applies the INIT reply's read-ahead, so the raise must come after it: on the first request.
         let raiseReadAhead: @Sendable () -> Void = {
             if !ReadAhead.raise(mountpoint: resolved, kilobytes: 1024) {
@@ -54,31 +58,48 @@ public final class FuseSession: @unchecked Sendable {
     }
 
     /// Serves requests until the filesystem is unmounted or `stop` is called. Blocks the calling thread.
+    /// The session stays alive after it returns: `close` ends it, once nothing can answer a request any more.
     public func run(threads: UInt32 = 16) -> Int32 {
-        let result = cfuse_session_loop_mt(session, threads)
+        cfuse_session_loop_mt(session, threads)
+    }
+
+    /// Ends the loop from any thread (a signal), whatever is open. The mount is detached (lazily: open files and
+    /// a shell's cwd keep a detached mount alive, so that alone would not end anything), then the connection is
+    /// aborted through fusectl: the kernel fails every pending request with ENOTCONN and libfuse's workers wake
+    /// up. Where fusectl is out of reach (not root), exiting the process closes /dev/fuse, which aborts too.
+    public func stop() {
+        let first = lock.withLock { () -> Bool in
+            defer { stopping = true }
+            return !stopping && !destroyed
+        }
+        guard first else { return }
+        fuse_session_exit(session)
+        let connection = FuseConnection.find(mountpoint: resolvedMountpoint)
+        if getuid() == 0 {
+            umount2(resolvedMountpoint, Int32(MNT_DETACH))
+        } else {
+            FuseConnection.fusermountDetach(resolvedMountpoint)
+        }
+        if let connection, !connection.abort() {
+            logger.debug("cannot abort the FUSE connection through fusectl; it ends when the process exits")
+        }
+    }
+
+    /// After the loop: refuses every later reply, waits for replies under way, and (if the loop has ended)
+    /// destroys the session. Returns the number of requests left unanswered (abandoned).
+    @discardableResult
+    public func close(loopEnded: Bool) -> Int {
+        let abandoned = context.takeUnretainedValue().gate.close()
+        guard loopEnded else { return abandoned }  // libfuse's workers still run: leave the session to the exit
+        let first = lock.withLock { () -> Bool in
+            defer { destroyed = true }
+            return !destroyed
+        }
+        guard first else { return abandoned }
         unmount()
         fuse_session_destroy(session)
         context.release()
-        return result
-    }
-
-    /// Ends the loop from any thread (a signal). A lazy unmount makes the kernel end the connection, so
-    /// libfuse's workers wake up; the session's own fd is left to `run` to close (closing it under the
-    /// workers' feet is not safe).
-    public func stop() {
-        fuse_session_exit(session)
-        if getuid() == 0 {
-            umount2(mountpoint, Int32(MNT_DETACH))
-        } else {
-            var pid = pid_t()
-            let arguments = ["fusermount3", "-u", "-z", mountpoint]
-            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
-            if posix_spawnp(&pid, "fusermount3", nil, nil, &argv, environ) == 0 {
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
-            }
-        }
+        return abandoned
     }
 
     private func unmount() {

@@ -8,12 +8,7 @@ enum ReadAhead {
     /// resolved path (realpath, taken before mounting): nothing here may touch the mount itself, which is not
     /// served yet. Failures are harmless and ignored: reads stay at 128 KiB.
     static func raise(mountpoint target: String, kilobytes: Int) -> Bool {
-        guard let mountinfo = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
-        let device = mountinfo.split(separator: "\n").reversed().compactMap { line -> Substring? in
-            let fields = line.split(separator: " ")
-            guard fields.count > 4, fields[4] == target else { return nil }
-            return fields[2]
-        }.first
+        let device = MountInfo.device(of: target)
         guard let device else { return false }
         let path = "/sys/class/bdi/\(device)/read_ahead_kb"
         return (try? "\(kilobytes)".write(toFile: path, atomically: false, encoding: .utf8)) != nil

@@ -25,6 +25,7 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let notSupported = Errno(rawValue: ENOTSUP)
     public static let badFile = Errno(rawValue: EBADF)
     public static let nameTooLong = Errno(rawValue: ENAMETOOLONG)
+    public static let interrupted = Errno(rawValue: EINTR)
 
     public var description: String {
         guard let text = strerror(rawValue) else { return "errno \(rawValue)" }

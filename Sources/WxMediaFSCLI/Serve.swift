@@ -22,31 +22,97 @@ func defaultCacheDirectory() -> String {
     return (environment["HOME"] ?? "/root") + "/.cache/wxmediafs"
 }
 
+/// How long a stop may take in all: the loop's end, then the blocks still being written (systemd's default stop
+/// timeout is 90 s; we promise 2 s).
+enum ShutdownBudget {
+    static let loop: Double = 1.2
+    static let drain: Double = 0.5
+}
+
 /// Mounts, prints the ready line, serves until unmounted or SIGINT/SIGTERM; `whileMounted` runs once ready.
+///
+/// Shutdown order (docs/design.md): signal → `stop` (exit flag, lazy unmount, connection abort) → the loop ends
+/// (or `ShutdownBudget.loop` passes) → the reply gate closes (no reply after this; requests still unanswered are
+/// abandoned) → the session is destroyed if the loop ended → pending block writes drain (bounded) → exit 0.
+/// A second signal exits at once.
 func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger: Logger,
            whileMounted: (@Sendable () async -> Bool)? = nil) async throws {
     try MountPreflight.check(mountpoint: mountpoint)
     let session = try FuseSession(fs: fs, mountpoint: mountpoint, options: MountPreflight.options(options), logger: logger)
-    let ended = AsyncStream<Int32> { continuation in
-        let thread = Thread {
-            continuation.yield(session.run())
-            continuation.finish()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
+    let loopEnd = Completion()
+    let thread = Thread {
+        _ = session.run()
+        loopEnd.complete(true)
     }
+    thread.stackSize = 1 << 20
+    thread.start()
     print("wxmediafs: mounted on \(mountpoint)")
     fflush(nil)
     let watcher = Task {
-        await Signals.wait(for: [SIGINT, SIGTERM])
-        session.stop()
+        var count = 0
+        for await number in Signals.stream([SIGINT, SIGTERM]) {
+            count += 1
+            if count > 1 {
+                logger.notice("second signal \(number): exiting now")
+                fflush(nil)
+                _exit(0)
+            }
+            logger.info("signal \(number): unmounting \(mountpoint)")
+            session.stop()
+            Task {
+                try? await Task.sleep(for: .seconds(ShutdownBudget.loop))
+                loopEnd.complete(false)
+            }
+        }
     }
     if let whileMounted {
         Task {
             if await whileMounted() == false { session.stop() }
         }
     }
-    for await _ in ended { break }
-    watcher.cancel()
-    await fs.drain()
+    let loopEnded = await loopEnd.value
+    let abandoned = session.close(loopEnded: loopEnded)
+    if abandoned > 0 { logger.info("\(abandoned) request(s) abandoned at shutdown") }
+    if !loopEnded { logger.info("libfuse's workers did not stop in time; the process exit ends the connection") }
+    let drained = Completion()
+    Task {
+        await fs.drain()
+        drained.complete(true)
+    }
+    Task {
+        try? await Task.sleep(for: .seconds(ShutdownBudget.drain))
+        drained.complete(false)
+    }
+    if await drained.value == false { logger.warning("some blocks were still being written at exit; they will be fetched again") }
+    _ = watcher  // keeps watching: a second signal during the drain still exits at once
+}
+
+/// A value set once, awaited by anyone (later completions are ignored).
+final class Completion: @unchecked Sendable {
+    private let lock = NSLock()  // guards everything below
+    private var result: Bool?
+    private var waiters: [CheckedContinuation<Bool, Never>] = []
+
+    func complete(_ value: Bool) {
+        let pending: [CheckedContinuation<Bool, Never>] = lock.withLock {
+            guard result == nil else { return [] }
+            result = value
+            defer { waiters = [] }
+            return waiters
+        }
+        for waiter in pending { waiter.resume(returning: value) }
+    }
+
+    var value: Bool {
+        get async {
+            await withCheckedContinuation { continuation in
+                let ready: Bool? = lock.withLock {
+                    if let result { return result }
+                    waiters.append(continuation)
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
+    }
 }

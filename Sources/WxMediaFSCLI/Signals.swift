@@ -1,12 +1,12 @@
 import Dispatch
 import Foundation
 
-/// Waits for the first of some signals. The signals are reset to their default, unblocked (a process
-/// started from a libdispatch thread can inherit them blocked), then ignored so a DispatchSource sees them.
+/// Delivers signals as an async sequence. The signals are reset to their default, unblocked (a process started
+/// from a libdispatch thread can inherit them blocked), then ignored so that DispatchSources see them.
 enum Signals {
-    static func wait(for signals: [Int32]) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let state = SignalState(continuation)
+    static func stream(_ signals: [Int32]) -> AsyncStream<Int32> {
+        AsyncStream { continuation in
+            var sources: [any DispatchSourceSignal] = []
             for number in signals {
                 var set = sigset_t()
                 sigemptyset(&set)
@@ -14,28 +14,24 @@ enum Signals {
                 pthread_sigmask(SIG_UNBLOCK, &set, nil)
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { state.fire() }
+                source.setEventHandler { continuation.yield(number) }
                 source.resume()
-                state.keep(source)
+                sources.append(source)
             }
+            let kept = SourceBox(sources)
+            continuation.onTermination = { _ in kept.cancel() }
         }
+    }
+
+    /// Waits for the first of `signals`.
+    static func wait(for signals: [Int32]) async {
+        for await _ in stream(signals) { return }
     }
 }
 
-private final class SignalState: @unchecked Sendable {
-    private let lock = NSLock()  // guards everything below
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-
-    func keep(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
-
-    func fire() {
-        let pending: CheckedContinuation<Void, Never>? = lock.withLock {
-            defer { continuation = nil }
-            return continuation
-        }
-        pending?.resume()
-    }
+/// Keeps the sources alive as long as the stream (DispatchSource is not Sendable; it is only cancelled here).
+private final class SourceBox: @unchecked Sendable {
+    private let sources: [any DispatchSourceSignal]
+    init(_ sources: [any DispatchSourceSignal]) { self.sources = sources }
+    func cancel() { sources.forEach { $0.cancel() } }
 }
