@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// A mount must stop on SIGTERM/SIGINT within 2 s whatever is open or in flight (systemd's stop, Ctrl-C).
+@Suite(.serialized) struct ShutdownTests {
+    @Test func twentySignalsWithReadersMidTransferAndAFileHeldOpen() async throws {
+        try requireFUSE()
+        // Slow enough that every reader is mid-transfer when the signal comes (3 × 16 MiB at 4 MB/s each).
+        let sim = try SimProcess(["--generate", "image:16M", "--generate", "video:16M", "--generate", "voice:16M", "--bandwidth", "4000000"])
+        let items = try await sim.items().filter { $0.size == 16 << 20 }
+        try #require(items.count == 3)
+        let mountpoint = Harness.temporaryDirectory("mnt")
+        var worst = 0.0
+        for round in 1...20 {
+            let mount = try MountProcess(sim: sim, mountpoint: mountpoint, cacheDirectory: Harness.temporaryDirectory("cache"))
+            // One shell: three readers, a file held open (fd 3) and a cwd inside the mount; it reports when
+            // every reader has been answered, then sleeps on.
+            let readers = items.map { "cat '\(mount.path($0.path))' > /dev/null 2>&1 &" }.joined(separator: " ")
+            let holder = try Child(["/bin/sh", "-c", "\(readers) exec 3< '\(mount.path(items[0].path))'; cd '\(mount.path("media"))'; echo holding; exec sleep 60"])
+            #expect(holder.waitForLine(timeout: 10) { $0 == "holding" } != nil, "round \(round): the file is held open")
+            try await Task.sleep(for: .milliseconds(500))
+            let start = Date()
+            mount.child.signal(round.isMultiple(of: 2) ? SIGINT : SIGTERM)
+            let exited = mount.child.waitForExit(timeout: 2)
+            let took = Date().timeIntervalSince(start)
+            worst = max(worst, took)
+            #expect(exited, "round \(round): the mount exits within 2 s (took \(took) s)")
+            if !exited { mount.unmount() }
+            #expect(mount.child.process.terminationReason == .exit && mount.child.process.terminationStatus == 0,
+                    "round \(round): exit status 0, not a crash: \(mount.child.stderrText)")
+            #expect(!mount.child.stderrText.contains("Fatal error"))
+            #expect(await Self.childrenEnded(of: holder, within: 5), "round \(round): every reader was answered")
+            holder.signal(SIGKILL)
+            _ = holder.waitForExit(timeout: 5)
+            // The mountpoint is a plain directory again, ready for the next round.
+            let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+            #expect(!mounts.contains(" \(mountpoint) "), "round \(round): nothing left mounted")
+            var info = stat()
+            #expect(stat(mountpoint, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR)
+        }
+        print("[integration] 20 rounds of SIGTERM/SIGINT with 3 readers and a file held open: slowest exit \(String(format: "%.3f", worst)) s")
+    }
+
+    @Test func aSecondSignalIsNeverIgnored() async throws {
+        try requireFUSE()
+        let sim = try SimProcess(["--generate", "image:16M", "--bandwidth", "2000000"])
+        let image = try #require(try await sim.items().first { $0.size == 16 << 20 })
+        let mount = try MountProcess(sim: sim)
+        let reader = try Child(["/bin/sh", "-c", "cat '\(mount.path(image.path))' > /dev/null 2>&1 & exec sleep 60"])
+        try await Task.sleep(for: .milliseconds(500))
+        mount.child.signal(SIGTERM)
+        mount.child.signal(SIGTERM)
+        #expect(mount.child.waitForExit(timeout: 2))
+        #expect(mount.child.process.terminationStatus == 0)
+        #expect(await Self.childrenEnded(of: reader, within: 5))
+        reader.signal(SIGKILL)
+    }
+
+    /// Whether every child of `parent` has ended (a zombie counts: the test's shells do not reap them,
+    /// signals being blocked in processes the test starts) within `seconds`.
+    static func childrenEnded(of parent: Child, within seconds: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let states = await Harness.run(["ps", "-o", "stat=", "--ppid", "\(parent.process.processIdentifier)"], timeout: 5).output
+            if states.split(separator: "\n").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).hasPrefix("Z") }) { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+}
