@@ -1,4 +1,5 @@
-/// The body of `POST /__sim/config` (any subset) and its answer (every knob). `"bandwidth": null` lifts the cap.
+/// The body of `POST /__sim/config` (any subset) and its answer (every knob). `"bandwidth": null` lifts the cap,
+/// and so does `"rangeCap": null`.
 struct ConfigCommand: Codable {
     var range: Bool?
     var contentLength: Bool?
@@ -8,8 +9,15 @@ struct ConfigCommand: Codable {
     var bandwidth: Int??
     var tokenTTL: Int?
     var videoDirect: Bool?
+    /// Seconds; applies to video_urls issued afterwards.
+    var videoURLTTL: Int?
+    /// nil = not given; .some(nil) = no cap.
+    var rangeCap: Int??
+    var unknownTotal: Bool?
 
-    enum CodingKeys: String, CodingKey { case range, contentLength, head, latencyMs, bandwidth, tokenTTL, videoDirect }
+    enum CodingKeys: String, CodingKey {
+        case range, contentLength, head, latencyMs, bandwidth, tokenTTL, videoDirect, videoURLTTL, rangeCap, unknownTotal
+    }
 
     init(_ knobs: SimulatorState.Knobs) {
         range = knobs.rangeSupport
@@ -20,6 +28,9 @@ struct ConfigCommand: Codable {
         bandwidth = .some(knobs.bandwidth)
         tokenTTL = knobs.tokenTTL
         videoDirect = knobs.videoDirect
+        videoURLTTL = knobs.videoURLTTL
+        rangeCap = .some(knobs.rangeCap)
+        unknownTotal = knobs.unknownTotal
     }
 
     init(from decoder: any Decoder) throws {
@@ -28,11 +39,18 @@ struct ConfigCommand: Codable {
         contentLength = try container.decodeIfPresent(Bool.self, forKey: .contentLength)
         head = try container.decodeIfPresent(Bool.self, forKey: .head)
         latencyMs = try container.decodeIfPresent(Int.self, forKey: .latencyMs)
-        if container.contains(.bandwidth) {
-            bandwidth = .some(try container.decodeNil(forKey: .bandwidth) ? nil : container.decode(Int.self, forKey: .bandwidth))
-        }
+        bandwidth = try Self.decodeNullable(container, .bandwidth)
         tokenTTL = try container.decodeIfPresent(Int.self, forKey: .tokenTTL)
         videoDirect = try container.decodeIfPresent(Bool.self, forKey: .videoDirect)
+        videoURLTTL = try container.decodeIfPresent(Int.self, forKey: .videoURLTTL)
+        rangeCap = try Self.decodeNullable(container, .rangeCap)
+        unknownTotal = try container.decodeIfPresent(Bool.self, forKey: .unknownTotal)
+    }
+
+    /// Absent → nil; `null` → .some(nil); a number → .some(n).
+    private static func decodeNullable(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int?? {
+        guard container.contains(key) else { return nil }
+        return .some(try container.decodeNil(forKey: key) ? nil : container.decode(Int.self, forKey: key))
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -44,6 +62,9 @@ struct ConfigCommand: Codable {
         if let bandwidth { try container.encode(bandwidth, forKey: .bandwidth) }
         try container.encodeIfPresent(tokenTTL, forKey: .tokenTTL)
         try container.encodeIfPresent(videoDirect, forKey: .videoDirect)
+        try container.encodeIfPresent(videoURLTTL, forKey: .videoURLTTL)
+        if let rangeCap { try container.encode(rangeCap, forKey: .rangeCap) }
+        try container.encodeIfPresent(unknownTotal, forKey: .unknownTotal)
     }
 
     func apply(to state: SimulatorState) async {
@@ -54,5 +75,8 @@ struct ConfigCommand: Codable {
         if let bandwidth { await state.set(bandwidth: bandwidth) }
         if let tokenTTL { await state.set(tokenTTL: tokenTTL) }
         if let videoDirect { await state.set(videoDirect: videoDirect) }
+        if let videoURLTTL { await state.set(videoURLTTL: videoURLTTL) }
+        if let rangeCap { await state.set(rangeCap: rangeCap) }
+        if let unknownTotal { await state.set(unknownTotal: unknownTotal) }
     }
 }

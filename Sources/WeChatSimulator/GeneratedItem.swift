@@ -26,7 +26,14 @@ public struct GeneratedItem: Sendable, Equatable {
         self.init(type: kind, size: size, id: id)
     }
 
-    static func parseSize(_ text: Substring) -> Int64? {
+    /// The id the simulator serves this item under when it is the `index`-th generated item (0-based, the order
+    /// of ``SimulatorConfiguration/generated`` or of `--generate`): its own id, else one derived from
+    /// (type, index, size), so the same command line gives the same ids.
+    public func resolvedID(index: Int) -> String {
+        id ?? MediaID.derived(from: "generated/\(type.rawValue)/\(index)/\(size)")
+    }
+
+        static func parseSize(_ text: Substring) -> Int64? {
         var digits = text.uppercased()
         var unit: Int64 = 1
         if let last = digits.last, let shift = ["K": 10, "M": 20, "G": 30][String(last)] {

@@ -6,10 +6,12 @@ import Darwin
 import Foundation
 
 /// A minimal multipart/form-data reader (RFC 7578): enough for media/upload, which wants the part named
-/// `media`, its filename and its bytes.
+/// `media`, its filename, its Content-Type and its bytes.
 struct MultipartPart: Sendable {
     var name: String?
     var filename: String?
+    /// The part's Content-Type header value, untouched (nil when the part has none).
+    var contentType: String?
     var body: ArraySlice<UInt8>
 }
 
@@ -51,11 +53,18 @@ enum Multipart {
         var result = MultipartPart(body: bytes[bodyStart...])
         let head = String(decoding: bytes[bytes.startIndex..<headerEnd], as: UTF8.self)
         for line in head.split(separator: "\r\n") {
-            guard let colon = line.firstIndex(of: ":"),
-                  line[..<colon].lowercased() == "content-disposition" else { continue }
-            let parameters = HeaderParameters.parse(String(line[line.index(after: colon)...])).parameters
-            result.name = parameters["name"]
-            result.filename = parameters["filename"]
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let value = String(line[line.index(after: colon)...])
+            switch line[..<colon].lowercased() {
+            case "content-disposition":
+                let parameters = HeaderParameters.parse(value).parameters
+                result.name = parameters["name"]
+                result.filename = parameters["filename"]
+            case "content-type":
+                result.contentType = value.trimmingCharacters(in: .whitespaces)
+            default:
+                continue
+            }
         }
         return result
     }

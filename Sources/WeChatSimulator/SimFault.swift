@@ -8,6 +8,10 @@ public enum SimFault: Sendable, Equatable {
     case truncatedBody   // declare the full Content-Length, send part of it, close
     case expiredToken    // 42001
     case invalidToken    // 40001
+    /// Hostile answers, as a CDN or a proxy in front of it may give (meant for endpoint `cdn`, valid on any):
+    case html200         // HTTP 200, text/html, an HTML error page instead of the bytes
+    case json200         // HTTP 200, application/json, {"errcode":-1,"errmsg":"system error"}
+    case http410         // 410 Gone
     /// The next video_url(s) issued answer 404 for that long after issue. Consumed by media/get calls that
     /// issue a video_url, whatever endpoint it was injected on.
     case video404(seconds: Double)
@@ -23,6 +27,9 @@ public enum SimFault: Sendable, Equatable {
         case "truncate": self = .truncatedBody
         case "expired-token": self = .expiredToken
         case "invalid-token": self = .invalidToken
+        case "html200": self = .html200
+        case "json200": self = .json200
+        case "http410": self = .http410
         case "video404": self = .video404(seconds: seconds)
         default: return nil
         }

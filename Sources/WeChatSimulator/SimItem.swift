@@ -33,7 +33,7 @@ struct SimItem: Sendable {
 
     /// A generated item; `index` (its place on the command line) makes the default id deterministic.
     init(generated spec: GeneratedItem, index: Int) {
-        let id = spec.id ?? MediaID.derived(from: "generated/\(spec.type.rawValue)/\(index)/\(spec.size)")
+        let id = spec.resolvedID(index: index)
         self.init(id: id, kind: spec.type, ext: spec.type.defaultExtension,
                   body: .generated(seed: GeneratedBytes.seed(forID: id), size: spec.size))
     }

@@ -6,7 +6,7 @@ extension SimResponder {
     func control(_ request: Request, context: SimRequestContext) async -> Response {
         guard context.peerIsLoopback else { return Self.controlAnswer(.forbidden, ["error": "loopback only"]) }
         let command = request.uri.path.dropFirst("/__sim/".count)
-        let expected: HTTPRequest.Method = ["stats", "items"].contains(command) ? .get : .post
+        let expected: HTTPRequest.Method = ["stats", "items", "last-upload"].contains(command) ? .get : .post
         guard request.method == expected else {
             return Self.controlAnswer(.methodNotAllowed, ["error": "use \(expected.rawValue)"])
         }
@@ -20,6 +20,14 @@ extension SimResponder {
             await state.resetCounters()
         case "expire-tokens":
             await state.expireAllTokens()
+        case "expire-video-urls":
+            await state.expireVideoURLs()
+        case "expire-media":
+            return await expireMedia(request)
+        case "last-upload":
+            // 404 before any upload: "nothing was sent" is then an answer, not a record of nulls.
+            guard let record = await state.lastUpload() else { return Self.controlAnswer(.notFound, ["error": "no upload yet"]) }
+            return Self.encoded(record)
         case "fault":
             guard let order = await Self.decode(FaultCommand.self, request),
                   let fault = SimFault(controlName: order.fault, seconds: order.seconds ?? 3),
@@ -36,6 +44,17 @@ extension SimResponder {
             return Self.controlAnswer(.notFound, ["error": "unknown control route"])
         }
         return Self.controlAnswer(.ok, ["ok": "true"])
+    }
+
+    /// `{"id":"…"}` or `{}` (every item) → `{"expired":N,"ok":true}`, N catalogue entries dropped (2 for an id that is
+    /// both a voice and an hd). An unknown id answers 404 rather than a silent 0, so a typo in a test shows.
+    private func expireMedia(_ request: Request) async -> Response {
+        guard let order = await Self.decode(ExpireMediaCommand.self, request) else {
+            return Self.controlAnswer(.badRequest, ["error": "want {\"id\":\"…\"} or {}"])
+        }
+        let expired = await state.expireMedia(id: order.id)
+        if order.id != nil && expired == 0 { return Self.controlAnswer(.notFound, ["error": "unknown media id"]) }
+        return Self.encoded(ExpireMediaAnswer(expired: expired, ok: true))
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async -> T? {
@@ -65,4 +84,14 @@ struct FaultCommand: Decodable {
     var fault: String
     var count: Int?
     var seconds: Double?
+}
+
+/// `{"id":"…"}`, or `{}` for every item.
+struct ExpireMediaCommand: Decodable {
+    var id: String?
+}
+
+struct ExpireMediaAnswer: Encodable {
+    var expired: Int
+    var ok: Bool
 }

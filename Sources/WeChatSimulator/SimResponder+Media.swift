@@ -9,9 +9,9 @@ extension SimResponder {
         guard let id = request.uri.queryParameters["media_id"], !id.isEmpty else { return .error(.mediaIDMissing) }
         guard let item = await state.mediaItem(id: String(id)) else { return .error(.invalidMediaID) }
         if item.kind == .video, !knobs.videoDirect {
-            let key = await state.issueVideoKey(for: item.id)
+            let path = await state.issueVideoURL(for: item.id)
             let base = context.localBaseURL ?? "http://127.0.0.1"
-            return .text("{\"video_url\":\(JSONText.quote("\(base)/cdn/\(key)"))}", contentType: SimReply.textPlain)
+            return .text("{\"video_url\":\(JSONText.quote(base + path))}", contentType: SimReply.textPlain)
         }
         return download(item, request, knobs, attachment: true)
     }
@@ -23,9 +23,16 @@ extension SimResponder {
         return download(item, request, knobs, attachment: true)
     }
 
+    /// Expired or tampered URLs answer 403 with a small HTML page, as CDNs do; unknown keys and gone items 404.
     func cdn(_ request: Request, _ knobs: SimulatorState.Knobs) async -> SimReply {
         let key = String(request.uri.path.dropFirst("/cdn/".count))
-        guard case .found(let item) = await state.cdnItem(key: key) else { return .page(.notFound) }
+        let query = request.uri.queryParameters
+        let item: SimItem
+        switch await state.cdnItem(key: key, expires: query["e"], signature: query["s"]) {
+        case .found(let found): item = found
+        case .forbidden: return .page(.forbidden)
+        case .notYet, .unknown: return .page(.notFound)
+        }
         var reply = download(item, request, knobs, attachment: false)
         if knobs.rangeSupport { reply.headers[.acceptRanges] = "bytes" }
         return reply
@@ -43,11 +50,16 @@ extension SimResponder {
         switch range {
         case .full:
             return SimReply(status: .ok, headers: headers, body: .media(item.body, 0..<total))
-        case .partial(let part):
-            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound - 1)/\(total)"
+        case .partial(var part):
+            // rangeCap: servers cap big ranges and answer less than was asked; the Content-Range tells what came.
+            if let cap = knobs.rangeCap, part.count > cap { part = part.lowerBound..<part.lowerBound + Int64(cap) }
+            // unknownTotal: "/*" withholds the complete length (RFC 9110 §14.4), as streaming origins do.
+            let length = knobs.unknownTotal ? "*" : String(total)
+            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound - 1)/\(length)"
             return SimReply(status: .partialContent, headers: headers, body: .media(item.body, part))
         case .unsatisfiable:
             // No attachment header here: clients take "attachment" to mean file bytes.
+            // The total stays even with unknownTotal: RFC 9110 wants it in a 416, and the server knows it.
             return SimReply(status: .rangeNotSatisfiable, headers: [.contentRange: "bytes */\(total)"],
                             body: .bytes(ByteBuffer()))
         }

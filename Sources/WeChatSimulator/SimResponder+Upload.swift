@@ -19,6 +19,9 @@ extension SimResponder {
               let parts = Multipart.parse(Array(buffer.readableBytesView), boundary: boundary),
               let media = parts.first(where: { $0.name == "media" })
         else { return .error(.mediaDataMissing) }
+        // Recorded before the checks below: a test wants to see what the client sent even when it was refused.
+        await state.recordUpload(UploadRecord(contentType: media.contentType, filename: media.filename,
+                                              bytes: media.body.count))
         guard !media.body.isEmpty else { return .error(.emptyMedia) }
         guard let filename = media.filename, let (_, ext) = MediaCatalog.split(filename),
               kind.uploadExtensions.contains(ext) else { return .error(.invalidFileType) }

@@ -34,6 +34,9 @@ struct SimResponder: HTTPResponder {
             case .expiredToken?: reply = .error(.expiredToken, contentType: errorType(endpoint))
             case .invalidToken?: reply = .error(.invalidToken, contentType: errorType(endpoint))
             case .http500?: reply = .page(.internalServerError)
+            case .html200?: reply = .htmlErrorPage200
+            case .json200?: reply = .systemErrorJSON200
+            case .http410?: reply = .page(.gone)
             case .resetMidBody?:
                 cut = .reset
                 reply = await route(endpoint, request, context, knobs)

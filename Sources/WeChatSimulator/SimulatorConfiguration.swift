@@ -23,6 +23,13 @@ public struct SimulatorConfiguration: Sendable {
     public var tokenTTL: Int = 7200
     /// true = media/get returns the video bytes directly instead of {"video_url":…}.
     public var videoDirect: Bool = false
+    /// Seconds a video_url stays valid (its `e=`); afterwards the CDN answers 403. ≤ 0 issues expired URLs.
+    public var videoURLTTL: Int = 3600
+    /// Most bytes a 206 answer carries, whatever range was asked (the Content-Range tells the shorter range);
+    /// nil = no cap.
+    public var rangeCap: Int? = nil
+    /// true = 206 answers say `Content-Range: bytes a-b/*` (total withheld).
+    public var unknownTotal: Bool = false
 
     public init() {}
 }

@@ -1,12 +1,4 @@
-/// The item catalogue, uploads, and the opaque CDN keys handed out as video_url.
-struct CDNEntry: Sendable {
-    let id: String
-    /// The URL answers 404 until then (the `video404` fault).
-    let notFoundUntil: Double?
-}
-
-enum CDNLookup: Sendable { case found(SimItem), notYet, unknown }
-
+/// The item catalogue, uploads, and items that are gone (`/__sim/expire-media`).
 extension SimulatorState {
     public func items() -> [SimItemInfo] {
         (mediaItems.values.map(\.info) + hdItems.values.map(\.info))
@@ -33,22 +25,27 @@ extension SimulatorState {
         return (item, Int(now()))
     }
 
-    /// A new opaque CDN key for a video; an armed `video404` fault makes it answer 404 for a while.
-    func issueVideoKey(for id: String) -> String {
-        var notFoundUntil: Double?
-        if !armedVideo404.isEmpty {
-            notFoundUntil = now() + armedVideo404[0].seconds
-            armedVideo404[0].remaining -= 1
-            if armedVideo404[0].remaining <= 0 { armedVideo404.removeFirst() }
+    /// Makes `id` (nil: every item) gone, as after its 3-day life: media/get and media/get/jssdk answer 40007,
+    /// its video_urls 404, and `/__sim/items` no longer lists it. The item is dropped from both catalogues (a
+    /// JSSDK voice is in both under one id) rather than flagged: a gone item is, for every route, an unknown one.
+    /// Returns how many catalogue entries went (0 = no such id).
+    @discardableResult
+    public func expireMedia(id: String?) -> Int {
+        let before = mediaItems.count + hdItems.count
+        if let id {
+            mediaItems[id] = nil
+            hdItems[id] = nil
+        } else {
+            mediaItems = [:]
+            hdItems = [:]
         }
-        let key = MediaID.randomString(count: 48, from: MediaID.alphabet)
-        cdnEntries[key] = CDNEntry(id: id, notFoundUntil: notFoundUntil)
-        return key
+        // Their CDN entries could only answer 404 now (the lookup needs the item): drop them too.
+        cdnEntries = cdnEntries.filter { mediaItems[$0.value.id] != nil }
+        return before - mediaItems.count - hdItems.count
     }
 
-    func cdnItem(key: String) -> CDNLookup {
-        guard let entry = cdnEntries[key], let item = mediaItems[entry.id] else { return .unknown }
-        if let until = entry.notFoundUntil, now() < until { return .notYet }
-        return .found(item)
-    }
+    /// The part `media` of the last upload that had one, whether or not the upload was then accepted.
+    public func lastUpload() -> UploadRecord? { lastUploadRecord }
+
+    func recordUpload(_ record: UploadRecord) { lastUploadRecord = record }
 }

@@ -12,6 +12,9 @@ public actor SimulatorState {
         var bandwidth: Int?
         var tokenTTL: Int
         var videoDirect: Bool
+        var videoURLTTL: Int
+        var rangeCap: Int?
+        var unknownTotal: Bool
     }
 
     let appID: String
@@ -26,6 +29,11 @@ public actor SimulatorState {
     var mediaItems: [String: SimItem] = [:]   // media/get: image, voice, video, thumb
     var hdItems: [String: SimItem] = [:]      // media/get/jssdk: hd (the same id may be in both)
     var cdnEntries: [String: CDNEntry] = [:]
+    /// When `cdnEntries` grows to this size, entries that can no longer be served are swept (see +CDN).
+    var cdnSweepAt = 1024
+    /// Signs the video_urls; its secret is random per simulator, so URLs of another run never verify.
+    let cdnSigner = CDNSigner()
+    var lastUploadRecord: UploadRecord?
 
     init(configuration: SimulatorConfiguration, items: [SimItem],
          now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
@@ -35,7 +43,8 @@ public actor SimulatorState {
         knobs = Knobs(rangeSupport: configuration.rangeSupport, contentLength: configuration.contentLength,
                       headSupport: configuration.headSupport, latency: configuration.latency,
                       bandwidth: configuration.bandwidth, tokenTTL: configuration.tokenTTL,
-                      videoDirect: configuration.videoDirect)
+                      videoDirect: configuration.videoDirect, videoURLTTL: configuration.videoURLTTL,
+                      rangeCap: configuration.rangeCap.map { max($0, 1) }, unknownTotal: configuration.unknownTotal)
         for item in items {
             if item.kind == .hd { hdItems[item.id] = item } else { mediaItems[item.id] = item }
         }
@@ -68,6 +77,11 @@ public actor SimulatorState {
     public func set(bandwidth: Int?) { knobs.bandwidth = bandwidth.map { max($0, 1) } }
     public func set(tokenTTL: Int) { knobs.tokenTTL = tokenTTL }
     public func set(videoDirect: Bool) { knobs.videoDirect = videoDirect }
+    /// Applies to URLs issued from now on; those already issued keep the expiry signed into them.
+    public func set(videoURLTTL: Int) { knobs.videoURLTTL = videoURLTTL }
+    /// nil lifts the cap; a cap below 1 byte is raised to 1 (an empty 206 would be no answer at all).
+    public func set(rangeCap: Int?) { knobs.rangeCap = rangeCap.map { max($0, 1) } }
+    public func set(unknownTotal: Bool) { knobs.unknownTotal = unknownTotal }
 
     func currentKnobs() -> Knobs { knobs }
 

@@ -13,8 +13,9 @@
 //   answering `thumb_media_id`, voice uploads answering `created_at` as a string.
 // - Bodies are never materialised whole: fixtures and media directories are read by range (pread), generated
 //   items are computed per 64 KiB chunk from (id, chunk index).
-// - Knobs for what the real server leaves unconfirmed (Range, Content-Length, HEAD) and faults (busy, quotas,
-//   500, reset or truncated bodies, token expiry, video_url 404) are set in process or via `/__sim/*`.
+// - Knobs for what the real server leaves unconfirmed (Range, capped ranges, unknown totals, Content-Length, HEAD)
+//   and faults (busy, quotas, 500, reset or truncated bodies, token expiry, video_url 404, hostile CDN answers)
+//   are set in process or via `/__sim/*`. video_urls are signed and expire (403), items can be made gone (40007).
 // - Secrets (app secret, tokens) are never logged: logged URIs have their `access_token`/`secret` redacted.
 import Hummingbird
 import Logging

@@ -6,7 +6,11 @@ struct SimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
         abstract: "Run the local simulator of the WeChat temporary-media API (loopback only).",
-        discussion: "Prints its base URL on the first line of standard output. Control routes: /__sim/stats, /__sim/fault, /__sim/config."
+        discussion: """
+            Prints its base URL on the first line of standard output. Control routes (loopback only): GET /__sim/stats, \
+            /__sim/items, /__sim/last-upload; POST /__sim/fault, /__sim/config, /__sim/reset, /__sim/expire-tokens, \
+            /__sim/expire-video-urls, /__sim/expire-media.
+            """
     )
 
     @Option(help: "TCP port on 127.0.0.1 (0 picks a free one).")
@@ -39,6 +43,16 @@ struct SimCommand: AsyncParsableCommand {
     @Flag(help: "media/get returns video bytes directly instead of a video_url.")
     var videoDirect = false
 
+    // Spelled out: ArgumentParser would make "--video-urlttl" of the property name.
+    @Option(name: .customLong("video-url-ttl"), help: "Lifetime of the video_urls it issues, in seconds (then 403).")
+    var videoURLTTL: Int = 3600
+
+    @Option(help: ArgumentHelp("Answer at most this many bytes per 206, whatever range was asked.", valueName: "bytes"))
+    var rangeCap: Int?
+
+    @Flag(help: "206 answers withhold the total: Content-Range: bytes a-b/*.")
+    var unknownTotal = false
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "warning"
 
@@ -55,6 +69,9 @@ struct SimCommand: AsyncParsableCommand {
         configuration.bandwidth = bandwidth
         configuration.tokenTTL = tokenTTL
         configuration.videoDirect = videoDirect
+        configuration.videoURLTTL = videoURLTTL
+        configuration.rangeCap = rangeCap
+        configuration.unknownTotal = unknownTotal
         let simulator = try await WeChatSimulator.start(configuration, logger: logger)
         print(simulator.baseURL)
         fflush(nil)
