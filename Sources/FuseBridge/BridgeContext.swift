@@ -84,7 +84,7 @@ final class BridgeContext: @unchecked Sendable {
                 try await work()
             } catch {
                 let fsError = FSError(error)
-                if fsError.errno != .noEntry, !Task.isCancelled { logger.info("request failed: \(fsError.message)") }
+                if fsError.errno != .noEntry, !fsError.logged, !Task.isCancelled { logger.info("request failed: \(fsError.message)") }
                 reply.error(fsError.errno)
             }
             self.finished(reply)

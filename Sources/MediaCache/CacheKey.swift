@@ -28,6 +28,8 @@ public struct CachedItem: Sendable, Codable, Equatable {
     public var rangeSupported: Bool
     public var videoURL: String?
     public var fetchedAt: Double
+    /// When the server said the id no longer exists (40007 after its 3 days); nil while it is alive.
+    public var goneAt: Double?
     public var blockSize: Int
 
     public init(size: Int64, contentType: String?, filename: String?, fileExtension: String, rangeSupported: Bool,

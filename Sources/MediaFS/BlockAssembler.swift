@@ -5,7 +5,7 @@ import WeChatAPI
 final class BlockAssembler: MediaSink, @unchecked Sendable {
     private let item: MediaItem
     private let transfer: Int
-    private let blockSize: Int
+    let blockSize: Int
     private let firstBlock: Int
     private let probeEnd: Int?
     private var block: Int

@@ -13,7 +13,7 @@ extension Errno {
         case .tooLarge: self = .fileTooLarge
         case .timeout: self = .timedOut
         // Busy and per-minute quota are retried first; what is left is an I/O error, never EAGAIN on read.
-        case .busy, .minuteQuota, .unknownCode, .serverError, .transport, .badResponse, .local: self = .io
+        case .busy, .minuteQuota, .unknownCode, .serverError, .transport, .badResponse, .local, .expiredURL: self = .io
         }
     }
 }

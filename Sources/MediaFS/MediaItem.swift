@@ -11,6 +11,7 @@ actor MediaItem {
     struct Transfer {
         var next: Int
         var end: Int
+        var task: Task<Void, Never>?
     }
 
     let key: CacheKey
@@ -31,6 +32,13 @@ actor MediaItem {
     private var storeSlots: [CheckedContinuation<Void, Never>] = []
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
     private var expectedNext = 0
+    /// Bumped each time media/get gives a fresh video_url (transfers remember the generation they used).
+    private var urlGeneration = 0
+    private var urlObtainedAt: Double?
+    private var refreshingURL = false
+    private var urlWaiters: [CheckedContinuation<(String, Int), any Error>] = []
+    /// Set once the server said the item no longer exists; uncached reads fail with it, without a call.
+    private var goneError: FSError?
 
     init(key: CacheKey, context: FSContext) {
         self.key = key
@@ -38,6 +46,9 @@ actor MediaItem {
         self.request = MediaRequest(id: MediaID(key.id)!, hd: key.kind == .hd, videoProbeLength: context.config.videoWindow)
         self.window = context.config.videoWindow
         self.info = context.cache.item(key)
+        if let goneAt = info?.goneAt {
+            goneError = FSError(.io, "\(key) is no longer on the server (gone since \(Int(goneAt))); only its cached blocks can be read", logged: true)
+        }
     }
 
     var blockSize: Int { context.cache.blockSize }
@@ -66,7 +77,18 @@ actor MediaItem {
             transfers[transfer]?.end = probing ? probeEnd : Int.max
             if probing { expectedNext = probeEnd }
         }
-        guard info == nil else { return true }
+        if var known = info {
+            if let url = head.videoURL, url != known.videoURL {
+                // media/get gave this transfer a new video_url: keep it (in memory and in the meta).
+                known.videoURL = url
+                info = known
+                urlGeneration += 1
+                urlObtainedAt = context.clock.now()
+                await persistInfo(known)
+            }
+            return true
+        }
+        if head.videoURL != nil { urlObtainedAt = context.clock.now() }
         guard let size = head.totalSize else {
             pendingHead = head  // no Content-Length: the size is known only at the end of the stream
             return true
@@ -84,11 +106,7 @@ actor MediaItem {
         let waiters = headWaiters
         headWaiters = []
         for waiter in waiters { waiter.resume(returning: item) }
-        do {
-            try await context.cache.storeItem(item, for: key)
-        } catch {
-            context.logger.warning("cannot record \(key) in the cache: \(error)")
-        }
+        await persistInfo(item)
     }
 
     // MARK: blocks
@@ -133,6 +151,7 @@ actor MediaItem {
                 continue  // the block failed its check and was dropped: fetch it again
             }
             context.counters.miss()
+            if let goneError, !isClaimed(block) { throw goneError }
             if !isClaimed(block) { schedule(from: block, info: info) }
             let data = try await withCheckedThrowingContinuation { blockWaiters[block, default: []].append($0) }
             return try slice(data, range, block: block)
@@ -188,22 +207,99 @@ actor MediaItem {
         transfers[id] = Transfer(next: block, end: end)
         var request = request
         request.videoURL = info?.videoURL
+        request.videoURLIsFresh = urlIsFresh
+        let generation = urlGeneration
         let probeEnd = Int(((request.videoProbeLength ?? 0) + Int64(blockSize) - 1) / Int64(blockSize))
         let sink = BlockAssembler(item: self, transfer: id, firstBlock: block, blockSize: blockSize, probeEnd: range == nil ? max(1, probeEnd) : nil)
         let downloader = context.downloader
-        Task.detached {
+        let task = Task.detached {
             do {
-                do {
-                    _ = try await downloader.download(request, range: range, into: sink)
-                } catch let error as WeChatError where request.videoURL != nil && sink.delivered == 0 && error.kind != .timeout {
-                    // A remembered video_url may have expired: ask media/get for a fresh one, once.
-                    request.videoURL = nil
-                    _ = try await downloader.download(request, range: range, into: sink)
+                var request = request
+                var generation = generation
+                while true {
+                    do {
+                        // After a refresh, the rest of the range: what the sink has is never asked again.
+                        let rest = range.map { ByteRange(offset: $0.offset + sink.delivered, length: $0.length.map { $0 - sink.delivered }) }
+                            ?? (sink.delivered > 0 ? ByteRange(offset: Int64(block) * Int64(sink.blockSize) + sink.delivered) : nil)
+                        _ = try await downloader.download(request, range: rest, into: sink)
+                        break
+                    } catch let error as WeChatError where error.kind == .expiredURL {
+                        (request.videoURL, generation) = try await self.freshVideoURL(replacing: generation, because: error)
+                        request.videoURLIsFresh = true
+                    }
                 }
                 try await sink.finish()
             } catch {
                 await self.transferFailed(id, error: error)
             }
+        }
+        transfers[id]?.task = task
+    }
+
+    // MARK: video URLs
+
+    /// A fresh `video_url` after the one of `generation` expired: one media/get for any number of transfers
+    /// that find the same URL expired (they wait for the first one's call), used and persisted at once.
+    /// If the server says the item is gone (40007 after its 3 days), the item is marked gone for good.
+    func freshVideoURL(replacing generation: Int, because error: WeChatError) async throws -> (String, Int) {
+        if let goneError { throw goneError }
+        if urlGeneration > generation, let url = info?.videoURL { return (url, urlGeneration) }
+        if refreshingURL {
+            return try await withCheckedThrowingContinuation { urlWaiters.append($0) }
+        }
+        refreshingURL = true
+        defer { refreshingURL = false }
+        context.logger.info("\(key): its video_url expired (\(error.shortDescription)); asking media/get for a fresh one")
+        let result: Result<(String, Int), any Error>
+        do {
+            let url = try await context.downloader.videoURL(for: request)
+            urlGeneration += 1
+            urlObtainedAt = context.clock.now()
+            result = .success((url, urlGeneration))
+            if var updated = info {
+                updated.videoURL = url
+                info = updated
+                await persistInfo(updated)
+            }
+        } catch {
+            let fsError = FSError(error)
+            if fsError.errno == .noEntry {
+                result = .failure(await markGone(fsError))
+            } else {
+                result = .failure(fsError)
+            }
+        }
+        let waiters = urlWaiters
+        urlWaiters = []
+        for waiter in waiters { waiter.resume(with: result) }
+        return try result.get()
+    }
+
+    /// A URL fresh from media/get may answer 404 for a few seconds; only then is a 404 worth waiting out.
+    private var urlIsFresh: Bool {
+        guard let urlObtainedAt else { return false }
+        return context.clock.now() - urlObtainedAt < 15
+    }
+
+    /// The server no longer has this item: cached blocks still read, the rest fails at once with EIO.
+    private func markGone(_ cause: FSError) async -> FSError {
+        let error = FSError(.io, "\(key) is no longer on the server (\(cause.message)); only its cached blocks can be read", logged: true)
+        guard goneError == nil else { return error }
+        goneError = error
+        context.logger.warning("\(key) expired on the server: its cached blocks still read, every other read fails with EIO")
+        if var updated = info {
+            updated.goneAt = context.clock.now()
+            info = updated
+            await persistInfo(updated)
+        }
+        return error
+    }
+
+    private func persistInfo(_ item: CachedItem) async {
+        do {
+            try await context.cache.storeItem(item, for: key)
+        } catch {
+            context.logger.warning("cannot record \(key) in the cache: \(error)")
         }
     }
 

@@ -27,6 +27,27 @@ enum AnswerClassifier {
     }
 }
 
+extension AnswerClassifier {
+    /// A video CDN's 200/206 is the video unless it says or looks otherwise: an HTML or JSON page (an error
+    /// page, `{"errcode":…}`) is never taken for the video. Returns the error, or nil for media.
+    static func refuseCDN(_ response: HTTPClientResponse, body: inout BodyReader, endpoint: String) async throws -> WeChatError? {
+        let contentType = response.headers.first(name: "Content-Type")?.lowercased() ?? ""
+        let declared = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        if declared.hasPrefix("text/") || declared.contains("json") || declared.contains("html") || declared.contains("xml") {
+            return WeChatError(.badResponse, "\(endpoint) answered \(declared), not the video", endpoint: endpoint)
+        }
+        let prefix = try await body.peek(upTo: 4096)
+        if let json = APIJSON(prefix) {
+            return json.error(endpoint: endpoint) ?? WeChatError(.badResponse, "\(endpoint) answered JSON, not the video", endpoint: endpoint)
+        }
+        let start = String(decoding: prefix.prefix(256), as: UTF8.self).lowercased().drop { $0.isWhitespace }
+        if start.hasPrefix("<!doctype html") || start.hasPrefix("<html") || start.hasPrefix("<?xml") {
+            return WeChatError(.badResponse, "\(endpoint) answered an HTML page, not the video", endpoint: endpoint)
+        }
+        return nil
+    }
+}
+
 /// A response body that can be peeked at before it is streamed.
 struct BodyReader {
     private var iterator: HTTPClientResponse.Body.AsyncIterator

@@ -11,7 +11,28 @@ extension MediaClient {
         }
     }
 
-    /// One try, resuming at what earlier tries delivered. Follows `video_url` (waiting out its 404 window).
+    public func videoURL(for request: MediaRequest) async throws -> String {
+        var plain = request
+        plain.videoURL = nil
+        return try await withRetries("video_url of \(request.id)") { token in
+            let endpoint = plain.endpoint
+            counters.call(endpoint)
+            let response = try await APIHTTP.send(HTTPClientRequest(url: mediaURL(plain, token: token)), endpoint: endpoint, timeout: .seconds(30))
+            guard response.status == .ok else {
+                throw WeChatError(.http(status: Int(response.status.code)), "\(endpoint) answered HTTP \(response.status.code)", endpoint: endpoint)
+            }
+            var body = BodyReader(response.body.makeAsyncIterator(), endpoint: endpoint)
+            let answer = response.headers.isAttachment ? .media : try await AnswerClassifier.classify(response, body: &body, endpoint: endpoint)
+            switch answer {
+            case .error(let error): throw error
+            case .videoURL(let url): return url
+            case .media: throw WeChatError(.badResponse, "\(endpoint) now answers the video's bytes instead of a video_url", endpoint: endpoint)
+            }
+        }
+    }
+
+    /// One try, resuming at what earlier tries delivered. Follows `video_url` (waiting out the 404 window of a
+    /// fresh one); continues a range a server answered only in part.
     private func attempt<Sink: MediaSink>(_ progress: inout DownloadProgress, token: AccessToken, sink: Sink) async throws -> MediaHead {
         var notReadySince: Double?
         while true {
@@ -22,8 +43,12 @@ extension MediaClient {
             counters.call(endpoint)
             let response = try await APIHTTP.send(http, endpoint: endpoint, timeout: transferDeadline)
 
-            if viaCDN, response.status == .notFound {
-                // A fresh video_url has been seen answering 404 for a few seconds.
+            if viaCDN, [.forbidden, .notFound, .gone].contains(response.status) {
+                // A fresh video_url has been seen answering 404 for a few seconds; a kept one that answers
+                // 403/404/410 has expired (signed addresses do), and only media/get can give another.
+                guard progress.urlIsFresh, response.status == .notFound else {
+                    throw WeChatError(.expiredURL, "video_url answered HTTP \(response.status.code)", endpoint: endpoint)
+                }
                 let now = clock.now()
                 let since = notReadySince ?? now
                 notReadySince = since
@@ -33,17 +58,32 @@ extension MediaClient {
                 try await clock.sleep(seconds: 0.5)
                 continue
             }
+            if response.status == .rangeNotSatisfiable, progress.isContinuation, progress.remaining == nil {
+                // `bytes=N-` past the end of an item whose size no answer told: it ends at N.
+                if let total = ContentRange.unsatisfiedTotal(response.headers.first(name: "Content-Range")), total != progress.nextOffset {
+                    throw WeChatError(.badResponse, "\(endpoint): the item ends at \(total), not \(progress.nextOffset)", endpoint: endpoint)
+                }
+                return progress.head!
+            }
             guard response.status == .ok || response.status == .partialContent else {
                 throw WeChatError(.http(status: Int(response.status.code)), "\(endpoint) answered HTTP \(response.status.code)", endpoint: endpoint)
             }
             var body = BodyReader(response.body.makeAsyncIterator(), endpoint: endpoint)
-            if !viaCDN, !response.headers.isAttachment {
+            if viaCDN {
+                if let refusal = try await AnswerClassifier.refuseCDN(response, body: &body, endpoint: endpoint) {
+                    guard progress.urlIsFresh else {
+                        throw WeChatError(.expiredURL, "video_url answered something that is not the video (\(refusal.message))", endpoint: endpoint)
+                    }
+                    throw refusal
+                }
+            } else if !response.headers.isAttachment {
                 switch try await AnswerClassifier.classify(response, body: &body, endpoint: endpoint) {
                 case .error(let error):
                     throw error
                 case .videoURL(let url):
                     logger.debug("media/get answered a video_url", metadata: ["media_id": "\(progress.request.id)"])
                     progress.videoURL = url
+                    progress.urlIsFresh = true
                     if progress.range == nil, let probe = progress.request.videoProbeLength {
                         progress.range = ByteRange(offset: 0, length: probe)
                         progress.probing = true
@@ -53,13 +93,25 @@ extension MediaClient {
                     break
                 }
             }
-            return try await deliver(response, body: &body, progress: &progress, sink: sink, endpoint: endpoint)
+            switch try await deliver(response, body: &body, progress: &progress, sink: sink, endpoint: endpoint) {
+            case .complete(let head):
+                return head
+            case .continueAt:
+                // A server that caps ranges answered part of what was asked: ask for the rest.
+                notReadySince = nil
+                continue
+            }
         }
+    }
+
+    private enum Delivery {
+        case complete(MediaHead)
+        case continueAt(Int64)
     }
 
     /// Streams the bytes of a media answer into the sink, honouring a Range the server may have ignored.
     private func deliver<Sink: MediaSink>(_ response: HTTPClientResponse, body: inout BodyReader, progress: inout DownloadProgress,
-                                          sink: Sink, endpoint: String) async throws -> MediaHead {
+                                          sink: Sink, endpoint: String) async throws -> Delivery {
         let wanted = progress.nextOffset
         var skip: Int64 = 0
         var total: Int64?
@@ -69,11 +121,21 @@ extension MediaClient {
             guard let contentRange = ContentRange(response.headers.first(name: "Content-Range")), contentRange.start == wanted else {
                 throw WeChatError(.badResponse, "\(endpoint): 206 without a matching Content-Range", endpoint: endpoint)
             }
+            if let asked = progress.remaining, contentRange.end - contentRange.start + 1 > asked {
+                throw WeChatError(.badResponse, "\(endpoint): 206 for more than the range asked", endpoint: endpoint)
+            }
+            // `bytes a-b/*` says nothing of the size: it is learnt from another answer, or at the end.
             total = contentRange.total
             expected = contentRange.end - contentRange.start + 1
+            if total == nil, progress.probing {
+                // A probe cannot tell the size: read the whole video instead, in as many answers as it takes.
+                progress.range = ByteRange(offset: 0)
+                progress.probing = false
+            }
         } else {
             // 200: the whole item, whatever Range asked. A probe then takes everything the server sends.
             if progress.probing { progress.range = nil }
+            progress.probing = false
             skip = wanted
             total = contentLength
             expected = contentLength
@@ -83,14 +145,14 @@ extension MediaClient {
             contentType: response.headers.first(name: "Content-Type"),
             filename: response.headers.filename,
             fileExtension: MediaExtension.from(contentType: response.headers.first(name: "Content-Type"), filename: response.headers.filename),
-            rangeSupported: response.status == .partialContent,
+            rangeSupported: response.status == .partialContent && total != nil,
             videoURL: progress.videoURL
         )
         if progress.head == nil {
             try await sink.begin(head)
             progress.head = head
         } else {
-            progress.head?.rangeSupported = head.rangeSupported
+            if progress.head?.totalSize == nil { progress.head?.totalSize = total }
         }
         var received: Int64 = 0
         while var chunk = try await body.next() {
@@ -108,17 +170,25 @@ extension MediaClient {
                 try await sink.write(chunk)
                 progress.delivered += Int64(chunk.count)
             }
-            if progress.remaining == 0 { return progress.head ?? head }
+            if progress.remaining == 0 { return .complete(progress.head ?? head) }
         }
         if let expected, received < expected {
             throw WeChatError(.transport, "\(endpoint): body truncated at \(received) of \(expected) bytes", endpoint: endpoint)
         }
+        let knownTotal = total ?? progress.head?.totalSize
+        let reachedEnd = knownTotal.map { progress.nextOffset >= $0 } ?? false
+        if response.status == .partialContent, !reachedEnd, progress.remaining ?? 1 > 0 {
+            guard received > 0 else {
+                throw WeChatError(.badResponse, "\(endpoint): 206 with no bytes", endpoint: endpoint)
+            }
+            progress.isContinuation = true
+            return .continueAt(progress.nextOffset)
+        }
         // A range reaching past the end of the item is complete at the item's end.
-        let reachedEnd = total.map { progress.nextOffset >= $0 } ?? false
         if skip > 0 || ((progress.remaining ?? 0) > 0 && !reachedEnd) {
             throw WeChatError(.badResponse, "\(endpoint): the item is shorter than the range asked", endpoint: endpoint)
         }
-        return progress.head ?? head
+        return .complete(progress.head ?? head)
     }
 }
 
@@ -128,6 +198,10 @@ struct DownloadProgress {
     var range: ByteRange?
     var probing = false
     var videoURL: String?
+    /// `videoURL` came from media/get just now (in this download, or handed over as fresh).
+    var urlIsFresh: Bool
+    /// The next request continues an answer that covered only part of the range.
+    var isContinuation = false
     var head: MediaHead?
     var delivered: Int64 = 0
 
@@ -135,6 +209,7 @@ struct DownloadProgress {
         self.request = request
         self.range = range
         self.videoURL = request.videoURL
+        self.urlIsFresh = request.videoURLIsFresh
     }
 
     var nextOffset: Int64 { (range?.offset ?? 0) + delivered }
@@ -163,6 +238,12 @@ struct ContentRange {
         self.start = start
         self.end = end
         self.total = parts.count == 2 ? Int64(parts[1]) : nil
+    }
+
+    /// The size in a 416's `Content-Range: bytes */total`.
+    static func unsatisfiedTotal(_ header: String?) -> Int64? {
+        guard let header, header.lowercased().hasPrefix("bytes */") else { return nil }
+        return Int64(header.dropFirst(8))
     }
 }
 

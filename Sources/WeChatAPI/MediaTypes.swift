@@ -5,6 +5,9 @@ public struct MediaRequest: Sendable, Hashable {
     public var hd: Bool
     /// A `video_url` obtained earlier for this id: read it directly instead of asking media/get again.
     public var videoURL: String?
+    /// `videoURL` has just come from media/get: a 404 is then the CDN not being ready yet (waited out for
+    /// `RetryPolicy.videoNotReadyWindow`), not an expired address.
+    public var videoURLIsFresh: Bool = false
     /// When the answer turns out to be a `video_url` and no range was asked: read only this many first bytes
     /// of the video (a Range request), so a lookup learns the size without pulling the whole video.
     /// A CDN that ignores Range sends everything anyway, and everything is then delivered.
@@ -63,6 +66,9 @@ public protocol MediaSink {
 /// The download side of the API as the filesystem sees it (real client, in-memory fake, fault injector).
 public protocol MediaDownloading: Sendable {
     /// Streams `range` of the item (all of it when nil) into `sink`, retrying and resuming as needed,
-    /// and returns the head. Throws `WeChatError`.
+    /// and returns the head. Throws `WeChatError` (`.expiredURL` when `request.videoURL` no longer serves).
     func download<Sink: MediaSink>(_ request: MediaRequest, range: ByteRange?, into sink: Sink) async throws -> MediaHead
+
+    /// One media/get call for a video's fresh `video_url` (its bytes are not fetched).
+    func videoURL(for request: MediaRequest) async throws -> String
 }

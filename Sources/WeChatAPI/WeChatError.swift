@@ -16,6 +16,9 @@ public struct WeChatError: Error, Sendable, Equatable, CustomStringConvertible {
         case badResponse
         /// A local problem: a missing secret, an unreadable file, a bad argument.
         case local
+        /// A `video_url` kept from an earlier answer no longer serves the video (403/404/410 or a page that is
+        /// not media): signed CDN addresses expire. The owner of the URL asks media/get for a fresh one.
+        case expiredURL
     }
 
     public var kind: Kind
@@ -46,6 +49,7 @@ public struct WeChatError: Error, Sendable, Equatable, CustomStringConvertible {
         case .timeout: return .timeout
         case .badResponse: return .badResponse
         case .local: return .local
+        case .expiredURL: return .expiredURL
         }
     }
 
@@ -58,6 +62,7 @@ public struct WeChatError: Error, Sendable, Equatable, CustomStringConvertible {
         case .timeout: return "timeout"
         case .badResponse: return "bad_response"
         case .local: return "local"
+        case .expiredURL: return "expired_url"
         }
     }
 

@@ -18,6 +18,7 @@ public enum WeChatErrorCategory: String, Sendable, CaseIterable {
     case timeout
     case badResponse
     case local
+    case expiredURL          // a kept video_url expired: get a fresh one from media/get
 
     public init(errcode: Int) {
         switch errcode {
@@ -63,6 +64,7 @@ public enum WeChatErrorCategory: String, Sendable, CaseIterable {
         case .timeout: return "timed out"
         case .badResponse: return "unexpected answer from the server"
         case .local: return "local error"
+        case .expiredURL: return "the video address expired"
         }
     }
 }

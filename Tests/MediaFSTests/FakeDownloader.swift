@@ -30,6 +30,14 @@ final class FakeDownloader: MediaDownloading {
     var calls: Int { counters.withLock { $0.calls } }
     var bytesSent: Int { counters.withLock { $0.bytes } }
 
+    func videoURL(for request: MediaRequest) async throws -> String {
+        counters.withLock { $0.calls += 1 }
+        guard let item = items[request.id.rawValue], item.video else {
+            throw WeChatError(.api(errcode: 40007), "invalid media_id rid: fake-2", rid: "fake-2")
+        }
+        return "http://cdn.invalid/\(request.id)"
+    }
+
     func download<Sink: MediaSink>(_ request: MediaRequest, range: ByteRange?, into sink: Sink) async throws -> MediaHead {
         counters.withLock { $0.calls += 1 }
         if delay > 0 { try await Task.sleep(nanoseconds: delay) }

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+/// Signed `video_url`s expire; a kept one is replaced by exactly one media/get, and a gone item fails fast.
+@Suite(.serialized) struct VideoURLTests {
+    /// `dd` of `count` MiB at `skip` MiB of a file on the mount.
+    static func dd(_ mount: MountProcess, _ path: String, skip: Int, count: Int) async -> Harness.Result {
+        await mount.run(["dd", "if=" + mount.path(path), "of=/dev/null", "bs=1M", "skip=\(skip)", "count=\(count)"], timeout: 60)
+    }
+
+    @Test func anExpiredURLIsReplacedByOneMediaGetAndKept() async throws {
+        try requireFUSE()
+        let sim = try SimProcess(["--generate", "video:64M"])
+        let video = try #require(try await sim.items().first { $0.kind == "video" && $0.size == 64 << 20 })
+        let expected = try await sim.expectedSHA(video)
+        let cache = Harness.temporaryDirectory("cache")
+        do {
+            let first = try MountProcess(sim: sim, cacheDirectory: cache)
+            #expect(await Self.dd(first, video.path, skip: 0, count: 8).status == 0)
+            #expect(first.unmount())
+        }
+        // Every URL issued so far now answers 403, as a signed CDN address does once it expires.
+        try await sim.post("/__sim/expire-video-urls")
+        try await sim.resetCounters()
+        do {
+            let second = try MountProcess(sim: sim, cacheDirectory: cache)
+            let start = Date()
+            #expect(await Self.dd(second, video.path, skip: 8, count: 24).status == 0)
+            let took = Date().timeIntervalSince(start)
+            let calls = try await sim.counters()
+            print("[integration] expired video_url, read 24 MiB: \(String(format: "%.2f", took)) s, media/get \(calls["media/get"]?.requests ?? 0), cdn \(calls["cdn"]?.requests ?? 0) requests")
+            #expect(calls["media/get"]?.requests == 1, "one media/get for the expiry, however many windows")
+            #expect((calls["cdn"]?.requests ?? 0) <= 12, "no retry storm on the dead URL")
+            #expect(second.unmount())
+        }
+        // The fresh URL was persisted: a third mount reads the rest without asking media/get again.
+        try await sim.resetCounters()
+        let third = try MountProcess(sim: sim, cacheDirectory: cache)
+        defer { third.unmount() }
+        #expect(await third.sha256(video.path) == expected)
+        #expect(try await sim.calls("media/get") == 0, "the fresh URL was kept in the cache's meta")
+    }
+
+    @Test func aGoneItemReadsItsCachedBlocksAndFailsTheRestAtOnce() async throws {
+        try requireFUSE()
+        let sim = try SimProcess(["--generate", "video:16M"])
+        let video = try #require(try await sim.items().first { $0.kind == "video" && $0.size == 16 << 20 })
+        let cache = Harness.temporaryDirectory("cache")
+        let head = Harness.temporaryDirectory("head") + "/head"
+        do {
+            let first = try MountProcess(sim: sim, cacheDirectory: cache)
+            #expect(await first.run(["dd", "if=" + first.path(video.path), "of=" + head, "bs=1M", "count=4"]).status == 0)
+            #expect(first.unmount())
+        }
+        // Three days later: its URL has expired and media/get answers 40007.
+        try await sim.post("/__sim/expire-video-urls")
+        try await sim.post("/__sim/expire-media", #"{"id":"\#(video.id)"}"#)
+        try await sim.resetCounters()
+        let mount = try MountProcess(sim: sim, cacheDirectory: cache)
+        defer { mount.unmount() }
+        let cached = Harness.temporaryDirectory("cached") + "/head"
+        #expect(await mount.run(["dd", "if=" + mount.path(video.path), "of=" + cached, "bs=1M", "count=4"]).status == 0)
+        #expect(await Harness.run(["cmp", head, cached]).status == 0, "cached blocks still read, byte-exact")
+        let start = Date()
+        let uncached = await Self.dd(mount, video.path, skip: 8, count: 1)
+        #expect(uncached.status != 0 && uncached.error.contains("Input/output error"), "\(uncached.error)")
+        let again = await Self.dd(mount, video.path, skip: 12, count: 1)
+        #expect(again.status != 0 && again.error.contains("Input/output error"))
+        let took = Date().timeIntervalSince(start)
+        let calls = try await sim.counters()
+        print("[integration] gone item: two uncached reads failed in \(String(format: "%.2f", took)) s; media/get \(calls["media/get"]?.requests ?? 0), cdn \(calls["cdn"]?.requests ?? 0)")
+        #expect(calls["media/get"]?.requests == 1, "one media/get learns it is gone; no retry loop")
+        #expect((calls["cdn"]?.requests ?? 0) <= 2, "the dead URL is tried once per transfer in flight, never retried")
+        try await Task.sleep(for: .milliseconds(200))
+        let lines = mount.child.stderrText.split(separator: "\n").filter { $0.contains("expired on the server") }
+        #expect(lines.count == 1, "one clear log line: \(mount.child.stderrText)")
+    }
+}
