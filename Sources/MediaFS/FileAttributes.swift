@@ -41,6 +41,8 @@ public struct FSConfiguration: Sendable {
     public var videoWindowMax: Int64 = 32 << 20
     /// Blocks kept in memory when the disk refused them (full disk), so reads still get correct bytes.
     public var memoryBlocks: Int = 64
+    /// Ids remembered as not found at most (the oldest are dropped first; expired ones go at every insert).
+    public var negativeCacheLimit: Int = 10_000
 
     public init() {}
 }

@@ -1,39 +1,89 @@
 import MediaCache
 
-/// Item inodes (guarded by `MediaFileSystem.inodes`' mutex). Numbers are never reused within a mount;
-/// an item stays known after `forget` (its actor keeps the transfers it may still run).
+/// Item inodes (guarded by `MediaFileSystem.inodes`' mutex). Numbers are never reused within a mount.
+///
+/// Memory stays bounded over months: an item is dropped once the kernel has forgotten every lookup of it
+/// (`forget`'s nlookup) and no handle is open, and an id whose lookup failed is dropped at once. A dropped item
+/// whose actor is still busy (a transfer finishing, blocks being written) is kept weakly, so a new lookup of
+/// the same id meanwhile finds the same actor and single-flight holds; once idle, it is freed.
 struct InodeTable {
+    private struct Node {
+        let key: CacheKey
+        let item: MediaItem
+        var lookups: UInt64 = 0
+        var opens = 0
+    }
+
+    private final class Retired {
+        weak var item: MediaItem?
+        init(_ item: MediaItem) { self.item = item }
+    }
+
     private var byKey: [CacheKey: UInt64] = [:]
-    private var items: [UInt64: MediaItem] = [:]
-    private var lookups: [UInt64: UInt64] = [:]
+    private var nodes: [UInt64: Node] = [:]
+    private var retired: [CacheKey: Retired] = [:]
     private var next = Inode.firstItem
+    private var retiredPruneAt = 1024
 
     mutating func item(for key: CacheKey, make: () -> MediaItem) -> (UInt64, MediaItem) {
-        if let inode = byKey[key], let item = items[inode] { return (inode, item) }
+        if let inode = byKey[key], let node = nodes[inode] { return (inode, node.item) }
         let inode = next
         next += 1
-        let item = make()
+        let item = retired.removeValue(forKey: key)?.item ?? make()
         byKey[key] = inode
-        items[inode] = item
+        nodes[inode] = Node(key: key, item: item)
         return (inode, item)
     }
 
-    func item(_ inode: UInt64) -> MediaItem? { items[inode] }
+    func item(_ inode: UInt64) -> MediaItem? { nodes[inode]?.item }
 
-    var allItems: [MediaItem] { Array(items.values) }
+    /// The inode of a known id, without making an item (readdir).
+    func inode(of key: CacheKey) -> UInt64? { byKey[key] }
 
-    mutating func looked(_ inode: UInt64) { lookups[inode, default: 0] += 1 }
+    var allItems: [MediaItem] { nodes.values.map(\.item) + retired.values.compactMap(\.item) }
+
+    /// Items held in memory (for the stats and the memory tests).
+    var count: Int { nodes.count }
+
+    mutating func looked(_ inode: UInt64) { nodes[inode]?.lookups += 1 }
 
     mutating func forget(_ inode: UInt64, count: UInt64) {
-        let left = (lookups[inode] ?? 0) - min(count, lookups[inode] ?? 0)
-        lookups[inode] = left == 0 ? nil : left
+        guard var node = nodes[inode] else { return }
+        node.lookups -= min(count, node.lookups)
+        nodes[inode] = node
+        dropIfUnused(inode)
+    }
+
+    mutating func opened(_ inode: UInt64) { nodes[inode]?.opens += 1 }
+
+    mutating func released(_ inode: UInt64) {
+        guard var node = nodes[inode] else { return }
+        node.opens = max(0, node.opens - 1)
+        nodes[inode] = node
+        dropIfUnused(inode)
+    }
+
+    /// After a failed lookup: an id nobody holds is not kept.
+    mutating func dropIfUnused(key: CacheKey) {
+        if let inode = byKey[key] { dropIfUnused(inode) }
+    }
+
+    private mutating func dropIfUnused(_ inode: UInt64) {
+        guard let node = nodes[inode], node.lookups == 0, node.opens == 0 else { return }
+        nodes.removeValue(forKey: inode)
+        byKey.removeValue(forKey: node.key)
+        retired[node.key] = Retired(node.item)
+        if retired.count > retiredPruneAt {
+            retired = retired.filter { $0.value.item != nil }
+            retiredPruneAt = max(1024, retired.count * 2)
+        }
     }
 }
 
 /// Open files (guarded by `MediaFileSystem.handles`' mutex).
 struct HandleTable {
     enum Open {
-        case item(MediaItem)
+        case item(MediaItem, inode: UInt64)
         case snapshot([UInt8])
     }
 

@@ -9,8 +9,8 @@ public final class MediaFileSystem: Sendable {
     let context: FSContext
     let inodes = Mutex(InodeTable())
     let handles = Mutex(HandleTable())
-    /// Ids that answered "not found", until when (clock seconds).
-    let negative = Mutex([CacheKey: Double]())
+    /// Ids that answered "not found", until when (clock seconds); bounded.
+    let negative: Mutex<NegativeCache>
     let upstream: @Sendable () -> UpstreamStats
     let started: Double
 
@@ -19,6 +19,7 @@ public final class MediaFileSystem: Sendable {
                 upstream: @escaping @Sendable () -> UpstreamStats = { UpstreamStats() }) {
         context = FSContext(downloader: downloader, cache: cache, clock: clock, config: config, counters: FSCounters(), logger: logger)
         self.upstream = upstream
+        negative = Mutex(NegativeCache(limit: config.negativeCacheLimit))
         started = clock.now()
     }
 
@@ -33,6 +34,7 @@ public final class MediaFileSystem: Sendable {
             if attributes.inode >= Inode.firstItem { inodes.withLock { $0.looked(attributes.inode) } }
             return attributes
         } catch {
+            if let key = itemKey(parent: parent, name: name) { inodes.withLock { $0.dropIfUnused(key: key) } }
             throw counted(error)
         }
     }
@@ -52,7 +54,7 @@ public final class MediaFileSystem: Sendable {
         case Inode.media, Inode.hd:
             guard let parsed = ItemName(name) else { throw FSError(.noEntry, "not a media id: \(name.prefix(140))") }
             let key = CacheKey(kind: parent == Inode.media ? .media : .hd, id: parsed.id.rawValue)
-            if let until = negative.withLock({ $0[key] }), until > context.clock.now() {
+            if negative.withLock({ $0.contains(key, now: context.clock.now()) }) {
                 context.counters.negativeHit()
                 throw FSError(.noEntry, "\(parsed.id) is not found (remembered)")
             }
@@ -63,7 +65,8 @@ public final class MediaFileSystem: Sendable {
             } catch {
                 let fsError = FSError(error)
                 if fsError.errno == .noEntry {
-                    negative.withLock { $0[key] = context.clock.now() + context.config.negativeTTL }
+                    let now = context.clock.now()
+                    negative.withLock { $0.insert(key, until: now + context.config.negativeTTL, now: now) }
                 }
                 throw fsError
             }
@@ -120,7 +123,9 @@ public final class MediaFileSystem: Sendable {
             let kind: CacheKey.Kind = inode == Inode.media ? .media : .hd
             let known = context.cache.knownItems().filter { $0.key.kind == kind }
             for (key, item) in known.sorted(by: { $0.key.id < $1.key.id }) {
-                let (number, _) = itemFor(key)
+                // No item is made for a listing (the kernel does not hold readdir's entries): a known inode,
+                // or a stable placeholder number above every real one (d_ino is informational).
+                let number = inodes.withLock { $0.inode(of: key) } ?? Self.placeholderInode(key)
                 entries.append(DirectoryEntry(name: "\(key.id).\(item.fileExtension)", inode: number, isDirectory: false))
             }
         default:
@@ -144,7 +149,8 @@ public final class MediaFileSystem: Sendable {
             guard let item = inodes.withLock({ $0.item(inode) }) else { throw FSError(.noEntry, "unknown inode \(inode)") }
             _ = try await item.ensureInfo()
             context.cache.pin(item.key)
-            let handle = handles.withLock { $0.add(.item(item)) }
+            inodes.withLock { $0.opened(inode) }
+            let handle = handles.withLock { $0.add(.item(item, inode: inode)) }
             return OpenedFile(handle: handle, keepCache: true, directIO: false)
         }
     }
@@ -155,7 +161,7 @@ public final class MediaFileSystem: Sendable {
         case .snapshot(let bytes):
             guard offset < bytes.count else { return [] }
             return Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)])
-        case .item(let item):
+        case .item(let item, _):
             do {
                 return try await item.read(offset: offset, count: count)
             } catch {
@@ -167,12 +173,30 @@ public final class MediaFileSystem: Sendable {
     }
 
     public func release(handle: UInt64) {
-        if case .item(let item) = handles.withLock({ $0.remove(handle) }) {
+        if case .item(let item, let inode) = handles.withLock({ $0.remove(handle) }) {
             context.cache.unpin(item.key)
+            inodes.withLock { $0.released(inode) }
         }
     }
 
     // MARK: helpers
+
+    /// Items held in memory now (the kernel still knows them, or a file is open).
+    public var itemsInMemory: Int { inodes.withLock { $0.count } }
+
+    /// Ids remembered as not found.
+    public var negativeEntries: Int { negative.withLock { $0.count } }
+
+    private func itemKey(parent: UInt64, name: String) -> CacheKey? {
+        guard parent == Inode.media || parent == Inode.hd, let parsed = ItemName(name) else { return nil }
+        return CacheKey(kind: parent == Inode.media ? .media : .hd, id: parsed.id.rawValue)
+    }
+
+    static func placeholderInode(_ key: CacheKey) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(key.kind.rawValue)/\(key.id)".utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash | (1 << 63)
+    }
 
     private func itemFor(_ key: CacheKey) -> (UInt64, MediaItem) {
         let context = context
