@@ -12,6 +12,9 @@ public struct MediaClient: MediaDownloading {
     /// Upper bound for one download attempt (the idle read timeout of 30 s catches stalls sooner).
     let transferDeadline: TimeAmount
     public let counters: APICounters
+    /// The HTTP client uploads go through: the process-wide one; a test swaps in one with a short connect
+    /// timeout to see an unreachable server retried without waiting 10 s per try.
+    var uploadHTTP: HTTPClient = APIHTTP.client
 
     public init(apiBase: String, tokens: any AccessTokenSource, clock: any APIClock = SystemClock(),
                 retry: RetryPolicy = RetryPolicy(), transferDeadline: TimeAmount = .hours(1),
@@ -26,31 +29,38 @@ public struct MediaClient: MediaDownloading {
     }
 
     /// Runs `call` with a token; on 40001/40014/42001 drops that token (if still current), gets one again
-    /// and retries exactly once. Other errors are retried with backoff when retryable.
-    func withRetries<T>(_ what: String, _ call: (AccessToken) async throws -> T) async throws -> T {
+    /// and retries exactly once. Other errors are retried with backoff when `resend` allows it.
+    func withRetries<T>(_ what: String, resend: ResendRule = .whenRetryable,
+                        _ call: (AccessToken) async throws -> T) async throws -> T {
         var tokenRetried = false
         var retries = 0
         while true {
             let token = try await tokens.token()
+            let error: WeChatError
+            let unsent: Bool
             do {
                 return try await call(token)
-            } catch let error as WeChatError {
-                counters.error(error)
-                if error.category == .tokenInvalid {
-                    await tokens.invalidate(token)
-                    if !tokenRetried {
-                        tokenRetried = true
-                        logger.info("\(what): token rejected (\(error.shortDescription)), retrying once with a new token")
-                        continue
-                    }
-                    throw error
-                }
-                guard error.category.isRetryable, retries + 1 < retry.attempts else { throw error }
-                retries += 1
-                let pause = retry.delay(beforeRetry: retries, category: error.category)
-                logger.info("\(what): \(error.shortDescription), retry \(retries) in \(Int(pause * 1000)) ms")
-                try await clock.sleep(seconds: pause)
+            } catch let failure as UnsentRequest {
+                (error, unsent) = (failure.error, true)
+            } catch let failure as WeChatError {
+                (error, unsent) = (failure, false)
             }
+            counters.error(error)
+            if error.category == .tokenInvalid {
+                await tokens.invalidate(token)
+                if !tokenRetried {
+                    tokenRetried = true
+                    logger.info("\(what): token rejected (\(error.shortDescription)), retrying once with a new token")
+                    continue
+                }
+                throw error
+            }
+            guard unsent || resend == .whenRetryable, let pause = retry.pause(after: error, beforeRetry: retries + 1) else {
+                throw error
+            }
+            retries += 1
+            logger.info("\(what): \(error.shortDescription)\(unsent ? " before sending" : ""), retry \(retries) in \(Int(pause * 1000)) ms")
+            try await clock.sleep(seconds: pause)
         }
     }
 

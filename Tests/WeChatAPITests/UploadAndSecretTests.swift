@@ -21,6 +21,21 @@ import WeChatSimulator
         #expect(sink.bytes == original)
     }
 
+    /// The file part is typed by the file's extension (a PNG is not sent as a JPEG), as the simulator records it.
+    @Test(arguments: [("png", UploadType.image, "image/png"), ("gif", .image, "image/gif"), ("jpeg", .image, "image/jpeg"),
+                      ("JPG", .thumb, "image/jpeg"), ("mp3", .voice, "audio/mpeg"), ("amr", .voice, "audio/amr"),
+                      ("mp4", .video, "video/mp4")])
+    func thePartIsTypedByItsExtension(_ ext: String, _ type: UploadType, _ contentType: String) async throws {
+        let fixture = try await SimFixture.start()
+        defer { Task { await fixture.sim.stop() } }
+        let path = "/tmp/wxmediafs-typed-\(UInt32.random(in: 0...UInt32.max)).\(ext)"
+        try Data(repeating: 0x42, count: 1000).write(to: URL(fileURLWithPath: path))
+        defer { unlink(path) }
+        _ = try await fixture.client.upload(file: path, type: type)
+        let name = (path as NSString).lastPathComponent
+        #expect(await fixture.sim.state.lastUpload() == UploadRecord(contentType: contentType, filename: name, bytes: 1000))
+    }
+
     @Test func aWrongExtensionIsRefusedBeforeAnyCall() async throws {
         let fixture = try await SimFixture.start()
         defer { Task { await fixture.sim.stop() } }
