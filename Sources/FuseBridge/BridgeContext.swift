@@ -70,6 +70,7 @@ final class BridgeContext: @unchecked Sendable {
     }
 
     private func interrupted(_ key: Int) {
+        logger.debug("request interrupted by the kernel")
         lock.withLock { interruptible.removeValue(forKey: key) }?.interrupt()
     }
 

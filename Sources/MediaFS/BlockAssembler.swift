@@ -32,6 +32,7 @@ final class BlockAssembler: MediaSink, @unchecked Sendable {
     }
 
     func write(_ bytes: [UInt8]) async throws {
+        try Task.checkCancellation()  // a transfer nobody waits for any more was stopped: end the stream here
         delivered += Int64(bytes.count)
         var rest = bytes[...]
         while !rest.isEmpty {

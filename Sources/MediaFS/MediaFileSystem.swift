@@ -222,14 +222,20 @@ public final class MediaFileSystem: Sendable {
     }
 
     func statsDocument() -> [UInt8] {
+        struct Memory: Encodable {
+            var items: Int
+            var negativeEntries: Int
+        }
         struct Document: Encodable {
             var cache: CacheStatistics
             var filesystem: FSCounters.Values
+            var memory: Memory
             var upstream: UpstreamStats
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let document = Document(cache: context.cache.statistics(), filesystem: context.counters.snapshot(), upstream: upstream())
+        let memory = Memory(items: itemsInMemory, negativeEntries: negativeEntries)
+        let document = Document(cache: context.cache.statistics(), filesystem: context.counters.snapshot(), memory: memory, upstream: upstream())
         return Array((try? encoder.encode(document)) ?? Data("{}".utf8)) + [0x0A]
     }
 }

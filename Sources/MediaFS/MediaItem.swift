@@ -19,10 +19,15 @@ actor MediaItem {
     let context: FSContext
     private(set) var info: CachedItem?
     private var pendingHead: MediaHead?
-    private var headWaiters: [CheckedContinuation<CachedItem, any Error>] = []
+    private var headWaiters: [Int: CheckedContinuation<CachedItem, any Error>] = [:]
     private var transfers: [Int: Transfer] = [:]
     private var transferCount = 0
-    private var blockWaiters: [Int: [CheckedContinuation<[UInt8], any Error>]] = [:]
+    struct BlockWaiter {
+        let id: Int
+        let continuation: CheckedContinuation<[UInt8], any Error>
+    }
+    private var blockWaiters: [Int: [BlockWaiter]] = [:]
+    private var waiterCount = 0
     /// Blocks just received (before their disk write ends) or refused by the disk; bounded.
     private var landing: [Int: [UInt8]] = [:]
     private var landingOrder: [Int] = []
@@ -61,7 +66,19 @@ actor MediaItem {
         if transfers.isEmpty && headWaiters.isEmpty {
             startTransfer(from: 0, end: Int.max, range: nil)
         }
-        return try await withCheckedThrowingContinuation { headWaiters.append($0) }
+        waiterCount += 1
+        let waiter = waiterCount
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CachedItem, any Error>) in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                headWaiters[waiter] = continuation
+            }
+        } onCancel: {
+            Task { await self.abandonHead(waiter) }
+        }
     }
 
     /// Records what an answer said. Returns false when it contradicts what is known (another size: the bytes
@@ -104,8 +121,8 @@ actor MediaItem {
         )
         info = item
         let waiters = headWaiters
-        headWaiters = []
-        for waiter in waiters { waiter.resume(returning: item) }
+        headWaiters = [:]
+        for waiter in waiters.values { waiter.resume(returning: item) }
         await persistInfo(item)
     }
 
@@ -153,7 +170,19 @@ actor MediaItem {
             context.counters.miss()
             if let goneError, !isClaimed(block) { throw goneError }
             if !isClaimed(block) { schedule(from: block, info: info) }
-            let data = try await withCheckedThrowingContinuation { blockWaiters[block, default: []].append($0) }
+            waiterCount += 1
+            let waiter = waiterCount
+            let data: [UInt8] = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8], any Error>) in
+                    if Task.isCancelled {
+                        continuation.resume(throwing: CancellationError())
+                        return
+                    }
+                    blockWaiters[block, default: []].append(BlockWaiter(id: waiter, continuation: continuation))
+                }
+            } onCancel: {
+                Task { await self.abandon(waiter, block: block) }
+            }
             return try slice(data, range, block: block)
         }
     }
@@ -306,7 +335,7 @@ actor MediaItem {
     func commit(_ block: Int, data: [UInt8], transfer: Int) async {
         transfers[transfer]?.next = block + 1
         remember(block, data)
-        for waiter in blockWaiters.removeValue(forKey: block) ?? [] { waiter.resume(returning: data) }
+        for waiter in blockWaiters.removeValue(forKey: block) ?? [] { waiter.continuation.resume(returning: data) }
         guard !context.cache.hasBlock(key, block) else { return forgetLanding(block) }
         // The disk write runs beside the stream (at most `maxPendingStores` at once, then the stream waits),
         // so the network and the disk work in parallel; readers find the block in `landing` meanwhile.
@@ -351,13 +380,14 @@ actor MediaItem {
     }
 
     private func transferFailed(_ transfer: Int, error: any Error) {
-        transfers.removeValue(forKey: transfer)
+        // Gone already: stopped because nobody waited for it (`abandon`); its end is no news to anyone.
+        guard transfers.removeValue(forKey: transfer) != nil else { return }
         let fsError = FSError(error)
         context.logger.info("transfer of \(key) failed: \(fsError.message)")
         if info == nil {
             let waiters = headWaiters
-            headWaiters = []
-            for waiter in waiters { waiter.resume(throwing: fsError) }
+            headWaiters = [:]
+            for waiter in waiters.values { waiter.resume(throwing: fsError) }
         }
         reconsiderWaiters(error: fsError)
     }
@@ -367,11 +397,39 @@ actor MediaItem {
         for (block, waiters) in blockWaiters where !isClaimed(block) && landing[block] == nil {
             if let error {
                 blockWaiters.removeValue(forKey: block)
-                for waiter in waiters { waiter.resume(throwing: error) }
+                for waiter in waiters { waiter.continuation.resume(throwing: error) }
             } else if let info {
                 schedule(from: block, info: info)
             }
         }
+    }
+
+    /// A lookup gave up waiting for the size (interrupted). If nobody else waits for anything of a video whose
+    /// stream has no length, that CDN stream stops; it starts again at the next lookup.
+    private func abandonHead(_ waiter: Int) {
+        headWaiters.removeValue(forKey: waiter)?.resume(throwing: CancellationError())
+        guard info == nil, headWaiters.isEmpty, blockWaiters.isEmpty, pendingHead?.videoURL != nil else { return }
+        context.logger.debug("\(key): nobody waits for its size any more; stopping its stream")
+        for transfer in transfers.values { transfer.task?.cancel() }
+        transfers.removeAll()
+        pendingHead = nil
+    }
+
+    /// A reader gave up (its request was interrupted): it gets CancellationError now. A CDN transfer that nobody
+    /// waits for any more stops (a window is cheap to ask again); a media/get stream goes on, since it is the
+    /// item's one upstream call and stopping it would cost another.
+    private func abandon(_ waiter: Int, block: Int) {
+        guard var waiters = blockWaiters[block], let index = waiters.firstIndex(where: { $0.id == waiter }) else { return }
+        let gone = waiters.remove(at: index)
+        blockWaiters[block] = waiters.isEmpty ? nil : waiters
+        gone.continuation.resume(throwing: CancellationError())
+        guard info?.videoURL != nil,
+              let (id, transfer) = transfers.first(where: { $0.value.next <= block && block < $0.value.end }),
+              !blockWaiters.keys.contains(where: { transfer.next <= $0 && $0 < transfer.end }) else { return }
+        context.logger.debug("\(key): nobody waits for blocks \(transfer.next)..<\(transfer.end) any more; stopping that transfer")
+        transfer.task?.cancel()
+        transfers.removeValue(forKey: id)
+        reconsiderWaiters(error: nil)
     }
 
     private func remember(_ block: Int, _ data: [UInt8]) {

@@ -19,7 +19,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Serve DIR/<image|voice|video|thumb|hd>/<id>.<ext> instead of the bundled fixtures.")
     var media: String?
 
-    @Option(help: "Add a generated item, e.g. video:512M (repeatable).")
+    @Option(help: "Add a generated item, e.g. video:512M, or N of them: 50000*image:1K (repeatable).")
     var generate: [String] = []
 
     @Flag(help: "Ignore Range requests (answer 200 with the whole body).")
@@ -61,7 +61,11 @@ struct SimCommand: AsyncParsableCommand {
         var configuration = SimulatorConfiguration()
         configuration.port = port
         configuration.mediaDirectory = media
-        configuration.generated = try generate.map { try GeneratedItem(parsing: $0) }
+        configuration.generated = try generate.flatMap { spec -> [GeneratedItem] in
+            let parts = spec.split(separator: "*", maxSplits: 1)
+            guard parts.count == 2, let count = Int(parts[0]), (1...1_000_000).contains(count) else { return [try GeneratedItem(parsing: spec)] }
+            return Array(repeating: try GeneratedItem(parsing: String(parts[1])), count: count)
+        }
         configuration.rangeSupport = !noRange
         configuration.contentLength = !noContentLength
         configuration.headSupport = !noHead
