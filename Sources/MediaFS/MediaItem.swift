@@ -208,7 +208,13 @@ actor MediaItem {
     /// honours Range, else one stream of the whole item.
     private func schedule(from block: Int, info: CachedItem) {
         guard info.rangeSupported else {
-            startTransfer(from: 0, end: Int.max, range: nil)
+            // One stream to the end, from the first block not cached (after a crash or an eviction): a server
+            // that honours Range sends only the rest; one that ignores it sends everything, and the cached
+            // blocks are skipped, not rewritten. Either way it is one more call, which cannot be avoided.
+            var first = 0
+            while first < info.blockCount(), landing[first] != nil || context.cache.hasBlock(key, first) { first += 1 }
+            let from = min(first, block)
+            startTransfer(from: from, end: Int.max, range: from > 0 ? ByteRange(offset: Int64(from) * Int64(blockSize)) : nil)
             return
         }
         window = block == expectedNext ? min(window * 2, context.config.videoWindowMax) : context.config.videoWindow

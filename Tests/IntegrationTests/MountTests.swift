@@ -116,11 +116,28 @@ import Testing
         try await Task.sleep(nanoseconds: 1_500_000_000)  // a few blocks in, mid-transfer
         first.kill9()
         _ = await reader.value
+        // The blocks on disk at the kill, by file identity: reused means neither fetched nor rewritten.
+        let folder = "\(cache)/v1/media/\(image.id)"
+        func blocks() -> [String: UInt64] {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".blk") }
+            return Dictionary(uniqueKeysWithValues: names.map { name in
+                var info = stat()
+                stat("\(folder)/\(name)", &info)
+                return (name, UInt64(info.st_ino))
+            })
+        }
+        let before = blocks()
+        #expect(!before.isEmpty, "some blocks reached the disk before the kill")
+        try await sim.resetCounters()
         // The stale mount is cleaned up by the next mount on the same directory.
         let second = try MountProcess(sim: sim, mountpoint: mountpoint, cacheDirectory: cache)
         defer { second.unmount() }
         #expect(await second.sha256(image.path) == expected)
-        print("[integration] kill -9 mid-transfer, remount: media/get \(try await sim.calls("media/get")) calls, \(try await sim.bytes("media/get")) B")
+        let fetched = try await sim.bytes("media/get")
+        print("[integration] kill -9 mid-transfer with \(before.count) blocks on disk, remount: media/get \(try await sim.calls("media/get")) calls, \(fetched) B")
+        #expect(fetched <= image.size - Int64(before.count - 1) * (1 << 20), "the blocks cached before the kill were not fetched again")
+        let after = blocks()
+        for (name, inode) in before { #expect(after[name] == inode, "\(name) was reused, not rewritten") }
     }
 
     @Test(arguments: [["--no-range"], ["--no-content-length"], ["--no-range", "--no-content-length"]])
