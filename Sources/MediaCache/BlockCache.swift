@@ -3,29 +3,52 @@ import Logging
 import Synchronization
 
 /// The persistent block cache (see MediaCache.swift for the format). Thread-safe; async methods do their
-/// disk I/O on `DiskIO` threads.
+/// disk I/O on `DiskIO` threads. Several processes may share a directory: see CacheLock.swift for who cleans up
+/// and evicts (`access`).
 public final class BlockCache: Sendable {
     public let directory: String
     public let blockSize: Int
     public let budget: Int64
+    public let access: CacheAccess
+    /// Seconds after `fetchedAt` when the server has certainly deleted an item (`CachedItem.mediaLife`).
+    public let mediaLife: Double
+    let now: @Sendable () -> Double
     let root: String
     let index: Mutex<CacheIndex>
     let logger: Logger
 
-    public init(directory: String, budget: Int64, blockSize: Int = 1 << 20, logger: Logger) throws {
+    /// `now` is the wall clock in seconds (injected by tests); `mediaLife` is a parameter so tests can shrink it.
+    public init(directory: String, budget: Int64, blockSize: Int = 1 << 20, access: CacheAccess = .unshared,
+                mediaLife: Double = CachedItem.mediaLife, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+                logger: Logger) throws {
         self.directory = directory
         self.budget = budget
         self.blockSize = blockSize
+        self.access = access
+        self.mediaLife = mediaLife
+        self.now = now
         self.logger = logger
-        root = directory + "/v1"
+        let root = directory + "/v1"
+        self.root = root
         try CacheFiles.makeDirectory(directory)
         try CacheFiles.makeDirectory(root)
         for kind in CacheKey.Kind.allCases { try CacheFiles.makeDirectory(root + "/" + kind.rawValue) }
-        index = Mutex(CacheScanner.scan(root: root, blockSize: blockSize, logger: logger))
+        let start = now()
+        var scanned = CacheScanner.scan(root: root, blockSize: blockSize, cleanup: access.isOwner, now: start, logger: logger)
+        if access.isOwner {
+            for key in scanned.expire(now: start, life: mediaLife) {
+                CacheCleanup.removeItemFolder(Self.itemDirectory(root, key), now: start)
+            }
+        }
+        index = Mutex(scanned)
     }
 
-    func itemDirectory(_ key: CacheKey) -> String { "\(root)/\(key.kind.rawValue)/\(key.id)" }
-    func blockPath(_ key: CacheKey, _ block: Int) -> String { "\(itemDirectory(key))/\(block).blk" }
+    /// Whether this process cleans up and evicts (it holds the lock, or nobody else uses the directory).
+    public var isOwner: Bool { access.isOwner }
+
+    static func itemDirectory(_ root: String, _ key: CacheKey) -> String { "\(root)/\(key.kind.rawValue)/\(key.id)" }
+    func itemDirectory(_ key: CacheKey) -> String { Self.itemDirectory(root, key) }
+    func blockPath(_ key: CacheKey, _ block: Int) -> String { "\(itemDirectory(key))/\(ItemFileName.block(block))" }
 
     // MARK: memory-only questions
 
@@ -35,6 +58,20 @@ public final class BlockCache: Sendable {
 
     public func knownItems() -> [CacheKey: CachedItem] {
         index.withLock { state in state.entries.compactMapValues(\.item) }
+    }
+
+    /// The items a listing should show: those readable whole from the cache, and those the server may still have
+    /// (younger than `mediaLife`, not reported gone). An incomplete item past its life could only fail a read.
+    public func listableItems() -> [CacheKey: CachedItem] {
+        let now = now()
+        let life = mediaLife
+        return index.withLock { state in
+            state.entries.compactMapValues { entry in
+                guard let item = entry.item else { return nil }
+                if entry.isComplete { return item }
+                return item.goneAt == nil && !item.isExpired(now: now, life: life) ? item : nil
+            }
+        }
     }
 
     public func statistics() -> CacheStatistics {
@@ -71,7 +108,8 @@ public final class BlockCache: Sendable {
         }
     }
 
-    /// `range` of block `block` (offsets inside the block), or nil when the block is absent or corrupt.
+    /// `range` of block `block` (offsets inside the block), or nil when the block is absent or corrupt (a miss).
+    /// Throws when the file cannot be read (see `readFailed`): that read fails, the next one is not doomed.
     public func read(_ key: CacheKey, block: Int, range: Range<Int>) async throws -> [UInt8]? {
         let known: (length: Int, verified: Bool)? = index.withLock { state in
             guard let length = state.entries[key]?.blocks[block] else { return nil }
@@ -84,25 +122,37 @@ public final class BlockCache: Sendable {
             return nil
         }
         let path = blockPath(key, block)
-        if known.verified {
-            if let slice = try await DiskIO.run({ try CacheFiles.readSlice(path, offset: BlockFormat.headerSize + range.lowerBound, count: range.count) }),
-               slice.count == range.count {
-                return slice
+        do {
+            if known.verified {
+                let offset = BlockFormat.headerSize + range.lowerBound
+                guard let slice = try await DiskIO.run({ try CacheFiles.readSlice(path, offset: offset, count: range.count) }) else {
+                    forget(key, block, corrupt: false)  // evicted by the owner of the cache meanwhile
+                    return nil
+                }
+                if slice.count == range.count { return slice }
+                forget(key, block, corrupt: true)
+                return nil
             }
-            forget(key, block, corrupt: true)
-            return nil
+            switch try await DiskIO.run({ try CacheFiles.readVerifiedBlock(path, index: block) }) {
+            case .absent:
+                forget(key, block, corrupt: false)
+                return nil
+            case .data(let verified) where verified.count == known.length:
+                index.withLock { _ = $0.entries[key]?.verified.insert(block) }
+                return Array(verified[range])
+            case .data, .corrupt:
+                logger.warning("cache block failed its check and was dropped", metadata: ["item": "\(key)", "block": "\(block)"])
+                forget(key, block, corrupt: true)
+                return nil
+            }
+        } catch let error as CacheIOError {
+            readFailed(key, block, error)
+            throw error
         }
-        let verified = try await DiskIO.run { try CacheFiles.readVerifiedBlock(path, index: block) }
-        guard let verified, verified.count == known.length else {
-            logger.warning("cache block failed its check and was dropped", metadata: ["item": "\(key)", "block": "\(block)"])
-            forget(key, block, corrupt: true)
-            return nil
-        }
-        index.withLock { _ = $0.entries[key]?.verified.insert(block) }
-        return Array(verified[range])
     }
 
-    /// Writes a block atomically, then evicts to the budget. Throws `CacheIOError` (ENOSPC…) leaving nothing behind.
+    /// Writes a block atomically, then (owner only) evicts to the budget. Throws `CacheIOError` (ENOSPC…) leaving
+    /// nothing behind.
     public func store(_ key: CacheKey, block: Int, data: [UInt8]) async throws {
         let path = blockPath(key, block)
         let directory = itemDirectory(key)
@@ -111,62 +161,28 @@ public final class BlockCache: Sendable {
             let header = data.withUnsafeBytes { BlockFormat.header(index: block, data: $0) }
             try CacheFiles.writeAtomically(path, [header, data])
         }
-        let victims = index.withLock { state in
+        index.withLock { state in
             state.addBlock(key, index: block, length: data.count, verified: true)
             state.touch(key)
-            return state.evict(toFit: budget)
         }
-        if !victims.isEmpty {
-            let paths = victims.map { blockPath($0.0, $0.1) }
-            try? await DiskIO.run { for path in paths { unlink(path) } }
-        }
+        await evictIfOwner()
     }
 
-    /// Removes everything cached.
-    public func clear() async throws {
-        let root = root
-        try await DiskIO.run {
-            for kind in CacheKey.Kind.allCases {
-                let folder = root + "/" + kind.rawValue
-                for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-                    try FileManager.default.removeItem(atPath: folder + "/" + name)
-                }
-            }
-        }
-        index.withLock { $0 = CacheIndex() }
+    /// A read that failed on the file (not on its content). Out of descriptors or memory, the block stays and a
+    /// later read tries the disk again. Otherwise (EACCES, EIO, something else in its place) the block is dropped
+    /// from memory only, so a later read is a miss that fetches it again and replaces the file by rename; the file
+    /// is not unlinked, as it may be fine for another process.
+    private func readFailed(_ key: CacheKey, _ block: Int, _ error: CacheIOError) {
+        logger.warning("cannot read a cache block: \(error)", metadata: ["item": "\(key)", "block": "\(block)"])
+        guard !error.isTransient else { return }
+        index.withLock { $0.removeBlock(key, index: block) }
     }
 
-    private func forget(_ key: CacheKey, _ block: Int, corrupt: Bool) {
+    func forget(_ key: CacheKey, _ block: Int, corrupt: Bool) {
         index.withLock { state in
             state.removeBlock(key, index: block)
             if corrupt { state.corruptBlocks += 1 }
         }
-        unlink(blockPath(key, block))
-    }
-}
-
-public struct CacheStatistics: Sendable, Codable, Equatable {
-    public var bytes: Int64
-    public var budget: Int64
-    public var items: Int
-    public var blocks: Int
-    public var evictedBlocks: Int
-    public var corruptBlocks: Int
-}
-
-extension BlockCache {
-    /// Reads every block and checks it; corrupt ones are dropped (they will be fetched again).
-    /// Returns how many blocks were checked and how many failed.
-    public func verifyAll() async throws -> (checked: Int, corrupt: Int) {
-        let blocks: [(CacheKey, Int)] = index.withLock { state in
-            state.entries.flatMap { key, entry in entry.blocks.keys.map { (key, $0) } }
-        }
-        var corrupt = 0
-        for (key, block) in blocks {
-            index.withLock { _ = $0.entries[key]?.verified.remove(block) }
-            let length = index.withLock { $0.entries[key]?.blocks[block] } ?? 0
-            if try await read(key, block: block, range: 0..<min(length, 1)) == nil { corrupt += 1 }
-        }
-        return (blocks.count, corrupt)
+        if corrupt { unlink(blockPath(key, block)) }
     }
 }

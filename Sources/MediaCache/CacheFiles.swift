@@ -2,18 +2,25 @@
 import Glibc
 #endif
 
-/// The file operations of the cache, each through `syscall` (EINTR retried, errno kept).
+/// The file operations of the cache, each through `syscall` (EINTR retried, errno kept), except `close`.
 enum CacheFiles {
+    /// Creates a folder (0700); an existing one is fine, an existing file or link of that name is ENOTDIR.
     static func makeDirectory(_ path: String) throws {
         if mkdir(path, 0o700) == 0 { return }
         let code = errno
         guard code == EEXIST else { throw CacheIOError(errno: code, operation: "mkdir \(path)") }
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw CacheIOError(errno: ENOTDIR, operation: "mkdir \(path) (exists, not a folder)")
+        }
     }
 
-    /// Writes the parts to a temporary file in the same folder, then renames it over `path`.
-    static func writeAtomically(_ path: String, _ parts: [[UInt8]]) throws {
+    /// Writes the parts to a temporary file in the same folder, then renames it over `path`. `closer` is `close`
+    /// (a parameter so a test can make it fail).
+    static func writeAtomically(_ path: String, _ parts: [[UInt8]], closer: (Int32) -> Int32 = { close($0) }) throws {
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = try syscall("create \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+        var failure: (any Error)?
         do {
             for part in parts {
                 var written = 0
@@ -24,11 +31,17 @@ enum CacheFiles {
                     written += count
                 }
             }
-            try syscall("close \(temporary)") { close(fd) }
         } catch {
-            close(fd)
+            failure = error
+        }
+        do {
+            try closeOnce(fd, "close \(temporary)", closer: closer)
+        } catch {
+            failure = failure ?? error
+        }
+        if let failure {
             unlink(temporary)
-            throw error
+            throw failure
         }
         do {
             try syscall("rename \(temporary)") { rename(temporary, path) }
@@ -38,7 +51,16 @@ enum CacheFiles {
         }
     }
 
-    /// Reads a whole file (small files: meta, blocks).
+    /// Closes `fd` exactly once. Linux releases the descriptor even when `close` fails (EINTR included), so a
+    /// retry could close a descriptor another thread was just given. A failure is reported (the data may not all
+    /// have reached the file: the caller discards it), never retried.
+    static func closeOnce(_ fd: Int32, _ what: @autoclosure () -> String, closer: (Int32) -> Int32 = { close($0) }) throws {
+        guard closer(fd) != 0 else { return }
+        let code = errno
+        throw CacheIOError(errno: code, operation: what())
+    }
+
+    /// Reads a whole file (small files: meta, blocks); nil if it is gone.
     static func readAll(_ path: String) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
@@ -77,15 +99,21 @@ enum CacheFiles {
         return filled == count ? result : Array(result[0..<filled])
     }
 
-    /// The data of a block file if its header and checksum hold and it is block `index`; nil otherwise.
-    static func readVerifiedBlock(_ path: String, index: Int) throws -> [UInt8]? {
-        guard let bytes = try readAll(path) else { return nil }
-        return bytes.withUnsafeBytes { raw -> [UInt8]? in
+    enum BlockContent {
+        case data([UInt8])
+        case absent
+        case corrupt
+    }
+
+    /// A block file's data if its header and checksum hold and it is block `index`.
+    static func readVerifiedBlock(_ path: String, index: Int) throws -> BlockContent {
+        guard let bytes = try readAll(path) else { return .absent }
+        return bytes.withUnsafeBytes { raw -> BlockContent in
             guard let header = BlockFormat.parse(raw), header.index == index,
-                  raw.count == BlockFormat.headerSize + header.length else { return nil }
+                  raw.count == BlockFormat.headerSize + header.length else { return .corrupt }
             let data = UnsafeRawBufferPointer(rebasing: raw[BlockFormat.headerSize...])
-            guard CRC32C.checksum(data) == header.dataCRC else { return nil }
-            return Array(data)
+            guard CRC32C.checksum(data) == header.dataCRC else { return .corrupt }
+            return .data(Array(data))
         }
     }
 }

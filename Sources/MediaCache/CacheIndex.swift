@@ -8,6 +8,13 @@ struct CacheIndex {
         var verified: Set<Int> = []
         var lastUse: UInt64 = 0
         var pins = 0
+
+        /// Every block of the item is here: readable whole, whatever the server has done since.
+        var isComplete: Bool {
+            guard let item else { return false }
+            let count = item.blockCount()
+            return blocks.count >= count && (0..<count).allSatisfy { blocks[$0] != nil }
+        }
     }
 
     var entries: [CacheKey: Entry] = [:]
@@ -48,5 +55,15 @@ struct CacheIndex {
             }
         }
         return victims
+    }
+
+    /// Drops the entries of items that have no block left (and are not empty: those are whole), are not open, and are older than `life`: the server
+    /// has deleted them, so nothing can be read or fetched; returns them so their folders (meta) go too.
+    mutating func expire(now: Double, life: Double) -> [CacheKey] {
+        let expired = entries.compactMap { key, entry in
+            entry.pins == 0 && entry.blocks.isEmpty && !entry.isComplete && entry.item?.isExpired(now: now, life: life) == true ? key : nil
+        }
+        for key in expired { entries.removeValue(forKey: key) }
+        return expired
     }
 }

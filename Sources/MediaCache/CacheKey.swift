@@ -15,35 +15,19 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
         self.id = id
     }
 
-    public var description: String { "\(kind.rawValue)/\(id)" }
-}
-
-/// What the cache remembers of an item besides its blocks.
-public struct CachedItem: Sendable, Codable, Equatable {
-    public var format = 1
-    public var size: Int64
-    public var contentType: String?
-    public var filename: String?
-    public var fileExtension: String
-    public var rangeSupported: Bool
-    public var videoURL: String?
-    public var fetchedAt: Double
-    /// When the server said the id no longer exists (40007 after its 3 days); nil while it is alive.
-    public var goneAt: Double?
-    public var blockSize: Int
-
-    public init(size: Int64, contentType: String?, filename: String?, fileExtension: String, rangeSupported: Bool,
-                videoURL: String?, fetchedAt: Double, blockSize: Int) {
-        self.size = size
-        self.contentType = contentType
-        self.filename = filename
-        self.fileExtension = fileExtension
-        self.rangeSupported = rangeSupported
-        self.videoURL = videoURL
-        self.fetchedAt = fetchedAt
-        self.blockSize = blockSize
+    /// A key for a name found on disk, or nil when the name is not a media id (then the entry is not ours).
+    init?(kind: Kind, fileName: String) {
+        guard Self.isMediaID(fileName) else { return nil }
+        self.init(kind: kind, id: fileName)
     }
 
-    public func blockCount() -> Int { Int((size + Int64(blockSize) - 1) / Int64(blockSize)) }
-    public func blockLength(_ index: Int) -> Int { Int(min(Int64(blockSize), size - Int64(index) * Int64(blockSize))) }
+    /// `[A-Za-z0-9_-]{1,128}`.
+    public static func isMediaID(_ text: String) -> Bool {
+        let bytes = text.utf8
+        return (1...128).contains(bytes.count) && bytes.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x2D
+        }
+    }
+
+    public var description: String { "\(kind.rawValue)/\(id)" }
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 
 /// The one choke point for system calls: retries EINTR, and turns -1 into `CacheIOError` with errno.
+/// Never for `close`: see `CacheFiles.closeOnce`.
 @discardableResult
 func syscall<T: FixedWidthInteger>(_ what: @autoclosure () -> String, _ body: () -> T) throws -> T {
     while true {
@@ -21,4 +22,7 @@ public struct CacheIOError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(operation): \(String(cString: strerror(errno)))" }
     public var isDiskFull: Bool { errno == ENOSPC || errno == EDQUOT }
+
+    /// Out of descriptors or memory: the process's trouble, not the file's; the same read may work later.
+    public var isTransient: Bool { [EMFILE, ENFILE, ENOMEM, ENOBUFS, EAGAIN].contains(errno) }
 }

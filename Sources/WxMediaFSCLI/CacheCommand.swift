@@ -6,6 +6,7 @@ struct CacheCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",
         abstract: "Inspect or clear the block cache (do it while no mount uses it).",
+        discussion: "stats and verify also work beside a mount of the same cache (as guests: no clean-up); clear refuses (exit 16).",
         subcommands: [Stats.self, Verify.self, Clear.self]
     )
 
@@ -13,12 +14,21 @@ struct CacheCommand: AsyncParsableCommand {
         @Option(help: "Cache directory (default: $XDG_CACHE_HOME/wxmediafs or ~/.cache/wxmediafs).")
         var cacheDir: String?
 
-        func open() throws -> BlockCache {
-            let directory = cacheDir ?? defaultCacheDirectory()
+        var directory: String { cacheDir ?? defaultCacheDirectory() }
+
+        /// Opens the cache as owner if nobody holds it, else as a guest; `exclusive` refuses instead (EBUSY).
+        func open(_ command: String, exclusive: Bool = false) async throws -> BlockCache {
             guard FileManager.default.fileExists(atPath: directory) else {
                 throw ValidationError("no cache at \(directory)")
             }
-            return try BlockCache(directory: directory, budget: .max, logger: LogSetup.logger("wxmediafs.cache", level: "warning"))
+            do {
+                let access = exclusive
+                    ? try await CacheOwnership.exclusive(directory: directory, command: command)
+                    : try await CacheOwnership.forCommand(directory: directory, command: command)
+                return try BlockCache(directory: directory, budget: .max, access: access, logger: LogSetup.logger("wxmediafs.cache", level: "warning"))
+            } catch {
+                throw fail(error, context: command)
+            }
         }
     }
 
@@ -29,7 +39,7 @@ struct CacheCommand: AsyncParsableCommand {
         func run() async throws {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(try location.open().statistics()), as: UTF8.self))
+            print(String(decoding: try encoder.encode(try await location.open("cache stats").statistics()), as: UTF8.self))
         }
     }
 
@@ -38,18 +48,18 @@ struct CacheCommand: AsyncParsableCommand {
         @OptionGroup var location: Location
 
         func run() async throws {
-            let result = try await location.open().verifyAll()
-            print("\(result.checked) blocks checked, \(result.corrupt) corrupt (dropped)")
-            if result.corrupt > 0 { throw ExitCode(1) }
+            let result = try await location.open("cache verify").verifyAll()
+            print("\(result.checked) blocks checked, \(result.corrupt) corrupt (dropped), \(result.unreadable) unreadable")
+            if result.corrupt > 0 || result.unreadable > 0 { throw ExitCode(1) }
         }
     }
 
     struct Clear: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove everything cached.")
+        static let configuration = CommandConfiguration(abstract: "Remove everything cached (refused while a mount or a get uses the cache).")
         @OptionGroup var location: Location
 
         func run() async throws {
-            let cache = try location.open()
+            let cache = try await location.open("cache clear", exclusive: true)
             let before = cache.statistics()
             try await cache.clear()
             print("removed \(before.items) items, \(before.bytes) bytes")

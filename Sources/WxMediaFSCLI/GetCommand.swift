@@ -42,7 +42,11 @@ struct GetCommand: AsyncParsableCommand {
             if noCache {
                 head = try await client.download(MediaRequest(id: id, hd: hd), into: sink)
             } else {
-                let fs = try makeFileSystem(client: client, cacheDirectory: cacheDir, cacheSize: cacheSize.bytes, negativeTTL: 0, logger: logger)
+                // Beside a mount of the same cache, a guest: no clean-up, no eviction (CacheOwnership.swift).
+                let directory = cacheDir ?? defaultCacheDirectory()
+                let access = try await CacheOwnership.forCommand(directory: directory, command: "get")
+                let fs = try makeFileSystem(client: client, cacheDirectory: directory, cacheSize: cacheSize.bytes, negativeTTL: 0,
+                                            access: access, logger: logger)
                 head = try await fs.copy(id, hd: hd, into: sink)
                 await fs.drain()
             }

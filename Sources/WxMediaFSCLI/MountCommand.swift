@@ -7,7 +7,10 @@ struct MountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mount",
         abstract: "Mount temporary media as files: media/<id>.<ext>, hd/<id>.speex, .wxmediafs/stats.",
-        discussion: "Stays in the foreground until unmounted (fusermount3 -u) or sent SIGINT/SIGTERM, then exits 0."
+        discussion: """
+            Stays in the foreground until unmounted (fusermount3 -u) or sent SIGINT/SIGTERM, then exits 0. A mount owns its \
+            cache directory: a second mount on it exits 16 (EBUSY).
+            """
     )
 
     @Argument(help: "An existing, empty directory.")
@@ -31,10 +34,14 @@ struct MountCommand: AsyncParsableCommand {
         let logger = LogSetup.logger("wxmediafs", level: api.logLevel)
         do {
             try MountPreflight.check(mountpoint: mountpoint)
+            // The cache is this mount's for its life, or the mount is refused (EBUSY) before any upstream call.
+            let directory = cacheDir ?? defaultCacheDirectory()
+            let access = try await CacheOwnership.forMount(directory: directory, mountpoint: mountpoint)
             let client = try api.client(logger: logger)
             // Fail now, with one line, on bad credentials rather than on the first read.
             _ = try await client.tokens.token()
-            let fs = try makeFileSystem(client: client, cacheDirectory: cacheDir, cacheSize: cacheSize.bytes, negativeTTL: negativeTTL, logger: logger)
+            let fs = try makeFileSystem(client: client, cacheDirectory: directory, cacheSize: cacheSize.bytes, negativeTTL: negativeTTL,
+                                        access: access, logger: logger)
             try await serve(fs, mountpoint: mountpoint, options: options, logger: logger)
         } catch {
             throw fail(error, context: "mount \(mountpoint)")

@@ -6,10 +6,12 @@ import MediaFS
 import WeChatAPI
 
 /// Builds a filesystem over an API client and a cache directory.
-func makeFileSystem(client: MediaClient, cacheDirectory: String?, cacheSize: Int64, negativeTTL: Double, logger: Logger) throws -> MediaFileSystem {
+/// `access`: what this process may do to a shared directory (CacheOwnership.swift); the demo's is its own.
+func makeFileSystem(client: MediaClient, cacheDirectory: String?, cacheSize: Int64, negativeTTL: Double, access: CacheAccess = .unshared,
+                    logger: Logger) throws -> MediaFileSystem {
     let directory = cacheDirectory ?? defaultCacheDirectory()
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    let cache = try BlockCache(directory: directory, budget: cacheSize, logger: logger)
+    let cache = try BlockCache(directory: directory, budget: cacheSize, access: access, logger: logger)
     var config = FSConfiguration()
     config.negativeTTL = negativeTTL
     let counters = client.counters

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+@testable import MediaCache
+
+/// WeChat deletes temporary media 3 days after creation; `fetchedAt` is a lower bound of an item's age.
+@Suite struct MediaLifeTests {
+    let life: Double = 1000
+    func key(_ id: String) -> CacheKey { CacheKey(kind: .media, id: id) }
+
+    @Test func listedAreWholeItemsAndThoseTheServerMayStillHave() async throws {
+        let clock = TestClock(5_000_000)
+        let cache = try BlockCache(directory: temporaryDirectory(), budget: 1 << 20, blockSize: 4096, mediaLife: life, now: clock.now, logger: silent)
+        let start = clock.now()
+        try await storeWholeItem(cache, key("Whole_old"), fetchedAt: start - 2 * life, blocks: 2)
+        try await storeWholeItem(cache, key("Partial_young"), fetchedAt: start, blocks: 1)
+        var partial = item(size: 8192, blockSize: 4096)
+        partial.fetchedAt = start
+        try await cache.storeItem(partial, for: key("Partial_young"))                      // 2 blocks announced, 1 cached
+        partial.fetchedAt = start - 2 * life
+        try await cache.storeItem(partial, for: key("Partial_old"))
+        partial.fetchedAt = start
+        partial.goneAt = start
+        try await cache.storeItem(partial, for: key("Partial_gone"))
+        var whole = item(size: 4096, blockSize: 4096)
+        whole.goneAt = start
+        try await cache.storeItem(whole, for: key("Whole_gone"))
+        try await cache.store(key("Whole_gone"), block: 0, data: [UInt8](repeating: 1, count: 4096))
+        var empty = item(size: 0, blockSize: 4096)
+        empty.fetchedAt = start - 2 * life
+        try await cache.storeItem(empty, for: key("Empty_old"))
+
+        #expect(Set(cache.listableItems().keys.map(\.id)) == ["Whole_old", "Partial_young", "Whole_gone", "Empty_old"])
+        clock.advance(by: life)
+        #expect(Set(cache.listableItems().keys.map(\.id)) == ["Whole_old", "Whole_gone", "Empty_old"])
+        #expect(cache.knownItems().count == 6, "known is not listable: a read of a known item still works where cached")
+    }
+
+    @Test func evictionRemovesAnItemPastItsLifeOnceNoBlockIsLeft() async throws {
+        let clock = TestClock(5_000_000)
+        let directory = temporaryDirectory()
+        let cache = try BlockCache(directory: directory, budget: 2 * 4096, blockSize: 4096, mediaLife: life, now: clock.now, logger: silent)
+        try await storeWholeItem(cache, key("Old_item"), fetchedAt: clock.now())
+        try await storeWholeItem(cache, key("Young_item"), fetchedAt: clock.now())
+        clock.advance(by: life + 1)
+        try await storeWholeItem(cache, key("Newest"), fetchedAt: clock.now())             // evicts Old_item's block
+        #expect(cache.item(key("Old_item")) == nil)
+        #expect(!exists(directory + "/v1/media/Old_item"), "meta and folder gone: it can never be read again")
+        #expect(cache.hasBlock(key("Young_item"), 0))
+        clock.advance(by: -life)                                                           // now Young_item is young
+        try await storeWholeItem(cache, key("Newer"), fetchedAt: clock.now())              // evicts Young_item's block
+        #expect(cache.item(key("Young_item")) != nil && exists(directory + "/v1/media/Young_item/meta"), "still fetchable")
+    }
+
+    @Test func theOwnerDropsExpiredEmptyItemsAtStartAGuestDoesNot() async throws {
+        let clock = TestClock(5_000_000)
+        let directory = temporaryDirectory()
+        do {
+            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, mediaLife: life, now: clock.now, logger: silent)
+            var meta = item(size: 4096, blockSize: 4096)
+            meta.fetchedAt = clock.now()
+            try await cache.storeItem(meta, for: key("No_blocks"))
+        }
+        clock.advance(by: life)
+        let guest = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, mediaLife: life, now: clock.now, logger: silent)
+        #expect(guest.item(key("No_blocks")) != nil)
+        _ = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, mediaLife: life, now: clock.now, logger: silent)
+        #expect(!exists(directory + "/v1/media/No_blocks"))
+    }
+
+    @Test func goneAtIsOptionalInOldMetas() throws {
+        let old = #"{"format":1,"size":10,"contentType":"image/jpeg","fileExtension":"jpg","rangeSupported":false,"fetchedAt":5,"blockSize":4096}"#
+        let decoded = try JSONDecoder().decode(CachedItem.self, from: Data(old.utf8))
+        #expect(decoded.goneAt == nil && decoded.size == 10)
+        var gone = decoded
+        gone.goneAt = 7
+        #expect(try JSONDecoder().decode(CachedItem.self, from: JSONEncoder().encode(gone)).goneAt == 7)
+    }
+}

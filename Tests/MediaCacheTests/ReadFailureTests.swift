@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import MediaCache
+
+/// A block file that cannot be read fails that read only; a descriptor is closed exactly once.
+@Suite struct ReadFailureTests {
+    let key = CacheKey(kind: .media, id: "Item_1")
+
+    @Test func anUnreadableBlockFailsOneReadThenIsFetchedAgain() async throws {
+        let directory = temporaryDirectory()
+        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        try await storeWholeItem(cache, key, fetchedAt: Date().timeIntervalSince1970, blocks: 2)
+        let path = directory + "/v1/media/\(key.id)/1.blk"
+        // Something that cannot be opened in the block's place (ELOOP; a root test cannot use chmod 000).
+        unlink(path)
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "1.blk")
+        await #expect(throws: CacheIOError.self) { try await cache.read(key, block: 1, range: 0..<4) }
+        // Not poisoned: the next read is a miss (the caller fetches the block), and the rewrite serves again.
+        #expect(try await cache.read(key, block: 1, range: 0..<4) == nil)
+        #expect(!cache.hasBlock(key, 1) && cache.statistics().corruptBlocks == 0)
+        try await cache.store(key, block: 1, data: [UInt8](repeating: 9, count: 4096))
+        #expect(try await cache.read(key, block: 1, range: 0..<4) == [9, 9, 9, 9])
+        #expect(try await cache.read(key, block: 0, range: 0..<4) == [0, 0, 0, 0], "the other blocks were never affected")
+    }
+
+    @Test func verifyGoesOnPastAnUnreadableBlock() async throws {
+        let directory = temporaryDirectory()
+        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        try await storeWholeItem(cache, key, fetchedAt: Date().timeIntervalSince1970, blocks: 3)
+        let path = directory + "/v1/media/\(key.id)/0.blk"
+        unlink(path)
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "0.blk")
+        let result = await cache.verifyAll()
+        #expect(result.checked == 3 && result.corrupt == 0 && result.unreadable == 1)
+        #expect(cache.hasBlock(key, 1) && cache.hasBlock(key, 2))
+    }
+
+    @Test func transientErrorsKeepTheBlock() {
+        #expect(CacheIOError(errno: EMFILE, operation: "open").isTransient)
+        #expect(CacheIOError(errno: ENFILE, operation: "open").isTransient)
+        #expect(!CacheIOError(errno: EACCES, operation: "open").isTransient)
+        #expect(!CacheIOError(errno: EIO, operation: "read").isTransient)
+    }
+
+    @Test func closeIsCalledOnceEvenWhenItFailsWithEINTR() throws {
+        let directory = temporaryDirectory()
+        let calls = Counter()
+        #expect(throws: CacheIOError.self) {
+            try CacheFiles.writeAtomically(directory + "/meta", [[1, 2, 3]]) { fd in
+                calls.increment()
+                close(fd)  // Linux has released the descriptor when close reports EINTR
+                errno = EINTR
+                return -1
+            }
+        }
+        #expect(calls.value == 1, "a second close could close another thread's descriptor")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty, "neither the file nor its temporary")
+        try CacheFiles.writeAtomically(directory + "/meta", [[1, 2, 3]]) { fd in
+            calls.increment()
+            return close(fd)
+        }
+        #expect(calls.value == 2)
+        #expect(try CacheFiles.readAll(directory + "/meta") == [1, 2, 3])
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()  // guards `count`
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
