@@ -121,7 +121,8 @@ public final class MediaFileSystem: Sendable {
             entries.append(DirectoryEntry(name: "stats", inode: Inode.stats, isDirectory: false))
         case Inode.media, Inode.hd:
             let kind: CacheKey.Kind = inode == Inode.media ? .media : .hd
-            let known = context.cache.knownItems().filter { $0.key.kind == kind }
+            // Only names whose read can succeed: complete, or young enough to be fetched (and not gone).
+            let known = context.cache.listableItems().filter { $0.key.kind == kind }
             for (key, item) in known.sorted(by: { $0.key.id < $1.key.id }) {
                 // No item is made for a listing (the kernel does not hold readdir's entries): a known inode,
                 // or a stable placeholder number above every real one (d_ino is informational).

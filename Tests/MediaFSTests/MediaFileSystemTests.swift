@@ -20,7 +20,8 @@ struct FSFixture {
         fake = FakeDownloader(items: items, rangeSupport: rangeSupport, delayNanoseconds: delay, failure: failure)
         clock = ManualClock()
         self.cacheDirectory = cacheDirectory ?? NSTemporaryDirectory() + "wxmediafs-fs-test-\(UUID().uuidString)"
-        let cache = try BlockCache(directory: self.cacheDirectory, budget: 1 << 30, blockSize: blockSize, logger: silent)
+        let clock = clock
+        let cache = try BlockCache(directory: self.cacheDirectory, budget: 1 << 30, blockSize: blockSize, now: { clock.now() }, logger: silent)
         var config = FSConfiguration()
         config.videoWindow = Int64(blockSize)
         config.videoWindowMax = Int64(blockSize) * 8
