@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+/// `.wxmediafs/stats` counts what happened, checked against what the test did and what the simulator saw.
+@Suite(.serialized) struct StatsTests {
+    @Test func theCountersMatchWhatHappened() async throws {
+        try requireFUSE()
+        let sim = try SimProcess(["--generate", "image:3M"])
+        let image = try #require(try await sim.items().first { $0.kind == "image" && $0.size == 3 << 20 })
+        let mount = try MountProcess(sim: sim)
+        defer { mount.unmount() }
+        let missing = "Missing_for_stats_" + String(repeating: "m", count: 30)
+        for _ in 0..<2 { _ = await mount.run(["stat", mount.path("media/\(missing)")]) }
+        _ = await mount.run(["stat", mount.path("media/\(missing).jpg")])
+        #expect(await mount.sha256(image.path) == (try await sim.expectedSHA(image)))
+        let stats = try await mount.stats()
+        let filesystem = try #require(stats["filesystem"] as? [String: Any])
+        let errors = filesystem["errors"] as? [String: Int] ?? [:]
+        #expect(errors["\(ENOENT)"] ?? 0 >= 1, "the 40007 counted as ENOENT: \(errors)")
+        #expect(filesystem["misses"] as? Int ?? 0 >= 3, "a cold 3 MiB image is at least 3 block misses")
+        #expect(filesystem["reads"] as? Int ?? 0 >= 3)
+        #expect(filesystem["lookups"] as? Int ?? 0 >= 2)
+        let upstream = try #require((stats["upstream"] as? [String: Any])?["endpoints"] as? [String: Any])
+        let mediaGet = try #require(upstream["media/get"] as? [String: Any])
+        #expect(mediaGet["calls"] as? Int == (try await sim.calls("media/get")), "the mount's count of calls is the server's")
+        // Media bytes received: the image, never more than the server sent (its error bodies included).
+        let received = (mediaGet["bytes"] as? NSNumber)?.int64Value ?? -1
+        #expect(received >= image.size && received <= (try await sim.bytes("media/get")))
+        let memory = try #require(stats["memory"] as? [String: Int])
+        #expect(memory["negativeEntries"] == 1)
+        #expect(memory["items"] ?? 0 >= 1)
+        let cache = try #require(stats["cache"] as? [String: Any])
+        #expect((cache["bytes"] as? NSNumber)?.int64Value == image.size, "the image's blocks are the cache's bytes")
+    }
+}
