@@ -76,6 +76,7 @@ final class BridgeContext: @unchecked Sendable {
 
     private func finished(_ reply: FuseReply) {
         _ = lock.withLock { interruptible.removeValue(forKey: reply.key) }
+        reply.detach()
     }
 
     /// Runs `work` as a Task and answers its error (as errno) if it throws.

@@ -43,6 +43,9 @@ final class FuseReply: @unchecked Sendable {
         if cancelNow { task.cancel() }
     }
 
+    /// The work ended: forget its Task (the Task's closure holds this reply; keeping both would leak both).
+    func detach() { lock.withLock { work = nil } }
+
     /// FUSE_INTERRUPT: answer EINTR now (the reader is waiting uninterruptibly for this answer) and stop the work.
     func interrupt() {
         error(.interrupted)

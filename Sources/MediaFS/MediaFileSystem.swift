@@ -225,6 +225,7 @@ public final class MediaFileSystem: Sendable {
     func statsDocument() -> [UInt8] {
         struct Memory: Encodable {
             var items: Int
+            var actors: Int
             var negativeEntries: Int
         }
         struct Document: Encodable {
@@ -235,7 +236,7 @@ public final class MediaFileSystem: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let memory = Memory(items: itemsInMemory, negativeEntries: negativeEntries)
+        let memory = Memory(items: itemsInMemory, actors: MediaItem.alive.load(ordering: .relaxed), negativeEntries: negativeEntries)
         let document = Document(cache: context.cache.statistics(), filesystem: context.counters.snapshot(), memory: memory, upstream: upstream())
         return Array((try? encoder.encode(document)) ?? Data("{}".utf8)) + [0x0A]
     }

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import MediaCache
 import WeChatAPI
 
@@ -45,7 +46,13 @@ actor MediaItem {
     /// Set once the server said the item no longer exists; uncached reads fail with it, without a call.
     private var goneError: FSError?
 
+    /// Item actors alive in the process (the inode table's, and dropped ones still finishing work).
+    static let alive = Atomic<Int>(0)
+
+    deinit { Self.alive.subtract(1, ordering: .relaxed) }
+
     init(key: CacheKey, context: FSContext) {
+        Self.alive.add(1, ordering: .relaxed)
         self.key = key
         self.context = context
         self.request = MediaRequest(id: MediaID(key.id)!, hd: key.kind == .hd, videoProbeLength: context.config.videoWindow)

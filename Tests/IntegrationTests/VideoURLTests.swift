@@ -72,6 +72,8 @@ import Testing
         #expect(calls["media/get"]?.requests == 1, "one media/get learns it is gone; no retry loop")
         #expect((calls["cdn"]?.requests ?? 0) <= 2, "the dead URL is tried once per transfer in flight, never retried")
         try await Task.sleep(for: .milliseconds(200))
+        let listing = await mount.run(["ls", mount.path("media")])
+        #expect(listing.status == 0 && !listing.output.contains(video.id), "a gone, partly cached item is not listed: its read must fail")
         let lines = mount.child.stderrText.split(separator: "\n").filter { $0.contains("expired on the server") }
         #expect(lines.count == 1, "one clear log line: \(mount.child.stderrText)")
     }
