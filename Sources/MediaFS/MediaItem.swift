@@ -162,7 +162,10 @@ actor MediaItem {
     private func blockBytes(_ block: Int, _ range: Range<Int>, info: CachedItem) async throws -> [UInt8] {
         defer { readAhead(after: block, info: info) }
         while true {
-            if let data = landing[block] { return try slice(data, range, block: block) }
+            if let data = landing[block] {
+                context.counters.hit()  // in memory, just received: no wait
+                return try slice(data, range, block: block)
+            }
             if context.cache.hasBlock(key, block) {
                 do {
                     if let bytes = try await context.cache.read(key, block: block, range: range) {
