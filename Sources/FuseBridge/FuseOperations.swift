@@ -16,7 +16,9 @@ enum FuseOperations {
             bridge.serve(reply) {
                 do {
                     let attributes = try await bridge.fs.lookup(parent: parent, name: name)
-                    reply.entry(attributes, timeout: bridge.timeout(for: attributes))
+                    if !reply.entry(attributes, timeout: bridge.timeout(for: attributes)), attributes.inode >= Inode.firstItem {
+                        bridge.fs.forget(attributes.inode, count: 1)  // interrupted meanwhile: the kernel holds nothing
+                    }
                 } catch let error as FSError where error.errno == .noEntry && (parent == Inode.media || parent == Inode.hd) {
                     reply.negativeEntry(timeout: bridge.negativeTimeout)
                 }
@@ -54,7 +56,9 @@ enum FuseOperations {
             let flags = cfuse_fi_flags(info)
             bridge.serve(reply) {
                 let opened = try await bridge.fs.open(UInt64(inode), flags: flags)
-                reply.open(copied, handle: opened.handle, keepCache: opened.keepCache, directIO: opened.directIO)
+                if !reply.open(copied, handle: opened.handle, keepCache: opened.keepCache, directIO: opened.directIO) {
+                    bridge.fs.release(handle: opened.handle)  // the kernel never got the handle: never releases it
+                }
             }
         }
         ops.read = { request, _, size, offset, info in

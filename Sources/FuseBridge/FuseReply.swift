@@ -26,12 +26,17 @@ final class FuseReply: @unchecked Sendable {
     }
 
     /// Runs `reply` with the request if nobody answered yet (and the session still takes answers).
-    private func once(_ reply: (fuse_req_t) -> Void) {
+    /// Returns whether the answer went to the kernel (libfuse's send succeeded).
+    @discardableResult
+    private func once(_ reply: (fuse_req_t) -> Int32) -> Bool {
         let first = lock.withLock { () -> Bool in
             defer { answered = true }
             return !answered
         }
-        if first { _ = gate.pass { reply(request) } }
+        guard first else { return false }
+        var sent = false
+        _ = gate.pass { sent = reply(request) == 0 }
+        return sent
     }
 
     /// The Task doing the work, cancelled if the kernel interrupts the request.
@@ -47,21 +52,25 @@ final class FuseReply: @unchecked Sendable {
     func detach() { lock.withLock { work = nil } }
 
     /// FUSE_INTERRUPT: answer EINTR now (the reader is waiting uninterruptibly for this answer) and stop the work.
+    /// Called from libfuse's interrupt callback, which may hold the request's lock and free it on return if we
+    /// answered there: the answer is sent from another thread.
     func interrupt() {
-        error(.interrupted)
         lock.withLock { work }?.cancel()
+        DispatchQueue.global().async { self.error(.interrupted) }
     }
 
-    func error(_ errno: Errno) { once { _ = fuse_reply_err($0, errno.rawValue) } }
+    func error(_ errno: Errno) { once { fuse_reply_err($0, errno.rawValue) } }
 
-    func entry(_ attributes: FileAttributes, timeout: Double) {
+    /// Returns whether the kernel got the entry (if not, the lookup it counts must be given back).
+    @discardableResult
+    func entry(_ attributes: FileAttributes, timeout: Double) -> Bool {
         var entry = fuse_entry_param()
         entry.ino = fuse_ino_t(attributes.inode)
         entry.generation = 1
         entry.attr = StatBuilder.stat(attributes)
         entry.attr_timeout = timeout
         entry.entry_timeout = timeout
-        once { _ = fuse_reply_entry($0, &entry) }
+        return once { fuse_reply_entry($0, &entry) }
     }
 
     /// A negative entry: the kernel remembers "no such name" for `timeout` seconds.
@@ -69,32 +78,34 @@ final class FuseReply: @unchecked Sendable {
         var entry = fuse_entry_param()
         entry.ino = 0
         entry.entry_timeout = timeout
-        once { _ = fuse_reply_entry($0, &entry) }
+        once { fuse_reply_entry($0, &entry) }
     }
 
     func attributes(_ attributes: FileAttributes, timeout: Double) {
         var value = StatBuilder.stat(attributes)
-        once { _ = fuse_reply_attr($0, &value, timeout) }
+        once { fuse_reply_attr($0, &value, timeout) }
     }
 
-    func open(_ info: fuse_file_info, handle: UInt64, keepCache: Bool, directIO: Bool) {
+    /// Returns whether the kernel got the handle (if not, it will never release it: the caller must).
+    @discardableResult
+    func open(_ info: fuse_file_info, handle: UInt64, keepCache: Bool, directIO: Bool) -> Bool {
         var info = info
         cfuse_fi_set_fh(&info, handle)
         cfuse_fi_set_cache(&info, keepCache ? 1 : 0, directIO ? 1 : 0)
-        once { _ = fuse_reply_open($0, &info) }
+        return once { fuse_reply_open($0, &info) }
     }
 
     func bytes(_ bytes: [UInt8]) {
         once { request in
-            _ = bytes.withUnsafeBytes { fuse_reply_buf(request, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+            bytes.withUnsafeBytes { fuse_reply_buf(request, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
         }
     }
 
-    func none() { once { fuse_reply_none($0) } }
+    func none() { once { fuse_reply_none($0); return 0 } }
 
     func statfs(_ value: statvfs) {
         var value = value
-        once { _ = fuse_reply_statfs($0, &value) }
+        once { fuse_reply_statfs($0, &value) }
     }
 
     /// Fills a readdir buffer of `size` bytes from `entries[offset...]`.
@@ -115,7 +126,7 @@ final class FuseReply: @unchecked Sendable {
                 used += needed
                 index += 1
             }
-            _ = buffer.withUnsafeBytes { fuse_reply_buf(request, $0.baseAddress?.assumingMemoryBound(to: CChar.self), used) }
+            return buffer.withUnsafeBytes { fuse_reply_buf(request, $0.baseAddress?.assumingMemoryBound(to: CChar.self), used) }
         }
     }
 }

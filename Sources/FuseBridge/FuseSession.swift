@@ -70,10 +70,11 @@ public final class FuseSession: @unchecked Sendable {
     public func stop() {
         let first = lock.withLock { () -> Bool in
             defer { stopping = true }
-            return !stopping && !destroyed
+            guard !stopping, !destroyed else { return false }
+            fuse_session_exit(session)  // under the lock: `close` cannot destroy the session meanwhile
+            return true
         }
         guard first else { return }
-        fuse_session_exit(session)
         let connection = FuseConnection.find(mountpoint: resolvedMountpoint)
         if getuid() == 0 {
             umount2(resolvedMountpoint, Int32(MNT_DETACH))

@@ -12,6 +12,8 @@ struct InodeTable {
         let item: MediaItem
         var lookups: UInt64 = 0
         var opens = 0
+        /// Lookups under way (between `item(for:)` and their answer): the node must outlive them.
+        var pending = 0
     }
 
     private final class Retired {
@@ -25,13 +27,17 @@ struct InodeTable {
     private var next = Inode.firstItem
     private var retiredPruneAt = 1024
 
+    /// The item of `key` for a lookup under way; `looked` or `lookupFailed` must follow.
     mutating func item(for key: CacheKey, make: () -> MediaItem) -> (UInt64, MediaItem) {
-        if let inode = byKey[key], let node = nodes[inode] { return (inode, node.item) }
+        if let inode = byKey[key], nodes[inode] != nil {
+            nodes[inode]!.pending += 1
+            return (inode, nodes[inode]!.item)
+        }
         let inode = next
         next += 1
         let item = retired.removeValue(forKey: key)?.item ?? make()
         byKey[key] = inode
-        nodes[inode] = Node(key: key, item: item)
+        nodes[inode] = Node(key: key, item: item, pending: 1)
         return (inode, item)
     }
 
@@ -45,7 +51,17 @@ struct InodeTable {
     /// Items held in memory (for the stats and the memory tests).
     var count: Int { nodes.count }
 
-    mutating func looked(_ inode: UInt64) { nodes[inode]?.lookups += 1 }
+    /// The lookup under way was answered: the kernel now holds one more reference.
+    mutating func looked(_ inode: UInt64) {
+        nodes[inode]?.pending -= 1
+        nodes[inode]?.lookups += 1
+    }
+
+    /// The lookup under way failed: an id nobody holds is not kept.
+    mutating func lookupFailed(_ inode: UInt64) {
+        nodes[inode]?.pending -= 1
+        dropIfUnused(inode)
+    }
 
     mutating func forget(_ inode: UInt64, count: UInt64) {
         guard var node = nodes[inode] else { return }
@@ -63,13 +79,8 @@ struct InodeTable {
         dropIfUnused(inode)
     }
 
-    /// After a failed lookup: an id nobody holds is not kept.
-    mutating func dropIfUnused(key: CacheKey) {
-        if let inode = byKey[key] { dropIfUnused(inode) }
-    }
-
     private mutating func dropIfUnused(_ inode: UInt64) {
-        guard let node = nodes[inode], node.lookups == 0, node.opens == 0 else { return }
+        guard let node = nodes[inode], node.lookups == 0, node.opens == 0, node.pending == 0 else { return }
         nodes.removeValue(forKey: inode)
         byKey.removeValue(forKey: node.key)
         retired[node.key] = Retired(node.item)

@@ -31,10 +31,9 @@ public final class MediaFileSystem: Sendable {
         context.counters.lookup()
         do {
             let attributes = try await resolve(parent: parent, name: name)
-            if attributes.inode >= Inode.firstItem { inodes.withLock { $0.looked(attributes.inode) } }
+            if attributes.inode >= Inode.firstItem { inodes.withLock { $0.looked(attributes.inode) } }  // its pending lookup
             return attributes
         } catch {
-            if let key = itemKey(parent: parent, name: name) { inodes.withLock { $0.dropIfUnused(key: key) } }
             throw counted(error)
         }
     }
@@ -58,11 +57,12 @@ public final class MediaFileSystem: Sendable {
                 context.counters.negativeHit()
                 throw FSError(.noEntry, "\(parsed.id) is not found (remembered)")
             }
-            let (inode, item) = itemFor(key)
+            let (inode, item) = itemFor(key)  // a lookup under way: `looked` or `lookupFailed` follows
             let info: CachedItem
             do {
                 info = try await item.ensureInfo()
             } catch {
+                inodes.withLock { $0.lookupFailed(inode) }
                 let fsError = FSError(error)
                 if fsError.errno == .noEntry {
                     let now = context.clock.now()
@@ -71,6 +71,7 @@ public final class MediaFileSystem: Sendable {
                 throw fsError
             }
             if let ext = parsed.fileExtension, ext != info.fileExtension {
+                inodes.withLock { $0.lookupFailed(inode) }
                 throw FSError(.noEntry, "\(parsed.id) is a .\(info.fileExtension), not a .\(ext)")
             }
             return attributes(inode, info)
@@ -187,11 +188,6 @@ public final class MediaFileSystem: Sendable {
 
     /// Ids remembered as not found.
     public var negativeEntries: Int { negative.withLock { $0.count } }
-
-    private func itemKey(parent: UInt64, name: String) -> CacheKey? {
-        guard parent == Inode.media || parent == Inode.hd, let parsed = ItemName(name) else { return nil }
-        return CacheKey(kind: parent == Inode.media ? .media : .hd, id: parsed.id.rawValue)
-    }
 
     static func placeholderInode(_ key: CacheKey) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -12,6 +12,8 @@ actor MediaItem {
     struct Transfer {
         var next: Int
         var end: Int
+        /// Started without a video_url: its media/get answer may bring a new one.
+        var asksMediaGet = false
         var task: Task<Void, Never>?
     }
 
@@ -102,7 +104,7 @@ actor MediaItem {
             if probing { expectedNext = probeEnd }
         }
         if var known = info {
-            if let url = head.videoURL, url != known.videoURL {
+            if let url = head.videoURL, url != known.videoURL, transfers[transfer]?.asksMediaGet == true {
                 // media/get gave this transfer a new video_url: keep it (in memory and in the meta).
                 known.videoURL = url
                 info = known
@@ -249,10 +251,11 @@ actor MediaItem {
     private func startTransfer(from block: Int, end: Int, range: ByteRange?) {
         transferCount += 1
         let id = transferCount
-        transfers[id] = Transfer(next: block, end: end)
         var request = request
         request.videoURL = info?.videoURL
         request.videoURLIsFresh = urlIsFresh
+        // A transfer without a URL asks media/get itself: the URL its answer brings is news (see headArrived).
+        transfers[id] = Transfer(next: block, end: end, asksMediaGet: request.videoURL == nil)
         let generation = urlGeneration
         let probeEnd = Int(((request.videoProbeLength ?? 0) + Int64(blockSize) - 1) / Int64(blockSize))
         let sink = BlockAssembler(item: self, transfer: id, firstBlock: block, blockSize: blockSize, probeEnd: range == nil ? max(1, probeEnd) : nil)
@@ -261,16 +264,16 @@ actor MediaItem {
             do {
                 var request = request
                 var generation = generation
+                var refreshed = false
                 while true {
                     do {
-                        // After a refresh, the rest of the range: what the sink has is never asked again.
-                        let rest = range.map { ByteRange(offset: $0.offset + sink.delivered, length: $0.length.map { $0 - sink.delivered }) }
-                            ?? (sink.delivered > 0 ? ByteRange(offset: Int64(block) * Int64(sink.blockSize) + sink.delivered) : nil)
-                        _ = try await downloader.download(request, range: rest, into: sink)
+                        _ = try await downloader.download(request, range: await self.rest(of: id, range, from: block, sink: sink), into: sink)
                         break
-                    } catch let error as WeChatError where error.kind == .expiredURL {
+                    } catch let error as WeChatError where error.kind == .expiredURL && !refreshed {
+                        // One refresh per transfer: a URL fresh from media/get that fails again is an error, not a loop.
                         (request.videoURL, generation) = try await self.freshVideoURL(replacing: generation, because: error)
                         request.videoURLIsFresh = true
+                        refreshed = true
                     }
                 }
                 try await sink.finish()
@@ -279,6 +282,18 @@ actor MediaItem {
             }
         }
         transfers[id]?.task = task
+    }
+
+    /// What a transfer still has to ask after a refresh: never what the sink already has, and never past the
+    /// blocks it claims (a probe stays a probe).
+    private func rest(of transfer: Int, _ range: ByteRange?, from block: Int, sink: BlockAssembler) -> ByteRange? {
+        let delivered = sink.delivered
+        if let range { return ByteRange(offset: range.offset + delivered, length: range.length.map { $0 - delivered }) }
+        guard delivered > 0 else { return nil }
+        let offset = Int64(block) * Int64(blockSize) + delivered
+        guard let end = transfers[transfer]?.end, end != Int.max else { return ByteRange(offset: offset) }
+        let limit = Int64(end) * Int64(blockSize)
+        return ByteRange(offset: offset, length: max(1, limit - offset))
     }
 
     // MARK: video URLs
@@ -297,7 +312,9 @@ actor MediaItem {
         context.logger.info("\(key): its video_url expired (\(error.shortDescription)); asking media/get for a fresh one")
         let result: Result<(String, Int), any Error>
         do {
-            let url = try await context.downloader.videoURL(for: request)
+            // Its own Task: the transfer that happens to ask may be cancelled, the others still wait for the answer.
+            let downloader = context.downloader, request = request
+            let url = try await Task { try await downloader.videoURL(for: request) }.value
             urlGeneration += 1
             urlObtainedAt = context.clock.now()
             result = .success((url, urlGeneration))
@@ -323,7 +340,7 @@ actor MediaItem {
     /// A URL fresh from media/get may answer 404 for a few seconds; only then is a 404 worth waiting out.
     private var urlIsFresh: Bool {
         guard let urlObtainedAt else { return false }
-        return context.clock.now() - urlObtainedAt < 15
+        return context.clock.now() - urlObtainedAt < MediaClient.freshURLWindow
     }
 
     /// The server no longer has this item: cached blocks still read, the rest fails at once with EIO.
@@ -395,10 +412,14 @@ actor MediaItem {
         reconsiderWaiters(error: nil)
     }
 
-    private func transferFailed(_ transfer: Int, error: any Error) {
+    private func transferFailed(_ transfer: Int, error: any Error) async {
         // Gone already: stopped because nobody waited for it (`abandon`); its end is no news to anyone.
         guard transfers.removeValue(forKey: transfer) != nil else { return }
-        let fsError = FSError(error)
+        var fsError = FSError(error)
+        if info != nil, fsError.errno == .noEntry {
+            // A known item the server no longer has (40007 after its 3 days, blocks evicted meanwhile).
+            fsError = await markGone(fsError)
+        }
         context.logger.info("transfer of \(key) failed: \(fsError.message)")
         if info == nil {
             let waiters = headWaiters

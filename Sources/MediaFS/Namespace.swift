@@ -9,7 +9,7 @@ public enum Inode {
     public static let control: UInt64 = 4
     public static let stats: UInt64 = 5
     /// Items are numbered from here, never reused within a mount.
-    static let firstItem: UInt64 = 1000
+    public static let firstItem: UInt64 = 1000
 }
 
 /// A name in `media/` or `hd/`: `<id>` or `<id>.<ext>`. Malformed names never reach the network.

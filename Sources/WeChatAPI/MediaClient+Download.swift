@@ -4,8 +4,11 @@ import NIOCore
 import NIOHTTP1
 
 extension MediaClient {
+    /// How long after media/get gave it a video_url counts as fresh (its 404s waited out, not taken as expiry).
+    public static let freshURLWindow: Double = 15
+
     public func download<Sink: MediaSink>(_ request: MediaRequest, range: ByteRange? = nil, into sink: Sink) async throws -> MediaHead {
-        var progress = DownloadProgress(request: request, range: range)
+        var progress = DownloadProgress(request: request, range: range, now: clock.now())
         return try await withRetries("download \(request.id)") { token in
             try await attempt(&progress, token: token, sink: sink)
         }
@@ -45,8 +48,13 @@ extension MediaClient {
 
             if viaCDN, [.forbidden, .notFound, .gone].contains(response.status) {
                 // A fresh video_url has been seen answering 404 for a few seconds; a kept one that answers
-                // 403/404/410 has expired (signed addresses do), and only media/get can give another.
-                guard progress.urlIsFresh, response.status == .notFound else {
+                // 403/404/410 has expired (signed addresses do), and only media/get can give another. A fresh
+                // one refused with 403/410 is a plain error: asking media/get again would only loop.
+                let fresh = progress.isFresh(now: clock.now())
+                guard fresh, response.status == .notFound else {
+                    if fresh {
+                        throw WeChatError(.http(status: Int(response.status.code)), "a fresh video_url answered HTTP \(response.status.code)", endpoint: endpoint)
+                    }
                     throw WeChatError(.expiredURL, "video_url answered HTTP \(response.status.code)", endpoint: endpoint)
                 }
                 let now = clock.now()
@@ -71,7 +79,7 @@ extension MediaClient {
             var body = BodyReader(response.body.makeAsyncIterator(), endpoint: endpoint)
             if viaCDN {
                 if let refusal = try await AnswerClassifier.refuseCDN(response, body: &body, endpoint: endpoint) {
-                    guard progress.urlIsFresh else {
+                    guard progress.isFresh(now: clock.now()) else {
                         throw WeChatError(.expiredURL, "video_url answered something that is not the video (\(refusal.message))", endpoint: endpoint)
                     }
                     throw refusal
@@ -83,7 +91,7 @@ extension MediaClient {
                 case .videoURL(let url):
                     logger.debug("media/get answered a video_url", metadata: ["media_id": "\(progress.request.id)"])
                     progress.videoURL = url
-                    progress.urlIsFresh = true
+                    progress.urlObtainedAt = clock.now()
                     if progress.range == nil, let probe = progress.request.videoProbeLength {
                         progress.range = ByteRange(offset: 0, length: probe)
                         progress.probing = true
@@ -198,18 +206,28 @@ struct DownloadProgress {
     var range: ByteRange?
     var probing = false
     var videoURL: String?
-    /// `videoURL` came from media/get just now (in this download, or handed over as fresh).
-    var urlIsFresh: Bool
+    /// When `videoURL` came from media/get (in this download, or handed over as fresh); nil for a kept one.
+    var urlObtainedAt: Double?
     /// The next request continues an answer that covered only part of the range.
     var isContinuation = false
     var head: MediaHead?
     var delivered: Int64 = 0
 
-    init(request: MediaRequest, range: ByteRange?) {
+    init(request: MediaRequest, range: ByteRange?, now: Double) {
         self.request = request
         self.range = range
         self.videoURL = request.videoURL
-        self.urlIsFresh = request.videoURLIsFresh
+        self.urlObtainedAt = request.videoURLIsFresh ? now : nil
+        // A whole video asked by its URL (a refresh in a lookup's transfer) is probed as media/get's answer is.
+        if range == nil, request.videoURL != nil, let probe = request.videoProbeLength {
+            self.range = ByteRange(offset: 0, length: probe)
+            self.probing = true
+        }
+    }
+
+    /// A URL from media/get may answer 404 for its first seconds (`MediaClient.freshURLWindow`).
+    func isFresh(now: Double) -> Bool {
+        urlObtainedAt.map { now - $0 < MediaClient.freshURLWindow } ?? false
     }
 
     var nextOffset: Int64 { (range?.offset ?? 0) + delivered }

@@ -48,11 +48,12 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
     }
     thread.stackSize = 1 << 20
     thread.start()
+    let signals = Signals.stream([SIGINT, SIGTERM])  // watched before the ready line: no signal is lost after it
     print("wxmediafs: mounted on \(mountpoint)")
     fflush(nil)
     let watcher = Task {
         var count = 0
-        for await number in Signals.stream([SIGINT, SIGTERM]) {
+        for await number in signals {
             count += 1
             if count > 1 {
                 logger.notice("second signal \(number): exiting now")

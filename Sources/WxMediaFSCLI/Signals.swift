@@ -19,7 +19,10 @@ enum Signals {
                 sources.append(source)
             }
             let kept = SourceBox(sources)
-            continuation.onTermination = { _ in kept.cancel() }
+            continuation.onTermination = { _ in
+                kept.cancel()
+                for number in signals { signal(number, SIG_DFL) }  // no longer watched: a signal acts again
+            }
         }
     }
 

@@ -77,4 +77,20 @@ import Testing
         let lines = mount.child.stderrText.split(separator: "\n").filter { $0.contains("expired on the server") }
         #expect(lines.count == 1, "one clear log line: \(mount.child.stderrText)")
     }
+
+    @Test func aFreshURLThatIsRefusedFailsOnceInsteadOfLooping() async throws {
+        try requireFUSE()
+        // Every video_url is issued already expired (a CDN refusing this host, say): media/get must not be
+        // asked again and again.
+        let sim = try SimProcess(["--generate", "video:4M", "--video-url-ttl", "0"])
+        let video = try #require(try await sim.items().first { $0.kind == "video" && $0.size == 4 << 20 })
+        let mount = try MountProcess(sim: sim)
+        defer { mount.unmount() }
+        let lookup = await mount.run(["stat", mount.path(video.path)], timeout: 30)
+        #expect(lookup.status != 0 && !lookup.timedOut, "\(lookup.error)")
+        try await Task.sleep(for: .milliseconds(300))
+        let calls = try await sim.calls("media/get")
+        print("[integration] a refused fresh video_url: media/get \(calls) calls, cdn \(try await sim.calls("cdn"))")
+        #expect(calls <= 2, "bounded: one answer, at most one refresh")
+    }
 }
