@@ -32,12 +32,12 @@ extension BlockCache {
     /// be read (EACCES, EIO…) is counted apart and the check goes on.
     public func verifyAll() async -> (checked: Int, corrupt: Int, unreadable: Int) {
         let blocks: [(CacheKey, Int)] = index.withLock { state in
-            state.entries.flatMap { key, entry in entry.blocks.keys.map { (key, $0) } }
+            state.entries.flatMap { key, entry in entry.blocks.indices.map { (key, $0) } }
         }
         var corrupt = 0
         var unreadable = 0
         for (key, block) in blocks {
-            index.withLock { _ = $0.entries[key]?.verified.remove(block) }
+            index.withLock { $0.entries[key]?.blocks.markVerified(block, false) }
             let length = index.withLock { $0.entries[key]?.blocks[block] } ?? 0
             do {
                 if try await read(key, block: block, range: 0..<min(length, 1)) == nil { corrupt += 1 }

@@ -52,12 +52,14 @@ public final class BlockCache: Sendable {
 
     // MARK: memory-only questions
 
-    public func item(_ key: CacheKey) -> CachedItem? { index.withLock { $0.entries[key]?.item } }
+    public func item(_ key: CacheKey) -> CachedItem? { index.withLock { $0.entries[key]?.item(for: key) } }
 
     public func hasBlock(_ key: CacheKey, _ block: Int) -> Bool { index.withLock { $0.entries[key]?.blocks[block] != nil } }
 
     public func knownItems() -> [CacheKey: CachedItem] {
-        index.withLock { state in state.entries.compactMapValues(\.item) }
+        index.withLock { state in
+            Dictionary(uniqueKeysWithValues: state.entries.compactMap { key, entry in entry.item(for: key).map { (key, $0) } })
+        }
     }
 
     /// The items a listing should show: those readable whole from the cache, and those the server may still have
@@ -66,18 +68,19 @@ public final class BlockCache: Sendable {
         let now = now()
         let life = mediaLife
         return index.withLock { state in
-            state.entries.compactMapValues { entry in
-                guard let item = entry.item else { return nil }
-                if entry.isComplete { return item }
-                return item.goneAt == nil && !item.isExpired(now: now, life: life) ? item : nil
+            var listed: [CacheKey: CachedItem] = [:]
+            for (key, entry) in state.entries {
+                guard let item = entry.item(for: key) else { continue }
+                if entry.isComplete || (item.goneAt == nil && !item.isExpired(now: now, life: life)) { listed[key] = item }
             }
+            return listed
         }
     }
 
     public func statistics() -> CacheStatistics {
         index.withLock { state in
             CacheStatistics(
-                bytes: state.totalBytes, budget: budget, items: state.entries.values.filter { $0.item != nil }.count,
+                bytes: state.totalBytes, budget: budget, items: state.entries.values.filter(\.hasItem).count,
                 blocks: state.entries.values.reduce(0) { $0 + $1.blocks.count },
                 evictedBlocks: state.evictedBlocks, corruptBlocks: state.corruptBlocks
             )
@@ -103,7 +106,7 @@ public final class BlockCache: Sendable {
             try CacheFiles.writeAtomically(directory + "/meta", [[UInt8](data)])
         }
         index.withLock { state in
-            state.entries[key, default: .init()].item = item
+            state.entries[key, default: .init()].store(item, key: key)
             state.touch(key)
         }
     }
@@ -114,7 +117,7 @@ public final class BlockCache: Sendable {
         let known: (length: Int, verified: Bool)? = index.withLock { state in
             guard let length = state.entries[key]?.blocks[block] else { return nil }
             state.touch(key)
-            return (length, state.entries[key]?.verified.contains(block) ?? false)
+            return (length, state.entries[key]?.blocks.isVerified(block) ?? false)
         }
         guard let known else { return nil }
         guard range.upperBound <= known.length else {
@@ -138,7 +141,7 @@ public final class BlockCache: Sendable {
                 forget(key, block, corrupt: false)
                 return nil
             case .data(let verified) where verified.count == known.length:
-                index.withLock { _ = $0.entries[key]?.verified.insert(block) }
+                index.withLock { $0.entries[key]?.blocks.markVerified(block, true) }
                 return Array(verified[range])
             case .data, .corrupt:
                 logger.warning("cache block failed its check and was dropped", metadata: ["item": "\(key)", "block": "\(block)"])

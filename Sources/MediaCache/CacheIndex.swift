@@ -2,17 +2,34 @@
 /// recency for LRU, pins of open readers, and the running byte total.
 struct CacheIndex {
     struct Entry {
-        var item: CachedItem?
-        /// Block index → data length; `verified` holds those checked in this process.
-        var blocks: [Int: Int] = [:]
-        var verified: Set<Int> = []
+        /// The item, with its filename left out when it is the usual `<id>.<ext>` (`filenameElided`):
+        /// at tens of thousands of items that string is a good part of the index. Read it with `item(for:)`.
+        private(set) var stored: CachedItem?
+        private var filenameElided = false
+        /// Block index → data length, and which were checked in this process.
+        var blocks = BlockMap()
         var lastUse: UInt64 = 0
         var pins = 0
 
+        mutating func store(_ item: CachedItem, key: CacheKey) {
+            var slim = item
+            filenameElided = item.filename == "\(key.id).\(item.fileExtension)"
+            if filenameElided { slim.filename = nil }
+            stored = slim
+        }
+
+        func item(for key: CacheKey) -> CachedItem? {
+            guard var item = stored else { return nil }
+            if filenameElided { item.filename = "\(key.id).\(item.fileExtension)" }
+            return item
+        }
+
+        var hasItem: Bool { stored != nil }
+
         /// Every block of the item is here: readable whole, whatever the server has done since.
         var isComplete: Bool {
-            guard let item else { return false }
-            let count = item.blockCount()
+            guard let stored else { return false }
+            let count = stored.blockCount()
             return blocks.count >= count && (0..<count).allSatisfy { blocks[$0] != nil }
         }
     }
@@ -30,14 +47,12 @@ struct CacheIndex {
 
     mutating func addBlock(_ key: CacheKey, index: Int, length: Int, verified: Bool) {
         if let old = entries[key]?.blocks[index] { totalBytes -= Int64(old) }
-        entries[key, default: Entry()].blocks[index] = length
-        if verified { entries[key]?.verified.insert(index) }
+        entries[key, default: Entry()].blocks.set(index, length: length, verified: verified)
         totalBytes += Int64(length)
     }
 
     mutating func removeBlock(_ key: CacheKey, index: Int) {
-        guard let length = entries[key]?.blocks.removeValue(forKey: index) else { return }
-        entries[key]?.verified.remove(index)
+        guard let length = entries[key]?.blocks.remove(index) else { return }
         totalBytes -= Int64(length)
     }
 
@@ -47,7 +62,7 @@ struct CacheIndex {
         while totalBytes > budget {
             let candidates = entries.filter { $0.value.pins == 0 && !$0.value.blocks.isEmpty }
             guard let (key, entry) = candidates.min(by: { $0.value.lastUse < $1.value.lastUse }) else { break }
-            for index in entry.blocks.keys.sorted(by: >) {
+            for index in entry.blocks.indices.sorted(by: >) {
                 victims.append((key, index))
                 removeBlock(key, index: index)
                 evictedBlocks += 1
@@ -61,7 +76,7 @@ struct CacheIndex {
     /// has deleted them, so nothing can be read or fetched; returns them so their folders (meta) go too.
     mutating func expire(now: Double, life: Double) -> [CacheKey] {
         let expired = entries.compactMap { key, entry in
-            entry.pins == 0 && entry.blocks.isEmpty && !entry.isComplete && entry.item?.isExpired(now: now, life: life) == true ? key : nil
+            entry.pins == 0 && entry.blocks.isEmpty && !entry.isComplete && entry.stored?.isExpired(now: now, life: life) == true ? key : nil
         }
         for key in expired { entries.removeValue(forKey: key) }
         return expired

@@ -24,11 +24,23 @@ func defaultCacheDirectory() -> String {
     return (environment["HOME"] ?? "/root") + "/.cache/wxmediafs"
 }
 
-/// How long a stop may take in all: the loop's end, then the blocks still being written (systemd's default stop
-/// timeout is 90 s; we promise 2 s).
+/// How long a stop may take: after a signal everything ends within `total` (we promise 2 s; systemd's default
+/// stop timeout is 90 s): the loop gets `loop`, the blocks still being written get what is left. After an
+/// external unmount nobody is waiting, and the writes get `drainUnhurried`.
 enum ShutdownBudget {
+    static let total: Double = 1.8
     static let loop: Double = 1.2
-    static let drain: Double = 0.5
+    static let drainUnhurried: Double = 30
+}
+
+/// When the first signal came (nil: none), for the drain's share of the budget.
+final class SignalClock: @unchecked Sendable {
+    private let lock = NSLock()  // guards `first`
+    private var first: Date?
+    func mark() { lock.withLock { if first == nil { first = Date() } } }
+    var drainBudget: Double {
+        lock.withLock { first.map { max(0.2, ShutdownBudget.total - Date().timeIntervalSince($0)) } } ?? ShutdownBudget.drainUnhurried
+    }
 }
 
 /// Mounts, prints the ready line, serves until unmounted or SIGINT/SIGTERM; `whileMounted` runs once ready.
@@ -42,6 +54,7 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
     try MountPreflight.check(mountpoint: mountpoint)
     let session = try FuseSession(fs: fs, mountpoint: mountpoint, options: MountPreflight.options(options), logger: logger)
     let loopEnd = Completion()
+    let signalled = SignalClock()
     let thread = Thread {
         _ = session.run()
         loopEnd.complete(true)
@@ -61,6 +74,7 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
                 _exit(0)
             }
             logger.info("signal \(number): unmounting \(mountpoint)")
+            signalled.mark()
             session.stop()
             Task {
                 try? await Task.sleep(for: .seconds(ShutdownBudget.loop))
@@ -82,8 +96,9 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
         await fs.drain()
         drained.complete(true)
     }
+    let drainBudget = signalled.drainBudget
     Task {
-        try? await Task.sleep(for: .seconds(ShutdownBudget.drain))
+        try? await Task.sleep(for: .seconds(drainBudget))
         drained.complete(false)
     }
     if await drained.value == false { logger.warning("some blocks were still being written at exit; they will be fetched again") }

@@ -22,8 +22,9 @@ import WeChatSimulator
         let video = await fixture.sim.bytes(of: fixture.item(.video).id, kind: .video)!
         #expect(bytes == video)
         let cdnBytes = await fixture.sim.state.counters()[.cdn]?.bytes ?? 0
-        // Resumed at the received offset: about one video over the wire, not one and a half.
-        #expect(cdnBytes <= Int64(video.count) + 64 * 1024)
+        // Resumed at the received offset: about one video over the wire, not one and a half (the simulator counts
+        // what it wrote into the socket, some of which the reset discards: under load that is up to a quarter).
+        #expect(Double(cdnBytes) <= 1.3 * Double(video.count))
     }
 
     @Test func persistentBusyGivesUpAfterTheBound() async throws {
