@@ -87,7 +87,7 @@ final class BridgeContext: @unchecked Sendable {
             } catch {
                 let fsError = FSError(error)
                 if fsError.errno != .noEntry, !fsError.logged, !Task.isCancelled { logger.info("request failed: \(fsError.message)") }
-                reply.error(fsError.errno)
+                reply.error(Task.isCancelled ? .interrupted : fsError.errno)  // interrupted: EINTR, whoever answers first
             }
             self.finished(reply)
         }
