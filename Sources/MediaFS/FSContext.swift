@@ -11,6 +11,17 @@ struct FSContext: Sendable {
     let config: FSConfiguration
     let counters: FSCounters
     let logger: Logger
+    /// Told when an item's actor has no work left (see `InodeTable.idle`).
+    let idle: IdleHook
+}
+
+/// The way back from an item to the inode table, installed once the filesystem exists.
+final class IdleHook: Sendable {
+    private let report = Mutex<(@Sendable (CacheKey, MediaItem) -> Void)?>(nil)
+
+    func install(_ body: @escaping @Sendable (CacheKey, MediaItem) -> Void) { report.withLock { $0 = body } }
+
+    func callAsFunction(_ key: CacheKey, _ item: MediaItem) { report.withLock { $0 }?(key, item) }
 }
 
 /// Filesystem-side counters for `.wxmediafs/stats`.

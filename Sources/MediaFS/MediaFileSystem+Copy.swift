@@ -10,7 +10,7 @@ extension MediaFileSystem {
         defer { forget(attributes.inode, count: 1) }
         let opened = try await open(attributes.inode, flags: O_RDONLY)
         defer { release(handle: opened.handle) }
-        guard let item = inodes.withLock({ $0.item(attributes.inode) }), let info = await item.info else {
+        guard let item = heldItem(attributes.inode), let info = await item.info else {
             throw FSError(.io, "\(id) vanished while being copied")
         }
         let head = MediaHead(totalSize: info.size, contentType: info.contentType, filename: info.filename,

@@ -17,10 +17,12 @@ public final class MediaFileSystem: Sendable {
     public init(downloader: any MediaDownloading, cache: BlockCache, clock: any APIClock = SystemClock(),
                 config: FSConfiguration = FSConfiguration(), logger: Logger,
                 upstream: @escaping @Sendable () -> UpstreamStats = { UpstreamStats() }) {
-        context = FSContext(downloader: downloader, cache: cache, clock: clock, config: config, counters: FSCounters(), logger: logger)
+        let idle = IdleHook()
+        context = FSContext(downloader: downloader, cache: cache, clock: clock, config: config, counters: FSCounters(), logger: logger, idle: idle)
         self.upstream = upstream
         negative = Mutex(NegativeCache(limit: config.negativeCacheLimit))
         started = clock.now()
+        idle.install { [weak self] key, item in self?.inodes.withLock { $0.idle(key, item) } }
     }
 
     public var configuration: FSConfiguration { context.config }
@@ -31,7 +33,11 @@ public final class MediaFileSystem: Sendable {
         context.counters.lookup()
         do {
             let attributes = try await resolve(parent: parent, name: name)
-            if attributes.inode >= Inode.firstItem { inodes.withLock { $0.looked(attributes.inode) } }  // its pending lookup
+            if attributes.inode >= Inode.firstItem {
+                inodes.withLock { $0.looked(attributes.inode) }  // its pending lookup
+                // A lookup answered from the cache leaves its actor with nothing to do: let it go now.
+                if let item = inodes.withLock({ $0.existingItem(attributes.inode) }) { await item.reportIfIdle() }
+            }
             return attributes
         } catch {
             throw counted(error)
@@ -85,7 +91,9 @@ public final class MediaFileSystem: Sendable {
         case Inode.root, Inode.media, Inode.hd, Inode.control: return directory(inode)
         case Inode.stats: return statsAttributes()
         default:
-            guard let item = inodes.withLock({ $0.item(inode) }) else { throw FSError(.noEntry, "unknown inode \(inode)") }
+            // Known to the cache index: no actor needed.
+            if let key = inodes.withLock({ $0.key(inode) }), let info = context.cache.item(key) { return attributes(inode, info) }
+            guard let item = heldItem(inode) else { throw FSError(.noEntry, "unknown inode \(inode)") }
             do {
                 return attributes(inode, try await item.ensureInfo())
             } catch {
@@ -148,10 +156,10 @@ public final class MediaFileSystem: Sendable {
             let handle = handles.withLock { $0.add(.snapshot(statsDocument())) }
             return OpenedFile(handle: handle, keepCache: false, directIO: true)
         default:
-            guard let item = inodes.withLock({ $0.item(inode) }) else { throw FSError(.noEntry, "unknown inode \(inode)") }
+            guard let item = heldItem(inode) else { throw FSError(.noEntry, "unknown inode \(inode)") }
             _ = try await item.ensureInfo()
             context.cache.pin(item.key)
-            inodes.withLock { $0.opened(inode) }
+            inodes.withLock { $0.opened(inode, item) }
             let handle = handles.withLock { $0.add(.item(item, inode: inode)) }
             return OpenedFile(handle: handle, keepCache: true, directIO: false)
         }
@@ -185,6 +193,15 @@ public final class MediaFileSystem: Sendable {
 
     /// Items held in memory now (the kernel still knows them, or a file is open).
     public var itemsInMemory: Int { inodes.withLock { $0.count } }
+
+    /// Item actors the inode table holds now (idle ones are let go).
+    var actorsHeld: Int { inodes.withLock { $0.actorCount } }
+
+    /// The item of an inode the kernel holds, its actor made again if it was let go while idle.
+    func heldItem(_ inode: UInt64) -> MediaItem? {
+        let context = context
+        return inodes.withLock { $0.item(inode) { MediaItem(key: $0, context: context) } }
+    }
 
     /// Ids remembered as not found.
     public var negativeEntries: Int { negative.withLock { $0.count } }

@@ -363,6 +363,7 @@ actor MediaItem {
         } catch {
             context.logger.warning("cannot record \(key) in the cache: \(error)")
         }
+        reportIfIdle()
     }
 
     func commit(_ block: Int, data: [UInt8], transfer: Int) async {
@@ -396,6 +397,7 @@ actor MediaItem {
             drainWaiters = []
             for waiter in waiting { waiter.resume() }
         }
+        reportIfIdle()
     }
 
     /// Returns once every block received so far is on disk (or refused by it): before a process exits.
@@ -410,6 +412,7 @@ actor MediaItem {
             await install(head, size: total)
         }
         reconsiderWaiters(error: nil)
+        reportIfIdle()
     }
 
     private func transferFailed(_ transfer: Int, error: any Error) async {
@@ -427,6 +430,7 @@ actor MediaItem {
             for waiter in waiters.values { waiter.resume(throwing: fsError) }
         }
         reconsiderWaiters(error: fsError)
+        reportIfIdle()
     }
 
     /// After a transfer ends: readers of blocks nobody will bring get the error, or a new transfer.
@@ -467,6 +471,16 @@ actor MediaItem {
         transfer.task?.cancel()
         transfers.removeValue(forKey: id)
         reconsiderWaiters(error: nil)
+    }
+
+    /// No transfer, waiter, pending write, refresh or block kept only in memory: the actor may be let go
+    /// (everything it knows is in the cache index); the inode table decides (it keeps items that are open).
+    func reportIfIdle() {
+        guard let info, transfers.isEmpty, headWaiters.isEmpty, blockWaiters.isEmpty, storing == 0, storeSlots.isEmpty,
+              landing.isEmpty, !refreshingURL, urlWaiters.isEmpty,
+              context.cache.item(key) == info  // what a new actor would start from (not yet written: keep this one)
+        else { return }
+        context.idle(key, self)
     }
 
     private func remember(_ block: Int, _ data: [UInt8]) {

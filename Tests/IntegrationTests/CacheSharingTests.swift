@@ -57,6 +57,7 @@ import WeChatSimulator
         // Had a guest deleted the stream's blocks, the mount would have fetched the image a second time.
         #expect(try await sim.calls("media/get") == 2, "the image once (the mount), the voice once (the get)")
         #expect(mount.unmount())
+        print("[integration] first mount's log: \(mount.child.stderrText.suffix(600))")
         try await sim.resetCounters()
         let again = try MountProcess(sim: sim, cacheDirectory: cache)
         defer { again.unmount() }
@@ -64,7 +65,8 @@ import WeChatSimulator
         #expect(await again.sha256(voice.path) != nil, "the guest's item is in the cache too")
         let calls = try await sim.mediaCalls()
         print("[integration] remount on the shared cache: \(calls) upstream media calls")
-        #expect(calls == 0, "nothing the mount or the guest wrote was lost")
+        let counters = try await sim.counters().mapValues(\.requests)
+        #expect(calls == 0, "nothing the mount or the guest wrote was lost: \(counters) \(again.child.stderrText)")
     }
 
     @Test func aSecondMountOnTheSameCacheIsRefusedNamingTheFirst() async throws {

@@ -56,4 +56,19 @@ import WeChatAPI
         expiring.insert(CacheKey(kind: .media, id: "New"), until: 100, now: 10)
         #expect(expiring.count == 1)
     }
+
+    @Test func heldInodesKeepNoIdleActor() async throws {
+        let fixture = try FSFixture(Self.images(40))
+        for index in 0..<40 { #expect(try await fixture.readAll("Known_\(index)") == pattern(100 + index)) }
+        await fixture.fs.drain()
+        for index in 0..<40 { _ = try await fixture.fs.lookup(parent: Inode.media, name: "Known_\(index)") }
+        #expect(fixture.fs.itemsInMemory == 40, "the kernel holds 40 inodes")
+        #expect(fixture.fs.actorsHeld == 0, "none of them keeps an actor once idle")
+        // Used again: an actor is made from the cache index, with no download.
+        let calls = fixture.fake.calls
+        #expect(try await fixture.readAll("Known_7") == pattern(107))
+        let attributes = try await fixture.fs.lookup(parent: Inode.media, name: "Known_8")
+        #expect(try await fixture.fs.getattr(attributes.inode).size == 108)
+        #expect(fixture.fake.calls == calls)
+    }
 }
