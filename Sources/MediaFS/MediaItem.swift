@@ -37,6 +37,8 @@ actor MediaItem {
     private var window: Int64
     /// Disk writes under way, and streams waiting for one to end (bounded backpressure).
     private var storing = 0
+    /// Meta writes under way (the item's info, a fresh video_url, `goneAt`).
+    private var writingMeta = 0
     private var storeSlots: [CheckedContinuation<Void, Never>] = []
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
     private var expectedNext = 0
@@ -358,12 +360,14 @@ actor MediaItem {
     }
 
     private func persistInfo(_ item: CachedItem) async {
+        writingMeta += 1  // `drain` waits for it too: blocks without their meta are lost at the next start
         do {
             try await context.cache.storeItem(item, for: key)
         } catch {
             context.logger.warning("cannot record \(key) in the cache: \(error)")
         }
-        reportIfIdle()
+        writingMeta -= 1
+        writeEnded()
     }
 
     func commit(_ block: Int, data: [UInt8], transfer: Int) async {
@@ -392,7 +396,12 @@ actor MediaItem {
         }
         storing -= 1
         if !storeSlots.isEmpty { storeSlots.removeFirst().resume() }
-        if storing == 0 {
+        writeEnded()
+    }
+
+    /// A block or meta write ended: `drain` may return once none is left.
+    private func writeEnded() {
+        if storing == 0, writingMeta == 0 {
             let waiting = drainWaiters
             drainWaiters = []
             for waiter in waiting { waiter.resume() }
@@ -402,7 +411,7 @@ actor MediaItem {
 
     /// Returns once every block received so far is on disk (or refused by it): before a process exits.
     func drain() async {
-        guard storing > 0 else { return }
+        guard storing > 0 || writingMeta > 0 else { return }
         await withCheckedContinuation { drainWaiters.append($0) }
     }
 
@@ -476,7 +485,7 @@ actor MediaItem {
     /// No transfer, waiter, pending write, refresh or block kept only in memory: the actor may be let go
     /// (everything it knows is in the cache index); the inode table decides (it keeps items that are open).
     func reportIfIdle() {
-        guard let info, transfers.isEmpty, headWaiters.isEmpty, blockWaiters.isEmpty, storing == 0, storeSlots.isEmpty,
+        guard let info, transfers.isEmpty, headWaiters.isEmpty, blockWaiters.isEmpty, storing == 0, writingMeta == 0, storeSlots.isEmpty,
               landing.isEmpty, !refreshingURL, urlWaiters.isEmpty,
               context.cache.item(key) == info  // what a new actor would start from (not yet written: keep this one)
         else { return }

@@ -80,6 +80,8 @@ final class Child: @unchecked Sendable {
     private var lines: [String] = []
     private var errorLines: [String] = []
     private var ended = false
+    /// Output pipes read to their end (2 once both are): only then is every line of an ended process here.
+    private var closedStreams = 0
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: arguments[0])
@@ -103,6 +105,12 @@ final class Child: @unchecked Sendable {
     private func watch(_ handle: FileHandle, error: Bool) {
         Thread.detachNewThread { [self] in
             var pending = Data()
+            defer {
+                lock.lock()
+                closedStreams += 1
+                lock.broadcast()
+                lock.unlock()
+            }
             while true {
                 let chunk = handle.availableData
                 if chunk.isEmpty { break }
@@ -130,7 +138,7 @@ final class Child: @unchecked Sendable {
         }
     }
 
-    /// Waits for the process to end; true if it did within `timeout`.
+    /// Waits for the process to end (and, briefly, for the last of its output); true if it ended within `timeout`.
     func waitForExit(timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         lock.lock()
@@ -138,6 +146,9 @@ final class Child: @unchecked Sendable {
         while !ended {
             if !lock.wait(until: deadline) { return ended }
         }
+        // Its output may still be in the pipes (a child holding them open keeps them, hence the bound).
+        let drained = Date().addingTimeInterval(2)
+        while closedStreams < 2, lock.wait(until: drained) {}
         return true
     }
 
