@@ -11,12 +11,6 @@ import WeChatSimulator
         [Harness.binary, "get", id, "--api-base", sim.baseURL, "--appid", SimProcess.appID, "--cache-dir", cache, "-o", output]
     }
 
-    func generatedSHA(_ item: SimProcess.Item) async throws -> String {
-        let path = Harness.temporaryDirectory("expected") + "/" + item.id
-        try GeneratedItemBytes.write(id: item.id, size: item.size, to: path)
-        return try #require(await Harness.sha256(path))
-    }
-
     func blockFiles(_ folder: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".blk") }
     }
@@ -28,7 +22,7 @@ import WeChatSimulator
         let items = try await sim.items()
         let image = try #require(items.first { $0.kind == "image" && $0.size == 16 << 20 })
         let voice = try #require(items.first { $0.kind == "voice" })
-        let expected = try await generatedSHA(image)
+        let expected = try await sim.expectedSHA(image)
         let cache = Harness.temporaryDirectory("shared-cache")
         let folder = "\(cache)/v1/media/\(image.id)"
         let mount = try MountProcess(sim: sim, cacheDirectory: cache)
@@ -97,7 +91,7 @@ import WeChatSimulator
         // A get of 16 MiB at 2 MB/s owns the free cache for ~8 s, longer than a mount waits (5 s).
         let sim = try SimProcess(["--bandwidth", "2000000", "--generate", "image:16M"])
         let image = try #require(try await sim.items().first { $0.kind == "image" && $0.size == 16 << 20 })
-        let expected = try await generatedSHA(image)
+        let expected = try await sim.expectedSHA(image)
         let cache = Harness.temporaryDirectory("shared-cache")
         let output = Harness.temporaryDirectory("get") + "/image"
         let get = Task { await Harness.run(getArguments(sim, image.id, cache: cache, output: output), environment: ["WECHAT_APPSECRET": SimProcess.secret]) }

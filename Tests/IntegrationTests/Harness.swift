@@ -60,6 +60,17 @@ enum Harness {
         )
     }
 
+    /// Polls `condition` every 50 ms until it holds (true) or `timeout` seconds pass (false): tests wait for a
+    /// state, never for a fixed time.
+    static func waitFor(timeout: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return try await condition()
+    }
+
     static func sha256(_ path: String) async -> String? {
         let result = await run(["sha256sum", path])
         guard result.status == 0 else { return nil }

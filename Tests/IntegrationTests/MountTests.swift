@@ -112,12 +112,15 @@ import Testing
         let cache = Harness.temporaryDirectory("cache")
         let mountpoint = Harness.temporaryDirectory("mnt")
         let first = try MountProcess(sim: sim, mountpoint: mountpoint, cacheDirectory: cache)
+        let folder = "\(cache)/v1/media/\(image.id)"
         let reader = Task { await first.run(["cat", first.path(image.path)], timeout: 60) }
-        try await Task.sleep(nanoseconds: 1_500_000_000)  // a few blocks in, mid-transfer
+        // Mid-transfer: a few blocks on disk (of 6).
+        #expect(await Harness.waitFor(timeout: 20) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".blk") }.count >= 2
+        })
         first.kill9()
         _ = await reader.value
         // The blocks on disk at the kill, by file identity: reused means neither fetched nor rewritten.
-        let folder = "\(cache)/v1/media/\(image.id)"
         func blocks() -> [String: UInt64] {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".blk") }
             return Dictionary(uniqueKeysWithValues: names.map { name in

@@ -13,12 +13,14 @@ import Testing
         var worst = 0.0
         for round in 1...20 {
             let mount = try MountProcess(sim: sim, mountpoint: mountpoint, cacheDirectory: Harness.temporaryDirectory("cache"))
+            try await sim.resetCounters()
             // One shell: three readers, a file held open (fd 3) and a cwd inside the mount; it reports when
             // every reader has been answered, then sleeps on.
             let readers = items.map { "cat '\(mount.path($0.path))' > /dev/null 2>&1 &" }.joined(separator: " ")
             let holder = try Child(["/bin/sh", "-c", "\(readers) exec 3< '\(mount.path(items[0].path))'; cd '\(mount.path("media"))'; echo holding; exec sleep 60"])
             #expect(holder.waitForLine(timeout: 10) { $0 == "holding" } != nil, "round \(round): the file is held open")
-            try await Task.sleep(for: .milliseconds(500))
+            // Mid-transfer: 768 KiB of the three 16 MiB items have arrived; none can be whole yet.
+            #expect(try await Harness.waitFor(timeout: 10) { try await sim.mediaBytes() >= 3 << 18 }, "round \(round): transfers under way")
             let start = Date()
             mount.child.signal(round.isMultiple(of: 2) ? SIGINT : SIGTERM)
             let exited = mount.child.waitForExit(timeout: 2)
@@ -47,7 +49,7 @@ import Testing
         let image = try #require(try await sim.items().first { $0.size == 16 << 20 })
         let mount = try MountProcess(sim: sim)
         let reader = try Child(["/bin/sh", "-c", "cat '\(mount.path(image.path))' > /dev/null 2>&1 & exec sleep 60"])
-        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await Harness.waitFor(timeout: 10) { try await sim.mediaBytes() >= 1 << 18 }, "the transfer is under way")
         mount.child.signal(SIGTERM)
         mount.child.signal(SIGTERM)
         #expect(mount.child.waitForExit(timeout: 2))

@@ -56,6 +56,12 @@ final class SimProcess: @unchecked Sendable {
     func bytes(_ endpoint: String) async throws -> Int64 { try await counters()[endpoint]?.bytes ?? 0 }
     func resetCounters() async throws { try await post("/__sim/reset") }
 
+    /// Body bytes sent by every media endpoint together.
+    func mediaBytes() async throws -> Int64 {
+        let all = try await counters()
+        return ["media/get", "media/get/jssdk", "cdn"].reduce(0) { $0 + (all[$1]?.bytes ?? 0) }
+    }
+
     /// Upstream calls of every media endpoint together (tokens aside).
     func mediaCalls() async throws -> Int {
         let all = try await counters()

@@ -6,14 +6,20 @@ import Testing
 @Suite struct ReadFailureTests {
     let key = CacheKey(kind: .media, id: "Item_1")
 
-    @Test func anUnreadableBlockFailsOneReadThenIsFetchedAgain() async throws {
+    /// A cache holding `blocks` blocks of `key`, block `unreadable` replaced by something that cannot be opened
+    /// (a symlink to itself: ELOOP; a root test cannot use chmod 000).
+    func cacheWithUnreadableBlock(_ unreadable: Int, of blocks: Int) async throws -> BlockCache {
         let directory = temporaryDirectory()
         let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
-        try await storeWholeItem(cache, key, fetchedAt: Date().timeIntervalSince1970, blocks: 2)
-        let path = directory + "/v1/media/\(key.id)/1.blk"
-        // Something that cannot be opened in the block's place (ELOOP; a root test cannot use chmod 000).
+        try await storeWholeItem(cache, key, fetchedAt: Date().timeIntervalSince1970, blocks: blocks)
+        let path = directory + "/v1/media/\(key.id)/\(unreadable).blk"
         unlink(path)
-        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "1.blk")
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "\(unreadable).blk")
+        return cache
+    }
+
+    @Test func anUnreadableBlockFailsOneReadThenIsFetchedAgain() async throws {
+        let cache = try await cacheWithUnreadableBlock(1, of: 2)
         await #expect(throws: CacheIOError.self) { try await cache.read(key, block: 1, range: 0..<4) }
         // Not poisoned: the next read is a miss (the caller fetches the block), and the rewrite serves again.
         #expect(try await cache.read(key, block: 1, range: 0..<4) == nil)
@@ -24,12 +30,7 @@ import Testing
     }
 
     @Test func verifyGoesOnPastAnUnreadableBlock() async throws {
-        let directory = temporaryDirectory()
-        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
-        try await storeWholeItem(cache, key, fetchedAt: Date().timeIntervalSince1970, blocks: 3)
-        let path = directory + "/v1/media/\(key.id)/0.blk"
-        unlink(path)
-        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "0.blk")
+        let cache = try await cacheWithUnreadableBlock(0, of: 3)
         let result = await cache.verifyAll()
         #expect(result.checked == 3 && result.corrupt == 0 && result.unreadable == 1)
         #expect(cache.hasBlock(key, 1) && cache.hasBlock(key, 2))
