@@ -52,13 +52,13 @@ public final class BlockCache: Sendable {
 
     // MARK: memory-only questions
 
-    public func item(_ key: CacheKey) -> CachedItem? { index.withLock { $0.entries[key]?.item(for: key) } }
+    public func item(_ key: CacheKey) -> CachedItem? { index.withLock { $0.item(key) } }
 
     public func hasBlock(_ key: CacheKey, _ block: Int) -> Bool { index.withLock { $0.entries[key]?.blocks[block] != nil } }
 
     public func knownItems() -> [CacheKey: CachedItem] {
         index.withLock { state in
-            Dictionary(uniqueKeysWithValues: state.entries.compactMap { key, entry in entry.item(for: key).map { (key, $0) } })
+            Dictionary(uniqueKeysWithValues: state.entries.compactMap { key, entry in state.item(key, entry).map { (key, $0) } })
         }
     }
 
@@ -70,7 +70,7 @@ public final class BlockCache: Sendable {
         return index.withLock { state in
             var listed: [CacheKey: CachedItem] = [:]
             for (key, entry) in state.entries {
-                guard let item = entry.item(for: key) else { continue }
+                guard let item = state.item(key, entry) else { continue }
                 if entry.isComplete || (item.goneAt == nil && !item.isExpired(now: now, life: life)) { listed[key] = item }
             }
             return listed
@@ -80,7 +80,7 @@ public final class BlockCache: Sendable {
     public func statistics() -> CacheStatistics {
         index.withLock { state in
             CacheStatistics(
-                bytes: state.totalBytes, budget: budget, items: state.entries.values.filter(\.hasItem).count,
+                bytes: state.totalBytes, budget: budget, items: state.entries.values.reduce(0) { $0 + ($1.hasItem ? 1 : 0) },  // no copy of the index
                 blocks: state.entries.values.reduce(0) { $0 + $1.blocks.count },
                 evictedBlocks: state.evictedBlocks, corruptBlocks: state.corruptBlocks
             )
@@ -106,7 +106,7 @@ public final class BlockCache: Sendable {
             try CacheFiles.writeAtomically(directory + "/meta", [[UInt8](data)])
         }
         index.withLock { state in
-            state.entries[key, default: .init()].store(item, key: key)
+            state.store(item, key: key)
             state.touch(key)
         }
     }

@@ -1,40 +1,12 @@
 /// The in-memory picture of the cache (guarded by `BlockCache.index`'s mutex): items, their blocks,
 /// recency for LRU, pins of open readers, and the running byte total.
 struct CacheIndex {
-    struct Entry {
-        /// The item, with its filename left out when it is the usual `<id>.<ext>` (`filenameElided`):
-        /// at tens of thousands of items that string is a good part of the index. Read it with `item(for:)`.
-        private(set) var stored: CachedItem?
-        private var filenameElided = false
-        /// Block index → data length, and which were checked in this process.
-        var blocks = BlockMap()
-        var lastUse: UInt64 = 0
-        var pins = 0
-
-        mutating func store(_ item: CachedItem, key: CacheKey) {
-            var slim = item
-            filenameElided = item.filename == "\(key.id).\(item.fileExtension)"
-            if filenameElided { slim.filename = nil }
-            stored = slim
-        }
-
-        func item(for key: CacheKey) -> CachedItem? {
-            guard var item = stored else { return nil }
-            if filenameElided { item.filename = "\(key.id).\(item.fileExtension)" }
-            return item
-        }
-
-        var hasItem: Bool { stored != nil }
-
-        /// Every block of the item is here: readable whole, whatever the server has done since.
-        var isComplete: Bool {
-            guard let stored else { return false }
-            let count = stored.blockCount()
-            return blocks.count >= count && (0..<count).allSatisfy { blocks[$0] != nil }
-        }
-    }
-
+    /// Packed entries (CacheIndexEntry.swift); read an item with `item(_:)`, record one with `store(_:key:)`.
     var entries: [CacheKey: Entry] = [:]
+    /// The rare parts of some entries (`Entry.Flags.hasExtra`).
+    var extras: [CacheKey: Extra] = [:]
+    /// Content types and extensions, each stored once.
+    var strings = StringInterner()
     var totalBytes: Int64 = 0
     var tick: UInt64 = 0
     var evictedBlocks = 0
@@ -76,9 +48,12 @@ struct CacheIndex {
     /// has deleted them, so nothing can be read or fetched; returns them so their folders (meta) go too.
     mutating func expire(now: Double, life: Double) -> [CacheKey] {
         let expired = entries.compactMap { key, entry in
-            entry.pins == 0 && entry.blocks.isEmpty && !entry.isComplete && entry.stored?.isExpired(now: now, life: life) == true ? key : nil
+            entry.pins == 0 && entry.blocks.isEmpty && !entry.isComplete && entry.hasItem && now - entry.fetchedAt >= life ? key : nil
         }
-        for key in expired { entries.removeValue(forKey: key) }
+        for key in expired {
+            entries.removeValue(forKey: key)
+            extras.removeValue(forKey: key)
+        }
         return expired
     }
 }

@@ -24,7 +24,7 @@ enum CacheScanner {
                     skipWithoutMeta(directory, names: names, cleanup: cleanup, now: now, logger: logger)
                     continue
                 }
-                index.entries[key, default: .init()].store(item, key: key)
+                index.store(item, key: key)
                 var newest = 0.0
                 for name in names {
                     let path = directory + "/" + name

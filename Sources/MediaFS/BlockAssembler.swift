@@ -12,6 +12,9 @@ final class BlockAssembler: MediaSink, @unchecked Sendable {
     private var buffer: [UInt8] = []
     private(set) var delivered: Int64 = 0
     private var begun = false
+    /// The item's size when the answer said it: each block's buffer is reserved at its real length, so a
+    /// 1 KiB thumb costs 1 KiB, not a whole block (docs/benchmarks.md, memory).
+    private var totalSize: Int64?
 
     init(item: MediaItem, transfer: Int, firstBlock: Int, blockSize: Int, probeEnd: Int?) {
         self.item = item
@@ -20,12 +23,13 @@ final class BlockAssembler: MediaSink, @unchecked Sendable {
         self.block = firstBlock
         self.blockSize = blockSize
         self.probeEnd = probeEnd
-        buffer.reserveCapacity(blockSize)
     }
 
     func begin(_ head: MediaHead) async throws {
         guard !begun else { return }
         begun = true
+        totalSize = head.totalSize
+        reserveBlock()
         guard await item.headArrived(head, transfer: transfer, probeEnd: probeEnd) else {
             throw WeChatError(.badResponse, "the server changed the size of an immutable item")
         }
@@ -50,8 +54,16 @@ final class BlockAssembler: MediaSink, @unchecked Sendable {
 
     private func emit() async {
         let data = buffer
-        buffer.removeAll(keepingCapacity: true)
-        await item.commit(block, data: data, transfer: transfer)
+        buffer = []
         block += 1
+        reserveBlock()
+        await item.commit(block - 1, data: data, transfer: transfer)
+    }
+
+    /// Room for the next block: a whole block, or what is left of the item when its size is known.
+    private func reserveBlock() {
+        let start = Int64(block) * Int64(blockSize)
+        let length = totalSize.map { max(0, min(Int64(blockSize), $0 - start)) } ?? Int64(blockSize)
+        if length > 0 { buffer.reserveCapacity(Int(length)) }
     }
 }
