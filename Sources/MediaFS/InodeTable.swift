@@ -10,13 +10,17 @@ import MediaCache
 /// (`idle`) is let go and made again when needed (its state is in the cache index), so a mount that saw many
 /// ids holds a small node for each, not an actor.
 struct InodeTable {
+    /// 56 bytes a node, in one array: a mount holding 50,000 inodes spends ~3 MB on them (docs/benchmarks.md).
     private struct Node {
-        let key: CacheKey
         var item: MediaItem?
         var lookups: UInt64 = 0
-        var opens = 0
+        var opens: Int32 = 0
         /// Lookups under way (between `item(for:)` and their answer): the node must outlive them.
-        var pending = 0
+        var pending: Int32 = 0
+        /// Bumped each time the slot is used again, so an inode number is never given twice.
+        var generation: UInt32 = 0
+        var live = false
+        var key: CacheKey
     }
 
     private final class Retired {
@@ -24,97 +28,131 @@ struct InodeTable {
         init(_ item: MediaItem) { self.item = item }
     }
 
-    private var byKey: [CacheKey: UInt64] = [:]
-    private var nodes: [UInt64: Node] = [:]
+    /// Slots of `nodes`; an inode number is `firstItem + (generation << 32 | slot)`.
+    private var nodes: [Node] = []
+    private var freeSlots: [UInt32] = []
+    private var byKey: [CacheKey: UInt32] = [:]
     private var retired: [CacheKey: Retired] = [:]
-    private var next = Inode.firstItem
     private var retiredPruneAt = 1024
+    private static let vacant = CacheKey(kind: .media, id: "-")
+
+    private func inodeNumber(_ slot: UInt32) -> UInt64 {
+        Inode.firstItem + (UInt64(nodes[Int(slot)].generation) << 32 | UInt64(slot))
+    }
+
+    /// The slot of a live inode number (nil for a number this table never gave or has dropped).
+    private func slot(_ inode: UInt64) -> Int? {
+        guard inode >= Inode.firstItem else { return nil }
+        let number = inode - Inode.firstItem
+        let slot = Int(number & 0xFFFF_FFFF)
+        guard slot < nodes.count, nodes[slot].live, UInt64(nodes[slot].generation) == number >> 32 else { return nil }
+        return slot
+    }
 
     /// The item of `key` for a lookup under way; `looked` or `lookupFailed` must follow.
     mutating func item(for key: CacheKey, make: () -> MediaItem) -> (UInt64, MediaItem) {
-        if let inode = byKey[key], nodes[inode] != nil {
-            nodes[inode]!.pending += 1
-            let item = nodes[inode]!.item ?? retired.removeValue(forKey: key)?.item ?? make()
-            nodes[inode]!.item = item
-            return (inode, item)
+        if let slot = byKey[key].map(Int.init) {
+            nodes[slot].pending += 1
+            let item = nodes[slot].item ?? retired.removeValue(forKey: key)?.item ?? make()
+            nodes[slot].item = item
+            return (inodeNumber(UInt32(slot)), item)
         }
-        let inode = next
-        next += 1
         let item = retired.removeValue(forKey: key)?.item ?? make()
-        byKey[key] = inode
-        nodes[inode] = Node(key: key, item: item, pending: 1)
-        return (inode, item)
+        let slot: UInt32
+        if let reused = freeSlots.popLast() {
+            slot = reused
+            let generation = nodes[Int(slot)].generation &+ 1
+            // A generation past 2^31 would reach the placeholder numbers of listings: take a new slot instead.
+            if generation >= 1 << 31 { return appendNode(key, item) }
+            nodes[Int(slot)] = Node(item: item, pending: 1, generation: generation, live: true, key: key)
+        } else {
+            return appendNode(key, item)
+        }
+        byKey[key] = slot
+        return (inodeNumber(slot), item)
+    }
+
+    private mutating func appendNode(_ key: CacheKey, _ item: MediaItem) -> (UInt64, MediaItem) {
+        let slot = UInt32(nodes.count)
+        nodes.append(Node(item: item, pending: 1, live: true, key: key))
+        byKey[key] = slot
+        return (inodeNumber(slot), item)
     }
 
     /// The item of a held inode, its actor made again if it was let go while idle.
     mutating func item(_ inode: UInt64, make: (CacheKey) -> MediaItem) -> MediaItem? {
-        guard var node = nodes[inode] else { return nil }
-        if let item = node.item { return item }
-        let item = retired.removeValue(forKey: node.key)?.item ?? make(node.key)
-        node.item = item
-        nodes[inode] = node
+        guard let slot = slot(inode) else { return nil }
+        if let item = nodes[slot].item { return item }
+        let key = nodes[slot].key
+        let item = retired.removeValue(forKey: key)?.item ?? make(key)
+        nodes[slot].item = item
         return item
     }
 
     /// The actor a node holds now, if any (nothing is made).
-    func existingItem(_ inode: UInt64) -> MediaItem? { nodes[inode]?.item }
+    func existingItem(_ inode: UInt64) -> MediaItem? { slot(inode).flatMap { nodes[$0].item } }
 
     /// The key of a held inode (attributes come from the cache index without an actor).
-    func key(_ inode: UInt64) -> CacheKey? { nodes[inode]?.key }
+    func key(_ inode: UInt64) -> CacheKey? { slot(inode).map { nodes[$0].key } }
 
     /// An actor with no work left: let it go unless a handle or a lookup under way uses it.
     mutating func idle(_ key: CacheKey, _ item: MediaItem) {
-        guard let inode = byKey[key], let node = nodes[inode], node.item === item, node.opens == 0, node.pending == 0 else { return }
-        nodes[inode]?.item = nil
+        guard let slot = byKey[key].map(Int.init), nodes[slot].item === item, nodes[slot].opens == 0, nodes[slot].pending == 0 else { return }
+        nodes[slot].item = nil
     }
 
     /// The inode of a known id, without making an item (readdir).
-    func inode(of key: CacheKey) -> UInt64? { byKey[key] }
+    func inode(of key: CacheKey) -> UInt64? { byKey[key].map(inodeNumber) }
 
-    var allItems: [MediaItem] { nodes.values.compactMap(\.item) + retired.values.compactMap(\.item) }
+    var allItems: [MediaItem] { nodes.compactMap(\.item) + retired.values.compactMap(\.item) }
 
     /// Actors held by nodes now.
-    var actorCount: Int { nodes.values.reduce(0) { $0 + ($1.item == nil ? 0 : 1) } }
+    var actorCount: Int { nodes.reduce(0) { $0 + ($1.item == nil ? 0 : 1) } }
 
     /// Items held in memory (for the stats and the memory tests).
-    var count: Int { nodes.count }
+    var count: Int { byKey.count }
 
     /// The lookup under way was answered: the kernel now holds one more reference.
     mutating func looked(_ inode: UInt64) {
-        nodes[inode]?.pending -= 1
-        nodes[inode]?.lookups += 1
+        guard let slot = slot(inode) else { return }
+        nodes[slot].pending -= 1
+        nodes[slot].lookups += 1
     }
 
     /// The lookup under way failed: an id nobody holds is not kept.
     mutating func lookupFailed(_ inode: UInt64) {
-        nodes[inode]?.pending -= 1
-        dropIfUnused(inode)
+        guard let slot = slot(inode) else { return }
+        nodes[slot].pending -= 1
+        dropIfUnused(slot)
     }
 
     mutating func forget(_ inode: UInt64, count: UInt64) {
-        guard var node = nodes[inode] else { return }
-        node.lookups -= min(count, node.lookups)
-        nodes[inode] = node
-        dropIfUnused(inode)
+        guard let slot = slot(inode) else { return }
+        nodes[slot].lookups -= min(count, nodes[slot].lookups)
+        dropIfUnused(slot)
     }
 
     /// A handle was opened on `item` (re-adopted if the node let it go meanwhile).
     mutating func opened(_ inode: UInt64, _ item: MediaItem) {
-        nodes[inode]?.opens += 1
-        if nodes[inode]?.item == nil { nodes[inode]?.item = item }
+        guard let slot = slot(inode) else { return }
+        nodes[slot].opens += 1
+        if nodes[slot].item == nil { nodes[slot].item = item }
     }
 
     mutating func released(_ inode: UInt64) {
-        guard var node = nodes[inode] else { return }
-        node.opens = max(0, node.opens - 1)
-        nodes[inode] = node
-        dropIfUnused(inode)
+        guard let slot = slot(inode) else { return }
+        nodes[slot].opens = max(0, nodes[slot].opens - 1)
+        dropIfUnused(slot)
     }
 
-    private mutating func dropIfUnused(_ inode: UInt64) {
-        guard let node = nodes[inode], node.lookups == 0, node.opens == 0, node.pending == 0 else { return }
-        nodes.removeValue(forKey: inode)
+    private mutating func dropIfUnused(_ slot: Int) {
+        let node = nodes[slot]
+        guard node.live, node.lookups == 0, node.opens == 0, node.pending == 0 else { return }
+        nodes[slot].live = false
+        nodes[slot].item = nil
+        nodes[slot].key = Self.vacant  // the id's string is not kept by a free slot
         byKey.removeValue(forKey: node.key)
+        freeSlots.append(UInt32(slot))
         if let item = node.item { retired[node.key] = Retired(item) }
         if retired.count > retiredPruneAt {
             retired = retired.filter { $0.value.item != nil }

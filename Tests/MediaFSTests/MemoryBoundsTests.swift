@@ -42,6 +42,20 @@ import WeChatAPI
         #expect(fixture.fake.calls == calls)
     }
 
+    @Test func inodeNumbersAreNeverGivenTwice() async throws {
+        let fixture = try FSFixture(Self.images(3))
+        let first = try await fixture.fs.lookup(parent: Inode.media, name: "Known_0").inode
+        fixture.fs.forget(first, count: 1)
+        #expect(fixture.fs.itemsInMemory == 0)
+        // The freed slot is used again, under another number; the old number is stale, not someone else's.
+        let second = try await fixture.fs.lookup(parent: Inode.media, name: "Known_1").inode
+        let third = try await fixture.fs.lookup(parent: Inode.media, name: "Known_2").inode
+        #expect(Set([first, second, third]).count == 3)
+        #expect(await errno { try await fixture.fs.getattr(first) } != nil, "a forgotten number answers no one's attributes")
+        #expect(try await fixture.fs.getattr(second).size == 101)
+        #expect(try await fixture.fs.getattr(third).size == 102)
+    }
+
     @Test func theNegativeCacheIsBoundedAndPruned() {
         var cache = NegativeCache(limit: 100)
         for index in 0..<1_000 {
