@@ -37,7 +37,7 @@ extension BlockCache {
         var corrupt = 0
         var unreadable = 0
         for (key, block) in blocks {
-            index.withLock { $0.entries[key]?.blocks.markVerified(block, false) }
+            index.withLock { $0.entries.modify(key) { $0.blocks.markVerified(block, false) } }
             let length = index.withLock { $0.entries[key]?.blocks[block] } ?? 0
             do {
                 if try await read(key, block: block, range: 0..<min(length, 1)) == nil { corrupt += 1 }

@@ -88,11 +88,10 @@ public final class BlockCache: Sendable {
     }
 
     /// An open reader pins its item: eviction never takes its blocks.
-    public func pin(_ key: CacheKey) { index.withLock { $0.entries[key, default: .init()].pins += 1 } }
+    public func pin(_ key: CacheKey) { index.withLock { $0.entries.update(key, default: .init()) { $0.pins += 1 } } }
     public func unpin(_ key: CacheKey) {
         index.withLock { state in
-            let pins = state.entries[key]?.pins ?? 0
-            state.entries[key]?.pins = max(0, pins - 1)
+            state.entries.modify(key) { $0.pins = max(0, $0.pins - 1) }
         }
     }
 
@@ -141,7 +140,7 @@ public final class BlockCache: Sendable {
                 forget(key, block, corrupt: false)
                 return nil
             case .data(let verified) where verified.count == known.length:
-                index.withLock { $0.entries[key]?.blocks.markVerified(block, true) }
+                index.withLock { $0.entries.modify(key) { $0.blocks.markVerified(block, true) } }
                 return Array(verified[range])
             case .data, .corrupt:
                 logger.warning("cache block failed its check and was dropped", metadata: ["item": "\(key)", "block": "\(block)"])

@@ -2,7 +2,7 @@
 /// recency for LRU, pins of open readers, and the running byte total.
 struct CacheIndex {
     /// Packed entries (CacheIndexEntry.swift); read an item with `item(_:)`, record one with `store(_:key:)`.
-    var entries: [CacheKey: Entry] = [:]
+    var entries = KeyedTable<Entry>()
     /// The rare parts of some entries (`Entry.Flags.hasExtra`).
     var extras: [CacheKey: Extra] = [:]
     /// Content types and extensions, each stored once.
@@ -14,17 +14,17 @@ struct CacheIndex {
 
     mutating func touch(_ key: CacheKey) {
         tick += 1
-        entries[key, default: Entry()].lastUse = tick
+        entries.update(key, default: Entry()) { $0.lastUse = tick }
     }
 
     mutating func addBlock(_ key: CacheKey, index: Int, length: Int, verified: Bool) {
         if let old = entries[key]?.blocks[index] { totalBytes -= Int64(old) }
-        entries[key, default: Entry()].blocks.set(index, length: length, verified: verified)
+        entries.update(key, default: Entry()) { $0.blocks.set(index, length: length, verified: verified) }
         totalBytes += Int64(length)
     }
 
     mutating func removeBlock(_ key: CacheKey, index: Int) {
-        guard let length = entries[key]?.blocks.remove(index) else { return }
+        guard let length = entries.modify(key, { $0.blocks.remove(index) }) ?? nil else { return }
         totalBytes -= Int64(length)
     }
 
@@ -32,7 +32,7 @@ struct CacheIndex {
     mutating func evict(toFit budget: Int64) -> [(CacheKey, Int)] {
         var victims: [(CacheKey, Int)] = []
         while totalBytes > budget {
-            let candidates = entries.filter { $0.value.pins == 0 && !$0.value.blocks.isEmpty }
+            let candidates = entries.lazy.filter { $0.value.pins == 0 && !$0.value.blocks.isEmpty }  // no copy of the index
             guard let (key, entry) = candidates.min(by: { $0.value.lastUse < $1.value.lastUse }) else { break }
             for index in entry.blocks.indices.sorted(by: >) {
                 victims.append((key, index))

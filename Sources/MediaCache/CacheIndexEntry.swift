@@ -68,7 +68,7 @@ extension CacheIndex {
         } else {
             extras.removeValue(forKey: key)
         }
-        entries[key] = entry
+        entries.update(key, default: entry) { $0 = entry }
     }
 
     /// What is known of `key`, as stored.

@@ -31,10 +31,19 @@ struct InodeTable {
     /// Slots of `nodes`; an inode number is `firstItem + (generation << 32 | slot)`.
     private var nodes: [Node] = []
     private var freeSlots: [UInt32] = []
-    private var byKey: [CacheKey: UInt32] = [:]
+    /// Live slots by key (4 bytes a bucket).
+    private var byKey = SlotIndex()
     private var retired: [CacheKey: Retired] = [:]
     private var retiredPruneAt = 1024
     private static let vacant = CacheKey(kind: .media, id: "-")
+
+    private func liveSlot(_ key: CacheKey) -> Int? {
+        byKey.find(hash: key.hashValue) { nodes[$0].key == key }
+    }
+
+    private mutating func index(_ slot: Int) {
+        byKey.insert(slot, hash: nodes[slot].key.hashValue) { nodes[$0].key.hashValue }
+    }
 
     private func inodeNumber(_ slot: UInt32) -> UInt64 {
         Inode.firstItem + (UInt64(nodes[Int(slot)].generation) << 32 | UInt64(slot))
@@ -51,7 +60,7 @@ struct InodeTable {
 
     /// The item of `key` for a lookup under way; `looked` or `lookupFailed` must follow.
     mutating func item(for key: CacheKey, make: () -> MediaItem) -> (UInt64, MediaItem) {
-        if let slot = byKey[key].map(Int.init) {
+        if let slot = liveSlot(key) {
             nodes[slot].pending += 1
             let item = nodes[slot].item ?? retired.removeValue(forKey: key)?.item ?? make()
             nodes[slot].item = item
@@ -68,14 +77,14 @@ struct InodeTable {
         } else {
             return appendNode(key, item)
         }
-        byKey[key] = slot
+        index(Int(slot))
         return (inodeNumber(slot), item)
     }
 
     private mutating func appendNode(_ key: CacheKey, _ item: MediaItem) -> (UInt64, MediaItem) {
         let slot = UInt32(nodes.count)
         nodes.append(Node(item: item, pending: 1, live: true, key: key))
-        byKey[key] = slot
+        index(Int(slot))
         return (inodeNumber(slot), item)
     }
 
@@ -97,12 +106,12 @@ struct InodeTable {
 
     /// An actor with no work left: let it go unless a handle or a lookup under way uses it.
     mutating func idle(_ key: CacheKey, _ item: MediaItem) {
-        guard let slot = byKey[key].map(Int.init), nodes[slot].item === item, nodes[slot].opens == 0, nodes[slot].pending == 0 else { return }
+        guard let slot = liveSlot(key), nodes[slot].item === item, nodes[slot].opens == 0, nodes[slot].pending == 0 else { return }
         nodes[slot].item = nil
     }
 
     /// The inode of a known id, without making an item (readdir).
-    func inode(of key: CacheKey) -> UInt64? { byKey[key].map(inodeNumber) }
+    func inode(of key: CacheKey) -> UInt64? { liveSlot(key).map { inodeNumber(UInt32($0)) } }
 
     var allItems: [MediaItem] { nodes.compactMap(\.item) + retired.values.compactMap(\.item) }
 
@@ -150,8 +159,8 @@ struct InodeTable {
         guard node.live, node.lookups == 0, node.opens == 0, node.pending == 0 else { return }
         nodes[slot].live = false
         nodes[slot].item = nil
+        byKey.remove(slot, hash: node.key.hashValue) { nodes[$0].key.hashValue }
         nodes[slot].key = Self.vacant  // the id's string is not kept by a free slot
-        byKey.removeValue(forKey: node.key)
         freeSlots.append(UInt32(slot))
         if let item = node.item { retired[node.key] = Retired(item) }
         if retired.count > retiredPruneAt {
