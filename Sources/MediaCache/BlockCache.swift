@@ -62,18 +62,20 @@ public final class BlockCache: Sendable {
         }
     }
 
-    /// The items a listing should show: those readable whole from the cache, and those the server may still have
-    /// (younger than `mediaLife`, not reported gone). An incomplete item past its life could only fail a read.
-    public func listableItems() -> [CacheKey: CachedItem] {
+    /// The items a listing should show, as names (id and extension): those readable whole from the cache, and
+    /// those the server may still have (younger than `mediaLife`, not reported gone). An incomplete item past
+    /// its life could only fail a read. No `CachedItem` is made: a listing of 50,000 ids costs their names only.
+    public func listableItems(_ kind: CacheKey.Kind? = nil) -> [(key: CacheKey, fileExtension: String)] {
         let now = now()
         let life = mediaLife
         return index.withLock { state in
-            var listed: [CacheKey: CachedItem] = [:]
-            for (key, entry) in state.entries {
-                guard let item = state.item(key, entry) else { continue }
-                if entry.isComplete || (item.goneAt == nil && !item.isExpired(now: now, life: life)) { listed[key] = item }
+            state.entries.compactMap { key, entry in
+                guard kind == nil || key.kind == kind, entry.hasItem else { return nil }
+                let extra = entry.flags.contains(.hasExtra) ? state.extras[key] : nil
+                let young = extra?.goneAt == nil && now - entry.fetchedAt < life
+                guard entry.isComplete || young else { return nil }
+                return (key, state.fileExtension(key, entry))
             }
-            return listed
         }
     }
 

@@ -71,6 +71,12 @@ extension CacheIndex {
         entries.update(key, default: entry) { $0 = entry }
     }
 
+    /// The extension of an entry that has an item.
+    func fileExtension(_ key: CacheKey, _ entry: Entry) -> String {
+        let extra = entry.flags.contains(.hasExtra) ? extras[key]?.fileExtension : nil
+        return extra ?? strings.string(entry.fileExtension) ?? "bin"
+    }
+
     /// What is known of `key`, as stored.
     func item(_ key: CacheKey) -> CachedItem? {
         entries[key].flatMap { item(key, $0) }
@@ -79,7 +85,7 @@ extension CacheIndex {
     func item(_ key: CacheKey, _ entry: Entry) -> CachedItem? {
         guard entry.hasItem else { return nil }
         let extra = entry.flags.contains(.hasExtra) ? extras[key] ?? Extra() : Extra()
-        let fileExtension = extra.fileExtension ?? strings.string(entry.fileExtension) ?? "bin"
+        let fileExtension = fileExtension(key, entry)
         let filename = entry.flags.contains(.filenameNil) ? nil
             : entry.flags.contains(.filenameElided) ? "\(key.id).\(fileExtension)" : extra.filename
         return CachedItem(

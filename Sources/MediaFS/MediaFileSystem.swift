@@ -131,12 +131,11 @@ public final class MediaFileSystem: Sendable {
         case Inode.media, Inode.hd:
             let kind: CacheKey.Kind = inode == Inode.media ? .media : .hd
             // Only names whose read can succeed: complete, or young enough to be fetched (and not gone).
-            let known = context.cache.listableItems().filter { $0.key.kind == kind }
-            for (key, item) in known.sorted(by: { $0.key.id < $1.key.id }) {
+            for (key, fileExtension) in context.cache.listableItems(kind).sorted(by: { $0.key.id < $1.key.id }) {
                 // No item is made for a listing (the kernel does not hold readdir's entries): a known inode,
                 // or a stable placeholder number above every real one (d_ino is informational).
                 let number = inodes.withLock { $0.inode(of: key) } ?? Self.placeholderInode(key)
-                entries.append(DirectoryEntry(name: "\(key.id).\(item.fileExtension)", inode: number, isDirectory: false))
+                entries.append(DirectoryEntry(name: "\(key.id).\(fileExtension)", inode: number, isDirectory: false))
             }
         default:
             throw FSError(.notDirectory, "inode \(inode) is not a directory")
