@@ -80,6 +80,7 @@ let package = Package(
         .testTarget(name: "WeChatAPITests", dependencies: ["WeChatAPI", "WeChatSimulator"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaCacheTests", dependencies: ["MediaCache", "CChecksum"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaFSTests", dependencies: ["MediaFS", "MediaCache", "WeChatAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "WxMediaFSCLITests", dependencies: ["WxMediaFSCLI"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["WeChatSimulator", "WeChatAPI"], swiftSettings: swiftSettings),
     ]
 )

@@ -62,8 +62,10 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
     thread.stackSize = 1 << 20
     thread.start()
     let signals = Signals.stream([SIGINT, SIGTERM])  // watched before the ready line: no signal is lost after it
-    print("wxmediafs: mounted on \(mountpoint)")
+    print("\(Daemon.readyPrefix)\(mountpoint)")
     fflush(nil)
+    SystemdNotify.send("READY=1\nSTATUS=Mounted on \(mountpoint)")
+    Daemon.detached()
     let watcher = Task {
         var count = 0
         for await number in signals {
@@ -74,6 +76,7 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
                 _exit(0)
             }
             logger.info("signal \(number): unmounting \(mountpoint)")
+            SystemdNotify.send("STOPPING=1\nSTATUS=Unmounting \(mountpoint)")
             signalled.mark()
             session.stop()
             Task {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 // WxMediaFSCLI: argument parsing and the single composition root. Every subcommand builds what it needs
 // from its options here (token source, API client, cache, filesystem, bridge); libraries only take a Logger.
@@ -16,10 +17,22 @@ public struct WxMediaFSCommand: AsyncParsableCommand {
 
 @available(macOS 10.15, *)
 extension WxMediaFSCommand {
-    /// The entry point: parses argv and runs the (async) subcommand.
+    /// The entry point: parses argv and runs the (async) subcommand. The FUSE helper form that mount(8) uses
+    /// (`wxmediafs SOURCE MOUNTPOINT -o …`) becomes `mount`, detached once ready unless `-f` is given.
     public static func runMain() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
         do {
-            var command = try parseAsRoot()
+            let subcommands = Set(configuration.subcommands.map { $0._commandName })
+            if let helper = try MountHelperArguments(arguments, subcommands: subcommands) {
+                if !helper.foreground { Foundation.exit(Daemon.start(helper.mountArguments)) }
+                arguments = helper.mountArguments
+            }
+        } catch {
+            FileHandle.standardError.write(Data("wxmediafs: \(error)\n".utf8))
+            Foundation.exit(22)  // EINVAL, like any bad argument of a mount helper
+        }
+        do {
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -71,6 +71,15 @@ enum Harness {
         return try await condition()
     }
 
+    /// Whether `path` is a mountpoint of this filesystem now (from /proc/mounts: no call into the mount).
+    static func isMounted(_ path: String) -> Bool {
+        let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+        return mounts.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 2 && fields[1] == path && fields[2] == "fuse.wxmediafs"
+        }
+    }
+
     static func sha256(_ path: String) async -> String? {
         let result = await run(["sha256sum", path])
         guard result.status == 0 else { return nil }

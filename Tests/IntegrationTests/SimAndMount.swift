@@ -89,13 +89,13 @@ final class MountProcess: @unchecked Sendable {
     private var connection: String?
 
     init(sim: SimProcess, mountpoint: String? = nil, cacheDirectory: String? = nil, secret: String = SimProcess.secret,
-         extra: [String] = [], expectReady: Bool = true) throws {
+         extra: [String] = [], environment: [String: String] = [:], expectReady: Bool = true) throws {
         self.mountpoint = mountpoint ?? Harness.temporaryDirectory("mnt")
         self.cacheDirectory = cacheDirectory ?? Harness.temporaryDirectory("cache")
         child = try Child(
             [Harness.binary, "mount", self.mountpoint, "--api-base", sim.baseURL, "--appid", SimProcess.appID,
              "--cache-dir", self.cacheDirectory, "-o", "auto_unmount", "--log-level", "info"] + extra,
-            environment: ["WECHAT_APPSECRET": secret]
+            environment: environment.merging(["WECHAT_APPSECRET": secret]) { $1 }
         )
         guard expectReady else { return }
         guard child.waitForLine(timeout: 30, where: { $0.contains("mounted on") }) != nil else {
