@@ -2,14 +2,16 @@ import ArgumentParser
 import Logging
 import WeChatAPI
 
-enum TokenMode: String, ExpressibleByArgument, CaseIterable {
+enum TokenMode: String, ExpressibleByArgument, CaseIterable, Sendable {
     case stable, classic
 }
 
 /// Options shared by every command that talks to the API. The secret never comes from argv.
+/// No option has a default of its own: a flag not given leaves the value to the environment, the config file or
+/// Settings.Defaults (Settings.swift), so the help says the defaults in words.
 struct APIOptions: ParsableArguments {
-    @Option(help: "Base URL of the API.")
-    var apiBase: String = "https://api.weixin.qq.com"
+    @Option(help: "Base URL of the API (default: \(Settings.Defaults.apiBase)).")
+    var apiBase: String?
 
     @Option(help: "The Official Account's appid (default: $WECHAT_APPID).")
     var appid: String?
@@ -17,36 +19,37 @@ struct APIOptions: ParsableArguments {
     @Option(help: "File holding the appsecret (default: $WECHAT_APPSECRET).")
     var secretFile: String?
 
-    @Option(help: "stable (POST /cgi-bin/stable_token, safe for many hosts) or classic (/cgi-bin/token).")
-    var tokenMode: TokenMode = .stable
+    @Option(help: "stable (POST /cgi-bin/stable_token, safe for many hosts) or classic (/cgi-bin/token) (default: \(Settings.Defaults.tokenMode.rawValue)).")
+    var tokenMode: TokenMode?
 
     @Option(help: "Use the access token kept in this file by a central token service (re-read when it changes).")
     var tokenFile: String?
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "warning"
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default: \(Settings.Defaults.logLevel.rawValue)).")
+    var logLevel: String?
+
+    @OptionGroup var config: ConfigFileOption
 
     func validate() throws {
-        guard apiBase.hasPrefix("http://") || apiBase.hasPrefix("https://") else {
+        if let apiBase, !SettingsLayer.isHTTPURL(apiBase) {
             throw ValidationError("--api-base must be an http:// or https:// URL")
         }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of \(SettingsLayer.levels)")
         }
     }
 
-    /// The token source these options describe.
-    func tokenSource(logger: Logger) throws -> any AccessTokenSource {
-        if let tokenFile { return FileTokenSource(path: tokenFile, logger: logger) }
-        let credentials = try Credentials.load(appID: appid, secretFile: secretFile)
-        let fetcher: any TokenFetcher = switch tokenMode {
-        case .stable: StableTokenFetcher(apiBase: apiBase, credentials: credentials)
-        case .classic: ClassicTokenFetcher(apiBase: apiBase, credentials: credentials)
-        }
-        return TokenProvider(fetcher: fetcher, logger: logger)
+    /// What these flags give; nil where a flag was not given.
+    var flags: SettingsLayer {
+        SettingsLayer(apiBase: apiBase, appid: appid, secretFile: secretFile, tokenMode: tokenMode, tokenFile: tokenFile,
+                      logLevel: logLevel.flatMap(Logger.Level.init(rawValue:)))
     }
 
-    func client(logger: Logger) throws -> MediaClient {
-        MediaClient(apiBase: apiBase, tokens: try tokenSource(logger: logger), logger: logger)
+    /// The effective settings: these flags (and the command's own, added by `more`) over the environment, the
+    /// config file and the defaults.
+    func settings(_ more: (inout SettingsLayer) -> Void = { _ in }) throws(ConfigError) -> Settings {
+        var layer = flags
+        more(&layer)
+        return try Settings.load(flags: layer, configFlag: config.path)
     }
 }

@@ -14,10 +14,16 @@ struct CacheCommand: AsyncParsableCommand {
         @Option(help: "Cache directory (default: $XDG_CACHE_HOME/wxmediafs or ~/.cache/wxmediafs).")
         var cacheDir: String?
 
-        var directory: String { cacheDir ?? defaultCacheDirectory() }
+        @OptionGroup var config: ConfigFileOption
 
         /// Opens the cache as owner if nobody holds it, else as a guest; `exclusive` refuses instead (EBUSY).
         func open(_ command: String, exclusive: Bool = false) async throws -> BlockCache {
+            let directory: String
+            do {
+                directory = try Settings.load(flags: SettingsLayer(cacheDir: cacheDir), configFlag: config.path).cacheDir
+            } catch {
+                throw fail(error, context: command)
+            }
             guard FileManager.default.fileExists(atPath: directory) else {
                 throw ValidationError("no cache at \(directory)")
             }

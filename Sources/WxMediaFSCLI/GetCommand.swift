@@ -23,29 +23,33 @@ struct GetCommand: AsyncParsableCommand {
     @Option(help: "Cache directory shared with mounts (default: $XDG_CACHE_HOME/wxmediafs or ~/.cache/wxmediafs).")
     var cacheDir: String?
 
-    @Option(help: "Cache budget, e.g. 2G.")
-    var cacheSize: ByteSize = ByteSize(argument: "2G")!
+    @Option(help: "Cache budget, e.g. 2G (default: \(Settings.Defaults.cacheSize.text)).")
+    var cacheSize: ByteSize?
 
     @Flag(help: "Download straight from the API, bypassing the cache.")
     var noCache = false
 
     func run() async throws {
-        let logger = LogSetup.logger("wxmediafs.get", level: api.logLevel)
         guard let id = MediaID(mediaID) else {
             FileHandle.standardError.write(Data("wxmediafs: get: \(mediaID.prefix(140)) is not a media_id (1-128 of A-Z a-z 0-9 _ -)\n".utf8))
             throw ExitCode(2)
         }
         do {
-            let client = try api.client(logger: logger)
+            let settings = try api.settings {
+                $0.cacheDir = cacheDir
+                $0.cacheSize = cacheSize
+            }
+            let logger = LogSetup.logger("wxmediafs.get", level: settings.logLevel.rawValue)
+            let client = try settings.client(logger: logger)
             let sink = try FileSink(output: output, id: id)
             let head: MediaHead
             if noCache {
                 head = try await client.download(MediaRequest(id: id, hd: hd), into: sink)
             } else {
                 // Beside a mount of the same cache, a guest: no clean-up, no eviction (CacheOwnership.swift).
-                let directory = cacheDir ?? defaultCacheDirectory()
+                let directory = settings.cacheDir
                 let access = try await CacheOwnership.forCommand(directory: directory, command: "get")
-                let fs = try makeFileSystem(client: client, cacheDirectory: directory, cacheSize: cacheSize.bytes, negativeTTL: 0,
+                let fs = try makeFileSystem(client: client, cacheDirectory: directory, cacheSize: settings.cacheSize.bytes, negativeTTL: 0,
                                             access: access, logger: logger)
                 head = try await fs.copy(id, hd: hd, into: sink)
                 await fs.drain()

@@ -19,9 +19,10 @@ struct UploadCommand: AsyncParsableCommand {
     var file: String
 
     func run() async throws {
-        let logger = LogSetup.logger("wxmediafs.upload", level: api.logLevel)
         do {
-            let result = try await api.client(logger: logger).upload(file: file, type: type)
+            let settings = try api.settings()
+            let logger = LogSetup.logger("wxmediafs.upload", level: settings.logLevel.rawValue)
+            let result = try await settings.client(logger: logger).upload(file: file, type: type)
             print(result.mediaID.rawValue)
         } catch {
             throw fail(error, context: "upload \(file)")

@@ -111,6 +111,8 @@ import Testing
                                       with a temporary cache, show what to try.
               cache                   Inspect or clear the block cache (do it while no
                                       mount uses it).
+              config                  Check the configuration: config file, WXMEDIAFS_*
+                                      variables and flags.
             """
         #expect(help.status == 0)
         #expect(help.output.contains(expected), "\(help.output)")

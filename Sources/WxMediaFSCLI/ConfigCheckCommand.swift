@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+
+/// `wxmediafs config …`: the configuration itself (config file, environment, flags).
+struct SettingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Check the configuration: config file, WXMEDIAFS_* variables and flags.",
+        subcommands: [ConfigCheckCommand.self]
+    )
+}
+
+struct ConfigCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Print the effective configuration, each value with where it came from; the secret redacted.",
+        discussion: """
+            Precedence: flag, then environment (WXMEDIAFS_<KEY>, and WECHAT_APPID for appid), then the config file, then \
+            the default. Each line is `key = value` in TOML followed by its source (# flag, # env NAME, # the file, \
+            # default), so the output can be pasted into a config file. The appsecret is never shown, only where it \
+            would be read from; the secret file is not read. Exit status 0 if the configuration is valid; 78 (EX_CONFIG) \
+            and one line naming the file or variable, the key and the fix if not.
+
+            EXAMPLES:
+              wxmediafs config check
+              wxmediafs config check --config ./config.toml
+              WXMEDIAFS_CACHE_DIR=/srv/wxmediafs wxmediafs config check --cache-size 8G
+            """
+    )
+
+    @OptionGroup var api: APIOptions
+
+    @OptionGroup var mount: MountSettingsOptions
+
+    func run() throws {
+        do throws(ConfigError) {
+            print(try api.settings(mount.add).report().joined(separator: "\n"))
+        } catch {
+            FileHandle.standardError.write(Data("wxmediafs: \(error.message)\n".utf8))
+            throw ConfigError.exitCode
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/// The settings a config file, the environment or a flag can give, by their config-file name (snake_case).
+/// The environment names one as `WXMEDIAFS_<KEY>`; the order here is the order `config check` prints.
+enum ConfigKey: String, CodingKey, CaseIterable, Sendable {
+    case apiBase = "api_base"
+    case appid
+    case secretFile = "secret_file"
+    case tokenMode = "token_mode"
+    case tokenFile = "token_file"
+    case cacheDir = "cache_dir"
+    case cacheSize = "cache_size"
+    case negativeTTL = "negative_ttl"
+    case logLevel = "log_level"
+    case logFormat = "log_format"
+    case metricsListen = "metrics_listen"
+    case maxCallsPerDay = "max_calls_per_day"
+    case mountOptions = "mount_options"
+
+    var name: String { rawValue }
+
+    /// `WXMEDIAFS_CACHE_DIR` for `cache_dir`.
+    var environmentName: String { "WXMEDIAFS_" + rawValue.uppercased() }
+
+    /// The TOML type a config file must give, for error messages.
+    var expectedType: String {
+        switch self {
+        case .negativeTTL: "a number of seconds"
+        case .maxCallsPerDay: "an integer"
+        case .mountOptions: "an array of strings"
+        case .cacheSize: "a string such as \"2G\""
+        default: "a string"
+        }
+    }
+
+    static var known: String { allCases.map(\.name).joined(separator: ", ") }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+
+/// The settings flags of `mount` beyond the API's; `config check` takes them too, to show what a mount would use.
+struct MountSettingsOptions: ParsableArguments {
+    @Option(help: "Cache directory (default: $XDG_CACHE_HOME/wxmediafs or ~/.cache/wxmediafs).")
+    var cacheDir: String?
+
+    @Option(help: "Cache budget, e.g. 2G, 512M (default: \(Settings.Defaults.cacheSize.text)).")
+    var cacheSize: ByteSize?
+
+    @Option(help: "Seconds an invalid media_id stays ENOENT without asking the server again (default: \(TOMLLiteral.number(Settings.Defaults.negativeTTL))).")
+    var negativeTTL: Double?
+
+    @Option(name: .short, help: ArgumentHelp("FUSE mount options, comma-separated (allow_other, auto_unmount, …); replaces mount_options.", valueName: "option,…"))
+    var options: [String] = []
+
+    func validate() throws {
+        if let negativeTTL, !(negativeTTL.isFinite && negativeTTL >= 0) {
+            throw ValidationError("--negative-ttl must be a number of seconds, 0 or more")
+        }
+    }
+
+    func add(to layer: inout SettingsLayer) {
+        layer.cacheDir = cacheDir
+        layer.cacheSize = cacheSize
+        layer.negativeTTL = negativeTTL
+        layer.mountOptions = options.isEmpty ? nil : options
+    }
+}

@@ -1,0 +1,20 @@
+import Logging
+import WeChatAPI
+
+extension Settings {
+    /// The token source these settings describe: a token file, or the appid and secret (Credentials reads the
+    /// secret from `secret`'s file, else from WECHAT_APPSECRET).
+    func tokenSource(logger: Logger) throws -> any AccessTokenSource {
+        if let tokenFile { return FileTokenSource(path: tokenFile, logger: logger) }
+        let credentials = try Credentials.load(appID: appid, secretFile: secret.path)
+        let fetcher: any TokenFetcher = switch tokenMode {
+        case .stable: StableTokenFetcher(apiBase: apiBase, credentials: credentials)
+        case .classic: ClassicTokenFetcher(apiBase: apiBase, credentials: credentials)
+        }
+        return TokenProvider(fetcher: fetcher, logger: logger)
+    }
+
+    func client(logger: Logger) throws -> MediaClient {
+        MediaClient(apiBase: apiBase, tokens: try tokenSource(logger: logger), logger: logger)
+    }
+}

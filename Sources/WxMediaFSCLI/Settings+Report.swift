@@ -1,0 +1,43 @@
+import Foundation
+
+extension Settings {
+    /// What `config check` prints: a header, one `key = value  # origin` line per key in TOML (a key that is not
+    /// set is a comment), and where the appsecret would be read from, never the secret. `readable` only asks
+    /// whether the secret file could be opened; nothing here reads it.
+    func report(readable: (String) -> Bool = { access($0, R_OK) == 0 }) -> [String] {
+        var lines = ["# wxmediafs effective configuration; config file: \(configFile ?? "none")"]
+        for key in ConfigKey.allCases {
+            if let value = literal(key), let origin = origins[key] {
+                lines.append("\(key.name) = \(value)  # \(origin.comment)")
+            } else {
+                lines.append("# \(key.name): not set")
+            }
+        }
+        let secretLine = switch secret {
+        case .none: tokenFile == nil ? "appsecret: not set" : "appsecret: not set (not needed with token_file)"
+        case .environment(let name): "appsecret: <redacted> (from \(name))"
+        case .file(let path): "appsecret: <redacted> (from secret_file \(path)\(readable(path) ? "" : ", which cannot be read"))"
+        }
+        lines.append("# " + secretLine)
+        return lines
+    }
+
+    /// The value of `key` as a TOML literal; nil if not set.
+    func literal(_ key: ConfigKey) -> String? {
+        switch key {
+        case .apiBase: TOMLLiteral.string(apiBase)
+        case .appid: appid.map(TOMLLiteral.string)
+        case .secretFile: secretFile.map(TOMLLiteral.string)
+        case .tokenMode: TOMLLiteral.string(tokenMode.rawValue)
+        case .tokenFile: tokenFile.map(TOMLLiteral.string)
+        case .cacheDir: TOMLLiteral.string(cacheDir)
+        case .cacheSize: TOMLLiteral.string(cacheSize.text)
+        case .negativeTTL: TOMLLiteral.number(negativeTTL)
+        case .logLevel: TOMLLiteral.string(logLevel.rawValue)
+        case .logFormat: TOMLLiteral.string(logFormat.rawValue)
+        case .metricsListen: metricsListen.map { TOMLLiteral.string($0.description) }
+        case .maxCallsPerDay: String(maxCallsPerDay)
+        case .mountOptions: TOMLLiteral.strings(mountOptions)
+        }
+    }
+}

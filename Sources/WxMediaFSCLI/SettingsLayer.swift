@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+
+/// The settings one source gives (the flags, the environment or a config file); nil: not given there.
+/// Settings.swift merges the layers; values are checked when a layer is made, so a layer holds only usable ones.
+struct SettingsLayer: Equatable, Sendable {
+    var apiBase: String?
+    var appid: String?
+    var secretFile: String?
+    var tokenMode: TokenMode?
+    var tokenFile: String?
+    var cacheDir: String?
+    var cacheSize: ByteSize?
+    var negativeTTL: Double?
+    var logLevel: Logger.Level?
+    var logFormat: LogFormat?
+    var metricsListen: ListenAddress?
+    var maxCallsPerDay: Int?
+    var mountOptions: [String]?
+}
+
+/// Why a value was refused; the caller adds where it came from and the key.
+struct ValueProblem: Error, Equatable {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+}
+
+extension SettingsLayer {
+    /// Sets `key` from text: an environment variable's value, or a string in a config file.
+    /// Numbers are read from their decimal text; `mount_options` is comma-separated.
+    mutating func set(_ key: ConfigKey, text: String) throws(ValueProblem) {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty || key == .mountOptions else { throw ValueProblem("empty") }
+        switch key {
+        case .apiBase:
+            guard Self.isHTTPURL(text) else { throw ValueProblem("not an http:// or https:// URL") }
+            apiBase = text
+        case .appid: appid = text
+        case .secretFile: secretFile = text
+        case .tokenFile: tokenFile = text
+        case .cacheDir: cacheDir = text
+        case .tokenMode:
+            guard let mode = TokenMode(rawValue: text) else { throw ValueProblem("not stable or classic") }
+            tokenMode = mode
+        case .cacheSize:
+            guard let size = ByteSize(argument: text) else { throw ValueProblem("not a size (use e.g. 2G, 512M)") }
+            cacheSize = size
+        case .negativeTTL:
+            guard let seconds = Double(text) else { throw Self.badSeconds }
+            try set(negativeTTL: seconds)
+        case .logLevel:
+            guard let level = Logger.Level(rawValue: text) else { throw ValueProblem("not one of \(Self.levels)") }
+            logLevel = level
+        case .logFormat:
+            guard let format = LogFormat(rawValue: text) else { throw ValueProblem("not text or json") }
+            logFormat = format
+        case .metricsListen:
+            guard let address = ListenAddress(text) else { throw ValueProblem("not HOST:PORT (e.g. 127.0.0.1:9100, [::1]:9100)") }
+            metricsListen = address
+        case .maxCallsPerDay:
+            guard let count = Int(text) else { throw Self.badCount }
+            try set(maxCallsPerDay: count)
+        case .mountOptions:
+            mountOptions = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+    }
+
+    mutating func set(negativeTTL seconds: Double) throws(ValueProblem) {
+        guard seconds.isFinite, seconds >= 0 else { throw Self.badSeconds }
+        negativeTTL = seconds
+    }
+
+    mutating func set(maxCallsPerDay count: Int) throws(ValueProblem) {
+        guard count >= 0 else { throw Self.badCount }
+        maxCallsPerDay = count
+    }
+
+    static func isHTTPURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
+
+    static let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+    private static let badSeconds = ValueProblem("not a number of seconds (0 or more)")
+    private static let badCount = ValueProblem("not a whole number of 0 or more (0: no limit)")
+}
