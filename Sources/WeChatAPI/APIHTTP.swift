@@ -14,6 +14,10 @@ enum APIHTTP {
         configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
         configuration.decompression = .disabled
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+        // A refused or failed connection fails the request at once: `RetryPolicy` is the one retry layer (4 tries
+        // in about 2 s), not the pool's own backoff up to the 10 s connect timeout on every try (an unreachable
+        // API took 42 s to report at mount time).
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 

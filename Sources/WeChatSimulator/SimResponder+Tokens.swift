@@ -3,6 +3,16 @@ import Hummingbird
 
 /// `GET /cgi-bin/token` and `POST /cgi-bin/stable_token`.
 extension SimResponder {
+    /// 40164 when the caller's address is not in the account's whitelist, with the address in errmsg as WeChat
+    /// words it ("invalid ip 1.2.3.4 ipv6 ::ffff:1.2.3.4, not in whitelist").
+    func ipRefusal(_ context: SimRequestContext) -> SimReply? {
+        guard let allowed = state.ipWhitelist else { return nil }
+        var ip = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        if ip.hasPrefix("::ffff:") { ip = String(ip.dropFirst(7)) }
+        guard !allowed.contains(ip) else { return nil }
+        return .error(WeChatError(code: 40164, message: "invalid ip \(ip) ipv6 ::ffff:\(ip), not in whitelist"), contentType: SimReply.jsonUTF8)
+    }
+
     func classicToken(_ request: Request) async -> SimReply {
         let query = request.uri.queryParameters
         guard query["grant_type"] == "client_credential" else {

@@ -54,8 +54,8 @@ struct SimResponder: HTTPResponder {
     private func route(_ endpoint: SimEndpoint, _ request: Request, _ context: SimRequestContext,
                        _ knobs: SimulatorState.Knobs) async -> SimReply {
         switch endpoint {
-        case .token: await classicToken(request)
-        case .stableToken: await stableToken(request)
+        case .token: if let refusal = ipRefusal(context) { refusal } else { await classicToken(request) }
+        case .stableToken: if let refusal = ipRefusal(context) { refusal } else { await stableToken(request) }
         case .mediaGet: await mediaGet(request, context, knobs)
         case .jssdk: await jssdkGet(request, knobs)
         case .upload: await upload(request)

@@ -30,6 +30,8 @@ public struct SimulatorConfiguration: Sendable {
     public var rangeCap: Int? = nil
     /// true = 206 answers say `Content-Range: bytes a-b/*` (total withheld).
     public var unknownTotal: Bool = false
+    /// The account's IP whitelist: token requests from any other address get 40164 (nil: any address).
+    public var ipWhitelist: [String]? = nil
 
     public init() {}
 }

@@ -19,6 +19,7 @@ public actor SimulatorState {
 
     let appID: String
     let appSecret: String
+    let ipWhitelist: [String]?
     /// Seconds since 1970; injectable so token expiry can be tested without sleeping.
     let now: @Sendable () -> Double
     var knobs: Knobs
@@ -39,6 +40,7 @@ public actor SimulatorState {
          now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         appID = configuration.appID
         appSecret = configuration.appSecret
+        ipWhitelist = configuration.ipWhitelist
         self.now = now
         knobs = Knobs(rangeSupport: configuration.rangeSupport, contentLength: configuration.contentLength,
                       headSupport: configuration.headSupport, latency: configuration.latency,

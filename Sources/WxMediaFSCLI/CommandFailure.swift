@@ -11,6 +11,10 @@ func fail(_ error: any Error, context: String) -> ExitCode {
         FileHandle.standardError.write(Data("wxmediafs: \(config.message)\n".utf8))
         return ConfigError.exitCode
     }
+    if let failure = error as? StartupFailure {
+        FileHandle.standardError.write(Data("wxmediafs: \(context): \(failure.message)\n".utf8))
+        return ExitCode(failure.status)
+    }
     let fsError = FSError(error)
     FileHandle.standardError.write(Data("wxmediafs: \(context): \(fsError.message)\n".utf8))
     return ExitCode(fsError.errno.rawValue)

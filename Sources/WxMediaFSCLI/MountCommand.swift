@@ -21,10 +21,12 @@ struct MountCommand: AsyncParsableCommand {
     @OptionGroup var mount: MountSettingsOptions
 
     func run() async throws {
+        var apiBase = "the API"
         do {
             let settings = try api.settings(mount.add)
+            apiBase = settings.apiBase
             let logger = LogSetup.logger("wxmediafs", level: settings.logLevel.rawValue)
-            try MountPreflight.check(mountpoint: mountpoint)
+            try MountPreflight.check(mountpoint: mountpoint, options: MountPreflight.options(settings.mountOptions))
             // The cache is this mount's for its life, or the mount is refused (EBUSY) before any upstream call.
             let directory = settings.cacheDir
             let access = try await CacheOwnership.forMount(directory: directory, mountpoint: mountpoint)
@@ -35,7 +37,7 @@ struct MountCommand: AsyncParsableCommand {
                                         negativeTTL: settings.negativeTTL, access: access, logger: logger)
             try await serve(fs, mountpoint: mountpoint, options: settings.mountOptions, logger: logger)
         } catch {
-            throw fail(error, context: "mount \(mountpoint)")
+            throw failMount(error, mountpoint: mountpoint, apiBase: apiBase)
         }
     }
 }

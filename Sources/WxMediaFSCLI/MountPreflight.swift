@@ -1,11 +1,15 @@
 import Foundation
 import MediaFS
 
-/// Checks made before mounting, each failing with one clear line: /dev/fuse, the mountpoint, a stale mount.
+/// Checks made before mounting, each failing with one clear line and its own exit status (StartupFailure):
+/// /dev/fuse, fuse3's fusermount3, the mountpoint, a stale mount, a mount already there.
 enum MountPreflight {
-    static func check(mountpoint: String) throws {
+    static func check(mountpoint: String, options: [String] = []) throws {
         guard access("/dev/fuse", R_OK | W_OK) == 0 else {
-            throw FSError(.notPermitted, "/dev/fuse is missing or not accessible (install fuse3; in a container, pass --device /dev/fuse)")
+            throw StartupFailure(ENODEV, "/dev/fuse is missing or not accessible — install fuse3 (apt-get install fuse3) or load the module (modprobe fuse); in a container, pass --device /dev/fuse --cap-add SYS_ADMIN")
+        }
+        if (geteuid() != 0 || options.contains("auto_unmount")), findFusermount() == nil {
+            throw StartupFailure(65, "fusermount3 was not found — install fuse3 (apt-get install fuse3); it mounts for users other than root and does auto_unmount")
         }
         var info = stat()
         if stat(mountpoint, &info) != 0 {
@@ -13,13 +17,44 @@ enum MountPreflight {
                 // A mount left by a killed process: detach it, then use the directory again.
                 umount2(mountpoint, Int32(MNT_DETACH))
                 if stat(mountpoint, &info) != 0 {
-                    throw FSError(.io, "\(mountpoint) holds a stale mount that could not be removed (try fusermount3 -uz \(mountpoint))")
+                    throw StartupFailure(EIO, "\(mountpoint) holds a stale mount that could not be removed — run fusermount3 -uz \(mountpoint)")
                 }
             } else {
-                throw FSError(.noEntry, "mountpoint \(mountpoint) does not exist")
+                throw StartupFailure(ENOENT, "mountpoint \(mountpoint) does not exist — create it (mkdir -p \(mountpoint))")
             }
         }
-        guard info.st_mode & S_IFMT == S_IFDIR else { throw FSError(.notDirectory, "mountpoint \(mountpoint) is not a directory") }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw StartupFailure(ENOTDIR, "mountpoint \(mountpoint) is not a directory")
+        }
+        if let type = fuseMountType(at: mountpoint) {
+            throw StartupFailure(EEXIST, "\(mountpoint) is already mounted (\(type)) — unmount it first (fusermount3 -u \(mountpoint))")
+        }
+    }
+
+    /// The type of a FUSE filesystem mounted at `path` now (from /proc/self/mountinfo), if any.
+    static func fuseMountType(at path: String) -> String? {
+        let target = realpath(path, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        } ?? path
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        var found: String?
+        for line in table.split(separator: "\n") {
+            // "36 35 98:0 /mnt1 /mnt/wx rw,noatime master:1 - fuse.wxmediafs wxmediafs rw,…": field 5 is the
+            // mountpoint (spaces escaped as \040), the type follows the " - ".
+            let halves = line.components(separatedBy: " - ")
+            let fields = halves[0].split(separator: " ")
+            guard halves.count == 2, fields.count >= 5, let type = halves[1].split(separator: " ").first else { continue }
+            let point = fields[4].replacingOccurrences(of: "\\040", with: " ")
+            if point == target { found = type.hasPrefix("fuse") ? String(type) : nil }  // the last one is on top
+        }
+        return found
+    }
+
+    static func findFusermount() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/bin", "/bin", "/usr/local/bin"]
+        return directories.map { $0 + "/fusermount3" }.first { access($0, X_OK) == 0 }
     }
 
     /// `-o a,b -o c` → [a, b, c], with `default_permissions` added when `allow_other` is asked.

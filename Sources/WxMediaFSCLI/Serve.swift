@@ -51,7 +51,7 @@ final class SignalClock: @unchecked Sendable {
 /// A second signal exits at once.
 func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger: Logger,
            whileMounted: (@Sendable () async -> Bool)? = nil) async throws {
-    try MountPreflight.check(mountpoint: mountpoint)
+    try MountPreflight.check(mountpoint: mountpoint, options: MountPreflight.options(options))
     let session = try FuseSession(fs: fs, mountpoint: mountpoint, options: MountPreflight.options(options), logger: logger)
     let loopEnd = Completion()
     let signalled = SignalClock()

@@ -6,6 +6,12 @@ extension Settings {
     /// secret from `secret`'s file, else from WECHAT_APPSECRET).
     func tokenSource(logger: Logger) throws -> any AccessTokenSource {
         if let tokenFile { return FileTokenSource(path: tokenFile, logger: logger) }
+        guard appid != nil else {
+            throw ConfigError("no appid — set appid in the config file, WXMEDIAFS_APPID (or WECHAT_APPID), or pass --appid")
+        }
+        if case .none = secret {
+            throw ConfigError("no appsecret — set secret_file in the config file or --secret-file (a file of mode 0600), or WECHAT_APPSECRET")
+        }
         let credentials = try Credentials.load(appID: appid, secretFile: secret.path)
         let fetcher: any TokenFetcher = switch tokenMode {
         case .stable: StableTokenFetcher(apiBase: apiBase, credentials: credentials)

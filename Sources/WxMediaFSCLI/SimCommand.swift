@@ -44,6 +44,9 @@ struct SimCommand: AsyncParsableCommand {
     var videoDirect = false
 
     // Spelled out: ArgumentParser would make "--video-urlttl" of the property name.
+    @Option(name: .customLong("ip-whitelist"), help: ArgumentHelp("The account's IP whitelist: token requests from other addresses get 40164.", valueName: "ip,…"))
+    var ipWhitelist: String?
+
     @Option(name: .customLong("video-url-ttl"), help: "Lifetime of the video_urls it issues, in seconds (then 403).")
     var videoURLTTL: Int = 3600
 
@@ -76,6 +79,7 @@ struct SimCommand: AsyncParsableCommand {
         configuration.videoURLTTL = videoURLTTL
         configuration.rangeCap = rangeCap
         configuration.unknownTotal = unknownTotal
+        configuration.ipWhitelist = ipWhitelist.map { $0.split(separator: ",").map(String.init) }
         let simulator = try await WeChatSimulator.start(configuration, logger: logger)
         print(simulator.baseURL)
         fflush(nil)

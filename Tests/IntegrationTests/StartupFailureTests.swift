@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// Each way a mount can fail to start gives one line that names the fix, and an exit status of its own.
+@Suite struct StartupFailureTests {
+    func mount(_ mountpoint: String, sim: SimProcess?, apiBase: String? = nil, secret: String = SimProcess.secret,
+               appid: String? = SimProcess.appID) async -> Harness.Result {
+        var arguments = [Harness.binary, "mount", mountpoint, "--api-base", apiBase ?? sim?.baseURL ?? "http://127.0.0.1:1",
+                         "--cache-dir", Harness.temporaryDirectory("startup-cache")]
+        if let appid { arguments += ["--appid", appid] }
+        return await Harness.run(arguments, timeout: 30, environment: ["WECHAT_APPSECRET": secret, "WECHAT_APPID": ""])
+    }
+
+    func expectOneLine(_ result: Harness.Result, status: Int32, naming fix: String) {
+        #expect(result.status == status, "\(result.error)")
+        let lines = result.error.split(separator: "\n").filter { $0.hasPrefix("wxmediafs: mount ") || $0.hasPrefix("wxmediafs: no ") }
+        #expect(lines.count == 1 && lines[0].contains(fix), "\(result.error)")
+        #expect(!result.error.contains(SimProcess.secret) && !result.output.contains(SimProcess.secret))
+    }
+
+    @Test func aMissingMountpoint() async {
+        expectOneLine(await mount("/nonexistent/wx", sim: nil), status: 2, naming: "mkdir -p /nonexistent/wx")
+    }
+
+    @Test func aMountpointThatIsAFile() async throws {
+        let file = Harness.temporaryDirectory("startup") + "/file"
+        try Data().write(to: URL(fileURLWithPath: file))
+        expectOneLine(await mount(file, sim: nil), status: 20, naming: "is not a directory")
+    }
+
+    @Test func aMountpointAlreadyMounted() async throws {
+        let sim = try SimProcess()
+        let first = try MountProcess(sim: sim)
+        expectOneLine(await mount(first.mountpoint, sim: sim), status: 17, naming: "fusermount3 -u \(first.mountpoint)")
+        #expect(first.unmount())
+    }
+
+    @Test func aWrongSecret() async throws {
+        let sim = try SimProcess()
+        expectOneLine(await mount(Harness.temporaryDirectory("startup-mnt"), sim: sim, secret: "not-the-secret"),
+                      status: 13, naming: "check the appid and the appsecret")
+    }
+
+    @Test func aWrongAppid() async throws {
+        let sim = try SimProcess()
+        expectOneLine(await mount(Harness.temporaryDirectory("startup-mnt"), sim: sim, appid: "wx0000000000000000"),
+                      status: 13, naming: "(40013)")
+    }
+
+    @Test func anIPNotWhitelisted() async throws {
+        let sim = try SimProcess(["--ip-whitelist", "203.0.113.9"])
+        expectOneLine(await mount(Harness.temporaryDirectory("startup-mnt"), sim: sim), status: 77,
+                      naming: "add this machine's IP 127.0.0.1 to the account's IP whitelist")
+    }
+
+    @Test func anUnreachableAPI() async throws {
+        let start = Date()
+        expectOneLine(await mount(Harness.temporaryDirectory("startup-mnt"), sim: nil, apiBase: "http://127.0.0.1:1"),
+                      status: 69, naming: "cannot reach the API at http://127.0.0.1:1")
+        #expect(Date().timeIntervalSince(start) < 20, "bounded retries, not the pool's backoff on every try")
+    }
+
+    /// In a mount namespace of its own, where `hide` is covered (an empty /dev, or /dev/null over fusermount3).
+    func mountWithout(_ hide: String, options: [String] = []) async -> Harness.Result {
+        let mountpoint = Harness.temporaryDirectory("startup-mnt")
+        let command = "\(hide) && exec '\(Harness.binary)' mount \(mountpoint) --appid \(SimProcess.appID) --api-base http://127.0.0.1:1 "
+            + "--cache-dir \(Harness.temporaryDirectory("startup-cache")) \(options.joined(separator: " "))"
+        return await Harness.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", command], timeout: 30,
+                                 environment: ["WECHAT_APPSECRET": SimProcess.secret])
+    }
+
+    @Test func noDevFuse() async {
+        expectOneLine(await mountWithout("mount -t tmpfs none /dev"), status: 19, naming: "install fuse3")
+    }
+
+    @Test func noFusermount3() async {
+        let result = await mountWithout("mount --bind /dev/null \"$(command -v fusermount3)\"", options: ["-o", "auto_unmount"])
+        expectOneLine(result, status: 65, naming: "fusermount3 was not found — install fuse3")
+    }
+
+    @Test func noAppid() async throws {
+        let sim = try SimProcess()
+        let result = await mount(Harness.temporaryDirectory("startup-mnt"), sim: sim, appid: nil)
+        #expect(result.status == 78, "\(result.error)")
+        #expect(result.error.contains("no appid — set appid in the config file"), "\(result.error)")
+    }
+}
