@@ -30,6 +30,9 @@ public struct SimulatorConfiguration: Sendable {
     public var rangeCap: Int? = nil
     /// true = 206 answers say `Content-Range: bytes a-b/*` (total withheld).
     public var unknownTotal: Bool = false
+    /// Calls a day to each of media/get, media/get/jssdk and media/upload before 45009 (the API doc: about
+    /// 200,000 for media/get on a normal account). Days are China days (00:00 UTC+8).
+    public var dailyLimit: Int = 200_000
 
     public init() {}
 }

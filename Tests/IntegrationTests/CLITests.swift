@@ -105,6 +105,8 @@ import Testing
                                       cache as the mounts).
               upload                  Upload a file as temporary media; prints the new
                                       media_id.
+              quota                   Ask WeChat for today's quota of media/get,
+                                      media/get/jssdk and media/upload.
               sim                     Run the local simulator of the WeChat temporary-media
                                       API (loopback only).
               demo                    The embedded default: start the simulator, mount it
