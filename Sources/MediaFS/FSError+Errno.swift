@@ -26,6 +26,9 @@ extension FSError {
             self = error
         case let error as WeChatError:
             self.init(Errno(error.category), error.description, cause: error)
+        case let error as DailyLimitReached:
+            // Our own limit (max_calls_per_day), said once in the log when first reached: EDQUOT, as 45009 is.
+            self.init(.quota, error.description, logged: true)
         case is CancellationError:
             self.init(.io, "cancelled")
         default:

@@ -12,14 +12,17 @@ public final class MediaFileSystem: Sendable {
     /// Ids that answered "not found", until when (clock seconds); bounded.
     let negative: Mutex<NegativeCache>
     let upstream: @Sendable () -> UpstreamStats
+    /// Today's upstream calls, kept in the cache directory (nil: not counted by day, no `quota` in the stats).
+    public let quota: QuotaStore?
     let started: Double
 
     public init(downloader: any MediaDownloading, cache: BlockCache, clock: any APIClock = SystemClock(),
                 config: FSConfiguration = FSConfiguration(), logger: Logger,
-                upstream: @escaping @Sendable () -> UpstreamStats = { UpstreamStats() }) {
+                upstream: @escaping @Sendable () -> UpstreamStats = { UpstreamStats() }, quota: QuotaStore? = nil) {
         let idle = IdleHook()
         context = FSContext(downloader: downloader, cache: cache, clock: clock, config: config, counters: FSCounters(), logger: logger, idle: idle)
         self.upstream = upstream
+        self.quota = quota
         negative = Mutex(NegativeCache(limit: config.negativeCacheLimit))
         started = clock.now()
         idle.install { [weak self] key, item in self?.inodes.withLock { $0.idle(key, item) } }
@@ -103,9 +106,10 @@ public final class MediaFileSystem: Sendable {
     }
 
     /// Waits until every block received so far is written to the cache (call before the process exits, or
-    /// the blocks still in memory are lost and fetched again next time).
+    /// the blocks still in memory are lost and fetched again next time), then writes the day's call count.
     public func drain() async {
         for item in inodes.withLock({ $0.allItems }) { await item.drain() }
+        await quota?.sync()
     }
 
     public func forget(_ inode: UInt64, count: UInt64) {
@@ -245,11 +249,13 @@ public final class MediaFileSystem: Sendable {
             var filesystem: FSCounters.Values
             var memory: Memory
             var upstream: UpstreamStats
+            var quota: QuotaStatus?
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let memory = Memory(items: itemsInMemory, actors: MediaItem.alive.load(ordering: .relaxed), negativeEntries: negativeEntries)
-        let document = Document(cache: context.cache.statistics(), filesystem: context.counters.snapshot(), memory: memory, upstream: upstream())
+        let document = Document(cache: context.cache.statistics(), filesystem: context.counters.snapshot(), memory: memory, upstream: upstream(),
+                                quota: quota?.ledger.status())
         return Array((try? encoder.encode(document)) ?? Data("{}".utf8)) + [0x0A]
     }
 }

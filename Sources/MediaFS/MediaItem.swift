@@ -432,7 +432,11 @@ actor MediaItem {
             // A known item the server no longer has (40007 after its 3 days, blocks evicted meanwhile).
             fsError = await markGone(fsError)
         }
-        context.logger.info("transfer of \(key) failed: \(fsError.message)")
+        if fsError.logged {
+            context.logger.debug("transfer of \(key) failed: \(fsError.message)")  // said once already
+        } else {
+            context.logger.info("transfer of \(key) failed: \(fsError.message)")
+        }
         if info == nil {
             let waiters = headWaiters
             headWaiters = [:]

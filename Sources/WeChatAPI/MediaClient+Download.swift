@@ -8,6 +8,8 @@ extension MediaClient {
     public static let freshURLWindow: Double = 15
 
     public func download<Sink: MediaSink>(_ request: MediaRequest, range: ByteRange? = nil, into sink: Sink) async throws -> MediaHead {
+        // Refused before a token is even asked for when media/get would be called and the day's limit is spent.
+        if request.videoURL == nil { try quota?.check() }
         var progress = DownloadProgress(request: request, range: range, now: clock.now())
         return try await withRetries("download \(request.id)") { token in
             try await attempt(&progress, token: token, sink: sink)
@@ -17,9 +19,10 @@ extension MediaClient {
     public func videoURL(for request: MediaRequest) async throws -> String {
         var plain = request
         plain.videoURL = nil
+        try quota?.check()
         return try await withRetries("video_url of \(request.id)") { token in
             let endpoint = plain.endpoint
-            counters.call(endpoint)
+            try countCall(endpoint)
             let response = try await APIHTTP.send(HTTPClientRequest(url: mediaURL(plain, token: token)), endpoint: endpoint, timeout: .seconds(30))
             guard response.status == .ok else {
                 throw WeChatError(.http(status: Int(response.status.code)), "\(endpoint) answered HTTP \(response.status.code)", endpoint: endpoint)
@@ -43,7 +46,7 @@ extension MediaClient {
             let endpoint = viaCDN ? "cdn" : progress.request.endpoint
             var http = HTTPClientRequest(url: progress.videoURL ?? mediaURL(progress.request, token: token))
             if let header = progress.rangeHeader { http.headers.add(name: "Range", value: header) }
-            counters.call(endpoint)
+            try countCall(endpoint)
             let response = try await APIHTTP.send(http, endpoint: endpoint, timeout: transferDeadline)
 
             if viaCDN, [.forbidden, .notFound, .gone].contains(response.status) {

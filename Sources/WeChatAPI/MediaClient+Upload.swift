@@ -27,6 +27,7 @@ extension MediaClient {
             throw WeChatError(.local, "cannot read \(path)")
         }
         let multipart = MultipartFile(path: path, filename: name, contentType: UploadType.contentType(forExtension: ext), size: size)
+        try quota?.check()
         return try await withRetries("upload \(name)", resend: .onlyIfUnsent) { token in
             try await uploadOnce(multipart, type: type, token: token)
         }
@@ -40,7 +41,7 @@ extension MediaClient {
         request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(multipart.boundary)")
         let probe = BodyStartProbe()
         request.body = .stream(multipart.chunks(probe: probe), length: .known(multipart.length))
-        counters.call(endpoint)
+        try countCall(endpoint)
         let response: HTTPClientResponse
         do {
             response = try await uploadHTTP.execute(request, timeout: transferDeadline)

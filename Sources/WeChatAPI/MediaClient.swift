@@ -12,14 +12,17 @@ public struct MediaClient: MediaDownloading {
     /// Upper bound for one download attempt (the idle read timeout of 30 s catches stalls sooner).
     let transferDeadline: TimeAmount
     public let counters: APICounters
+    /// Today's calls per API and the daily limit (`max_calls_per_day`); nil: not counted by day.
+    public let quota: QuotaLedger?
     /// The HTTP client uploads go through: the process-wide one; a test swaps in one with a short connect
     /// timeout to see an unreachable server retried without waiting 10 s per try.
     var uploadHTTP: HTTPClient = APIHTTP.client
 
     public init(apiBase: String, tokens: any AccessTokenSource, clock: any APIClock = SystemClock(),
                 retry: RetryPolicy = RetryPolicy(), transferDeadline: TimeAmount = .hours(1),
-                counters: APICounters = APICounters(), logger: Logger) {
+                counters: APICounters = APICounters(), quota: QuotaLedger? = nil, logger: Logger) {
         self.counters = counters
+        self.quota = quota
         self.apiBase = apiBase.hasSuffix("/") ? String(apiBase.dropLast()) : apiBase
         self.tokens = tokens
         self.clock = clock
@@ -62,6 +65,14 @@ public struct MediaClient: MediaDownloading {
             logger.info("\(what): \(error.shortDescription)\(unsent ? " before sending" : ""), retry \(retries) in \(Int(pause * 1000)) ms")
             try await clock.sleep(seconds: pause)
         }
+    }
+
+    /// Counts a call about to be sent (APICounters and today's ledger); throws `DailyLimitReached` instead,
+    /// with nothing sent, once the day's limit is spent. Not a `WeChatError`: `withRetries` lets it through
+    /// untouched (no retry, no error count).
+    func countCall(_ endpoint: String) throws(DailyLimitReached) {
+        try quota?.admit(endpoint)
+        counters.call(endpoint)
     }
 
     func mediaURL(_ request: MediaRequest, token: AccessToken) -> String {

@@ -14,9 +14,11 @@ struct ConfigCommand: Codable {
     /// nil = not given; .some(nil) = no cap.
     var rangeCap: Int??
     var unknownTotal: Bool?
+    /// Calls a day to each of media/get, media/get/jssdk and media/upload.
+    var dailyLimit: Int?
 
     enum CodingKeys: String, CodingKey {
-        case range, contentLength, head, latencyMs, bandwidth, tokenTTL, videoDirect, videoURLTTL, rangeCap, unknownTotal
+        case range, contentLength, head, latencyMs, bandwidth, tokenTTL, videoDirect, videoURLTTL, rangeCap, unknownTotal, dailyLimit
     }
 
     init(_ knobs: SimulatorState.Knobs) {
@@ -31,6 +33,7 @@ struct ConfigCommand: Codable {
         videoURLTTL = knobs.videoURLTTL
         rangeCap = .some(knobs.rangeCap)
         unknownTotal = knobs.unknownTotal
+        dailyLimit = knobs.dailyLimit
     }
 
     init(from decoder: any Decoder) throws {
@@ -45,6 +48,7 @@ struct ConfigCommand: Codable {
         videoURLTTL = try container.decodeIfPresent(Int.self, forKey: .videoURLTTL)
         rangeCap = try Self.decodeNullable(container, .rangeCap)
         unknownTotal = try container.decodeIfPresent(Bool.self, forKey: .unknownTotal)
+        dailyLimit = try container.decodeIfPresent(Int.self, forKey: .dailyLimit)
     }
 
     /// Absent → nil; `null` → .some(nil); a number → .some(n).
@@ -65,6 +69,7 @@ struct ConfigCommand: Codable {
         try container.encodeIfPresent(videoURLTTL, forKey: .videoURLTTL)
         if let rangeCap { try container.encode(rangeCap, forKey: .rangeCap) }
         try container.encodeIfPresent(unknownTotal, forKey: .unknownTotal)
+        try container.encodeIfPresent(dailyLimit, forKey: .dailyLimit)
     }
 
     func apply(to state: SimulatorState) async {
@@ -78,5 +83,6 @@ struct ConfigCommand: Codable {
         if let videoURLTTL { await state.set(videoURLTTL: videoURLTTL) }
         if let rangeCap { await state.set(rangeCap: rangeCap) }
         if let unknownTotal { await state.set(unknownTotal: unknownTotal) }
+        if let dailyLimit { await state.set(dailyLimit: dailyLimit) }
     }
 }

@@ -44,6 +44,8 @@ public enum SimEndpoint: String, Sendable, CaseIterable {
     case jssdk = "media/get/jssdk"
     case upload = "media/upload"
     case cdn = "cdn"
+    /// `POST /cgi-bin/openapi/quota/get`: an API's daily limit and today's calls.
+    case quotaGet = "openapi/quota/get"
 
     init?(path: String) {
         switch path {
@@ -52,6 +54,7 @@ public enum SimEndpoint: String, Sendable, CaseIterable {
         case "/cgi-bin/media/get": self = .mediaGet
         case "/cgi-bin/media/get/jssdk": self = .jssdk
         case "/cgi-bin/media/upload": self = .upload
+        case "/cgi-bin/openapi/quota/get": self = .quotaGet
         default:
             guard path.hasPrefix("/cdn/") else { return nil }
             self = .cdn

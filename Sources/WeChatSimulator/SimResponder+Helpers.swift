@@ -6,7 +6,7 @@ extension SimResponder {
     func methodRefusal(_ method: HTTPRequest.Method, endpoint: SimEndpoint, knobs: SimulatorState.Knobs) -> SimReply? {
         let allowed: [HTTPRequest.Method] = switch endpoint {
         case .token: [.get]
-        case .stableToken, .upload: [.post]
+        case .stableToken, .upload, .quotaGet: [.post]
         case .mediaGet, .jssdk, .cdn: knobs.headSupport ? [.get, .head] : [.get]
         }
         guard !allowed.contains(method) else { return nil }
@@ -18,7 +18,7 @@ extension SimResponder {
     /// Token endpoints answer JSON; media endpoints type their JSON errors text/plain, as the real server does.
     func errorType(_ endpoint: SimEndpoint) -> String {
         switch endpoint {
-        case .token, .stableToken: SimReply.jsonUTF8
+        case .token, .stableToken, .quotaGet: SimReply.jsonUTF8
         case .mediaGet, .jssdk, .upload, .cdn: SimReply.textPlain
         }
     }

@@ -1,8 +1,8 @@
 import Hummingbird
 import Logging
 
-/// The one responder: control routes, then per endpoint: count, latency, method check, injected fault, route,
-/// and the wire answer shaped by ``ReplyWriter``.
+/// The one responder: control routes, then per endpoint: count, latency, method check, the daily quota (45009),
+/// injected fault, route, and the wire answer shaped by ``ReplyWriter``.
 struct SimResponder: HTTPResponder {
     let state: SimulatorState
     let connections: ConnectionTracker
@@ -26,6 +26,9 @@ struct SimResponder: HTTPResponder {
         let reply: SimReply
         if let refusal = methodRefusal(request.method, endpoint: endpoint, knobs: knobs) {
             reply = refusal
+        } else if await !state.spendDailyQuota(endpoint) {
+            // The day's calls of this API are spent: 45009 until 00:00 UTC+8 (not counted as a call).
+            reply = .error(.dailyQuota, contentType: errorType(endpoint))
         } else {
             switch await state.takeFault(for: endpoint) {
             case .busy?: reply = .error(.busy, contentType: errorType(endpoint))
@@ -60,6 +63,7 @@ struct SimResponder: HTTPResponder {
         case .jssdk: await jssdkGet(request, knobs)
         case .upload: await upload(request)
         case .cdn: await cdn(request, knobs)
+        case .quotaGet: await quotaGet(request)
         }
     }
 }

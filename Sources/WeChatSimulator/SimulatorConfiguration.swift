@@ -32,6 +32,9 @@ public struct SimulatorConfiguration: Sendable {
     public var unknownTotal: Bool = false
     /// The account's IP whitelist: token requests from any other address get 40164 (nil: any address).
     public var ipWhitelist: [String]? = nil
+    /// Calls a day to each of media/get, media/get/jssdk and media/upload before 45009 (the API doc: about
+    /// 200,000 for media/get on a normal account). Days are China days (00:00 UTC+8).
+    public var dailyLimit: Int = 200_000
 
     public init() {}
 }

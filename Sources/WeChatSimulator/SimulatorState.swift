@@ -15,6 +15,8 @@ public actor SimulatorState {
         var videoURLTTL: Int
         var rangeCap: Int?
         var unknownTotal: Bool
+        /// Calls a day to media/get, media/get/jssdk and media/upload each (then 45009).
+        var dailyLimit: Int
     }
 
     let appID: String
@@ -35,6 +37,8 @@ public actor SimulatorState {
     /// Signs the video_urls; its secret is random per simulator, so URLs of another run never verify.
     let cdnSigner = CDNSigner()
     var lastUploadRecord: UploadRecord?
+    /// Calls served per API on the current quota day (see +Quota).
+    var daily = DailyQuotaBook()
 
     init(configuration: SimulatorConfiguration, items: [SimItem],
          now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
@@ -46,7 +50,8 @@ public actor SimulatorState {
                       headSupport: configuration.headSupport, latency: configuration.latency,
                       bandwidth: configuration.bandwidth, tokenTTL: configuration.tokenTTL,
                       videoDirect: configuration.videoDirect, videoURLTTL: configuration.videoURLTTL,
-                      rangeCap: configuration.rangeCap.map { max($0, 1) }, unknownTotal: configuration.unknownTotal)
+                      rangeCap: configuration.rangeCap.map { max($0, 1) }, unknownTotal: configuration.unknownTotal,
+                      dailyLimit: max(0, configuration.dailyLimit))
         for item in items {
             if item.kind == .hd { hdItems[item.id] = item } else { mediaItems[item.id] = item }
         }
@@ -84,6 +89,8 @@ public actor SimulatorState {
     /// nil lifts the cap; a cap below 1 byte is raised to 1 (an empty 206 would be no answer at all).
     public func set(rangeCap: Int?) { knobs.rangeCap = rangeCap.map { max($0, 1) } }
     public func set(unknownTotal: Bool) { knobs.unknownTotal = unknownTotal }
+    /// The daily limit of media/get, media/get/jssdk and media/upload; calls already made today stay counted.
+    public func set(dailyLimit: Int) { knobs.dailyLimit = max(0, dailyLimit) }
 
     func currentKnobs() -> Knobs { knobs }
 

@@ -34,7 +34,7 @@ struct DemoCommand: AsyncParsableCommand {
             logger: logger
         )
         let client = MediaClient(apiBase: simulator.baseURL, tokens: tokens, logger: logger)
-        let fs = try makeFileSystem(client: client, cacheDirectory: work + "/cache", cacheSize: 1 << 30, negativeTTL: 60, logger: logger)
+        let fs = try await makeFileSystem(client: client, cacheDirectory: work + "/cache", cacheSize: 1 << 30, negativeTTL: 60, logger: logger)
         let items = await simulator.state.items()
         let interactive = isatty(STDIN_FILENO) == 1
         do {

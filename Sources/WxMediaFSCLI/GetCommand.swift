@@ -40,18 +40,24 @@ struct GetCommand: AsyncParsableCommand {
                 $0.cacheSize = cacheSize
             }
             let logger = LogSetup.logger("wxmediafs.get", level: settings.logLevel.rawValue)
-            let client = try settings.client(logger: logger)
             let sink = try FileSink(output: output, id: id)
             let head: MediaHead
             if noCache {
-                head = try await client.download(MediaRequest(id: id, hd: hd), into: sink)
+                head = try await settings.client(logger: logger).download(MediaRequest(id: id, hd: hd), into: sink)
             } else {
                 // Beside a mount of the same cache, a guest: no clean-up, no eviction (CacheOwnership.swift).
                 let directory = settings.cacheDir
                 let access = try await CacheOwnership.forCommand(directory: directory, command: "get")
-                let fs = try makeFileSystem(client: client, cacheDirectory: directory, cacheSize: settings.cacheSize.bytes, negativeTTL: 0,
-                                            access: access, logger: logger)
-                head = try await fs.copy(id, hd: hd, into: sink)
+                // Its calls are added to the directory's count of the day (quota.json); it keeps to no limit.
+                let client = try settings.client(logger: logger, quota: QuotaLedger(logger: logger))
+                let fs = try await makeFileSystem(client: client, cacheDirectory: directory, cacheSize: settings.cacheSize.bytes, negativeTTL: 0,
+                                                  access: access, logger: logger)
+                do {
+                    head = try await fs.copy(id, hd: hd, into: sink)
+                } catch {
+                    await fs.drain()  // a failed get's calls count too
+                    throw error
+                }
                 await fs.drain()
             }
             let path = try sink.finish()

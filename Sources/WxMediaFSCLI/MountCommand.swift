@@ -9,7 +9,10 @@ struct MountCommand: AsyncParsableCommand {
         abstract: "Mount temporary media as files: media/<id>.<ext>, hd/<id>.speex, .wxmediafs/stats.",
         discussion: """
             Stays in the foreground until unmounted (fusermount3 -u) or sent SIGINT/SIGTERM, then exits 0. A mount owns its \
-            cache directory: a second mount on it exits 16 (EBUSY). A bad config file or WXMEDIAFS_* variable exits 78.
+            cache directory: a second mount on it exits 16 (EBUSY). A bad config file or WXMEDIAFS_* variable exits 78. \
+            Upstream calls are counted per API per China day (00:00 UTC+8) in <cache-dir>/quota.json and shown in \
+            .wxmediafs/stats; with --max-calls-per-day N, once N are counted today, lookups of uncached ids fail with \
+            EDQUOT without any call until the next day.
             """
     )
 
@@ -30,11 +33,17 @@ struct MountCommand: AsyncParsableCommand {
             // The cache is this mount's for its life, or the mount is refused (EBUSY) before any upstream call.
             let directory = settings.cacheDir
             let access = try await CacheOwnership.forMount(directory: directory, mountpoint: mountpoint)
-            let client = try settings.client(logger: logger)
+            // Today's calls are counted in <cache-dir>/quota.json, and refused past max_calls_per_day (0: no limit).
+            let quota = QuotaLedger(limit: settings.maxCallsPerDay, logger: logger)
+            let client = try settings.client(logger: logger, quota: quota)
             // Fail now, with one line, on bad credentials rather than on the first read.
             _ = try await client.tokens.token()
-            let fs = try makeFileSystem(client: client, cacheDirectory: directory, cacheSize: settings.cacheSize.bytes,
-                                        negativeTTL: settings.negativeTTL, access: access, logger: logger)
+            let fs = try await makeFileSystem(client: client, cacheDirectory: directory, cacheSize: settings.cacheSize.bytes,
+                                              negativeTTL: settings.negativeTTL, access: access, logger: logger)
+            let today = quota.snapshot()
+            logger.info("\(today.total) upstream calls counted on \(today.day) (China time)\(quota.limit.map { ", max_calls_per_day = \($0)" } ?? "")")
+            let syncing = fs.quota?.startSyncing()
+            defer { syncing?.cancel() }
             try await serve(fs, mountpoint: mountpoint, options: settings.mountOptions, logger: logger)
         } catch {
             throw failMount(error, mountpoint: mountpoint, apiBase: apiBase)

@@ -11,6 +11,9 @@ struct MountSettingsOptions: ParsableArguments {
     @Option(help: "Seconds an invalid media_id stays ENOENT without asking the server again (default: \(TOMLLiteral.number(Settings.Defaults.negativeTTL))).")
     var negativeTTL: Double?
 
+    @Option(help: ArgumentHelp("Upstream calls a day (China day, from 00:00 UTC+8) after which uncached lookups fail with EDQUOT; 0: no limit (default: 0).", valueName: "n"))
+    var maxCallsPerDay: Int?
+
     @Option(name: .short, help: ArgumentHelp("FUSE mount options, comma-separated (allow_other, auto_unmount, …); replaces mount_options.", valueName: "option,…"))
     var options: [String] = []
 
@@ -18,12 +21,16 @@ struct MountSettingsOptions: ParsableArguments {
         if let negativeTTL, !(negativeTTL.isFinite && negativeTTL >= 0) {
             throw ValidationError("--negative-ttl must be a number of seconds, 0 or more")
         }
+        if let maxCallsPerDay, maxCallsPerDay < 0 {
+            throw ValidationError("--max-calls-per-day must be a whole number, 0 or more (0: no limit)")
+        }
     }
 
     func add(to layer: inout SettingsLayer) {
         layer.cacheDir = cacheDir
         layer.cacheSize = cacheSize
         layer.negativeTTL = negativeTTL
+        layer.maxCallsPerDay = maxCallsPerDay
         layer.mountOptions = options.isEmpty ? nil : options
     }
 }

@@ -7,15 +7,22 @@ import WeChatAPI
 
 /// Builds a filesystem over an API client and a cache directory.
 /// `access`: what this process may do to a shared directory (CacheOwnership.swift); the demo's is its own.
+/// A client with a `QuotaLedger` has it kept in `<cache-dir>/quota.json` (QuotaStore): read now, written by
+/// `drain` (and periodically by whoever calls `startSyncing`).
 func makeFileSystem(client: MediaClient, cacheDirectory: String?, cacheSize: Int64, negativeTTL: Double, access: CacheAccess = .unshared,
-                    logger: Logger) throws -> MediaFileSystem {
+                    logger: Logger) async throws -> MediaFileSystem {
     let directory = cacheDirectory ?? defaultCacheDirectory()
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     let cache = try BlockCache(directory: directory, budget: cacheSize, access: access, logger: logger)
     var config = FSConfiguration()
     config.negativeTTL = negativeTTL
     let counters = client.counters
-    return MediaFileSystem(downloader: client, cache: cache, config: config, logger: logger, upstream: { counters.snapshot() })
+    var store: QuotaStore?
+    if let ledger = client.quota {
+        store = QuotaStore(directory: directory, ledger: ledger, logger: logger)
+        await store?.load()
+    }
+    return MediaFileSystem(downloader: client, cache: cache, config: config, logger: logger, upstream: { counters.snapshot() }, quota: store)
 }
 
 func defaultCacheDirectory() -> String {

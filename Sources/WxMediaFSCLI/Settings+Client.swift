@@ -20,7 +20,8 @@ extension Settings {
         return TokenProvider(fetcher: fetcher, logger: logger)
     }
 
-    func client(logger: Logger) throws -> MediaClient {
-        MediaClient(apiBase: apiBase, tokens: try tokenSource(logger: logger), logger: logger)
+    /// `quota`: the ledger that counts (and may limit) today's calls; nil for commands that keep no count.
+    func client(logger: Logger, quota: QuotaLedger? = nil) throws -> MediaClient {
+        MediaClient(apiBase: apiBase, tokens: try tokenSource(logger: logger), quota: quota, logger: logger)
     }
 }

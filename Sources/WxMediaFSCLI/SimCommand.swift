@@ -9,7 +9,8 @@ struct SimCommand: AsyncParsableCommand {
         discussion: """
             Prints its base URL on the first line of standard output. Control routes (loopback only): GET /__sim/stats, \
             /__sim/items, /__sim/last-upload; POST /__sim/fault, /__sim/config, /__sim/reset, /__sim/expire-tokens, \
-            /__sim/expire-video-urls, /__sim/expire-media.
+            /__sim/expire-video-urls, /__sim/expire-media. POST /cgi-bin/openapi/quota/get answers each API's daily_limit, \
+            used and remain for the current China day (00:00 UTC+8).
             """
     )
 
@@ -56,8 +57,15 @@ struct SimCommand: AsyncParsableCommand {
     @Flag(help: "206 answers withhold the total: Content-Range: bytes a-b/*.")
     var unknownTotal = false
 
+    @Option(help: ArgumentHelp("Calls a day to each of media/get, media/get/jssdk and media/upload before 45009 (days begin at 00:00 UTC+8).", valueName: "n"))
+    var dailyLimit: Int = SimulatorConfiguration().dailyLimit
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "warning"
+
+    func validate() throws {
+        if dailyLimit < 0 { throw ValidationError("--daily-limit must be 0 or more") }
+    }
 
     func run() async throws {
         let logger = LogSetup.logger("wxmediafs.sim", level: logLevel)
@@ -80,6 +88,7 @@ struct SimCommand: AsyncParsableCommand {
         configuration.rangeCap = rangeCap
         configuration.unknownTotal = unknownTotal
         configuration.ipWhitelist = ipWhitelist.map { $0.split(separator: ",").map(String.init) }
+        configuration.dailyLimit = dailyLimit
         let simulator = try await WeChatSimulator.start(configuration, logger: logger)
         print(simulator.baseURL)
         fflush(nil)

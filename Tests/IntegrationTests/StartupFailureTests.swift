@@ -60,17 +60,13 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 20, "bounded retries, not the pool's backoff on every try")
     }
 
-    /// In a mount namespace of its own, where `hide` is covered (an empty /dev, or /dev/null over fusermount3).
+    /// In a mount namespace of its own, where `hide` is covered (/dev/null over fusermount3; CLITests covers an empty /dev).
     func mountWithout(_ hide: String, options: [String] = []) async -> Harness.Result {
         let mountpoint = Harness.temporaryDirectory("startup-mnt")
         let command = "\(hide) && exec '\(Harness.binary)' mount \(mountpoint) --appid \(SimProcess.appID) --api-base http://127.0.0.1:1 "
             + "--cache-dir \(Harness.temporaryDirectory("startup-cache")) \(options.joined(separator: " "))"
         return await Harness.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", command], timeout: 30,
                                  environment: ["WECHAT_APPSECRET": SimProcess.secret])
-    }
-
-    @Test func noDevFuse() async {
-        expectOneLine(await mountWithout("mount -t tmpfs none /dev"), status: 19, naming: "install fuse3")
     }
 
     @Test func noFusermount3() async {
