@@ -11,6 +11,9 @@ struct MountSettingsOptions: ParsableArguments {
     @Option(help: "Seconds an invalid media_id stays ENOENT without asking the server again (default: \(TOMLLiteral.number(Settings.Defaults.negativeTTL))).")
     var negativeTTL: Double?
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (default: off).", valueName: "host:port"))
+    var metricsListen: ListenAddress?
+
     @Option(name: .short, help: ArgumentHelp("FUSE mount options, comma-separated (allow_other, auto_unmount, …); replaces mount_options.", valueName: "option,…"))
     var options: [String] = []
 
@@ -24,6 +27,11 @@ struct MountSettingsOptions: ParsableArguments {
         layer.cacheDir = cacheDir
         layer.cacheSize = cacheSize
         layer.negativeTTL = negativeTTL
+        layer.metricsListen = metricsListen
         layer.mountOptions = options.isEmpty ? nil : options
     }
+}
+
+extension ListenAddress: ExpressibleByArgument {
+    init?(argument: String) { self.init(argument) }
 }

@@ -4,17 +4,19 @@ import WeChatAPI
 extension Settings {
     /// The token source these settings describe: a token file, or the appid and secret (Credentials reads the
     /// secret from `secret`'s file, else from WECHAT_APPSECRET).
-    func tokenSource(logger: Logger) throws -> any AccessTokenSource {
-        if let tokenFile { return FileTokenSource(path: tokenFile, logger: logger) }
+    /// `counters`: where token refreshes are counted (the client's, so `.wxmediafs/stats` shows them).
+    func tokenSource(counters: APICounters? = nil, logger: Logger) throws -> any AccessTokenSource {
+        if let tokenFile { return FileTokenSource(path: tokenFile, counters: counters, logger: logger) }
         let credentials = try Credentials.load(appID: appid, secretFile: secret.path)
         let fetcher: any TokenFetcher = switch tokenMode {
         case .stable: StableTokenFetcher(apiBase: apiBase, credentials: credentials)
         case .classic: ClassicTokenFetcher(apiBase: apiBase, credentials: credentials)
         }
-        return TokenProvider(fetcher: fetcher, logger: logger)
+        return TokenProvider(fetcher: fetcher, counters: counters, logger: logger)
     }
 
     func client(logger: Logger) throws -> MediaClient {
-        MediaClient(apiBase: apiBase, tokens: try tokenSource(logger: logger), logger: logger)
+        let counters = APICounters()
+        return MediaClient(apiBase: apiBase, tokens: try tokenSource(counters: counters, logger: logger), counters: counters, logger: logger)
     }
 }
