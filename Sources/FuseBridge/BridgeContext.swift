@@ -79,8 +79,10 @@ final class BridgeContext: @unchecked Sendable {
         reply.detach()
     }
 
-    /// Runs `work` as a Task and answers its error (as errno) if it throws.
-    func serve(_ reply: FuseReply, _ work: @escaping @Sendable () async throws -> Void) {
+    /// Runs `work` as a Task and answers its error (as errno) if it throws. The request's latency, from the
+    /// C callback to the end of its work, is recorded under `operation`.
+    func serve(_ operation: FSOperation, _ reply: FuseReply, _ work: @escaping @Sendable () async throws -> Void) {
+        let start = ContinuousClock.now
         let task = Task {
             do {
                 try await work()
@@ -89,8 +91,14 @@ final class BridgeContext: @unchecked Sendable {
                 if fsError.errno != .noEntry, !fsError.logged, !Task.isCancelled { logger.info("request failed: \(fsError.message)") }
                 reply.error(Task.isCancelled ? .interrupted : fsError.errno)  // interrupted: EINTR, whoever answers first
             }
+            self.fs.latencies.record(operation, start.duration(to: .now))
             self.finished(reply)
         }
         reply.attach(task)
+    }
+
+    /// Runs a request answered in its callback (release, forget, readdir, statfs…), recording its latency.
+    func timed(_ operation: FSOperation, _ body: () -> Void) {
+        fs.latencies.time(operation, body)
     }
 }

@@ -13,7 +13,7 @@ enum FuseOperations {
             let name = String(cString: name!)
             bridge.requestArrived()
             let parent = UInt64(parent)
-            bridge.serve(reply) {
+            bridge.serve(.lookup, reply) {
                 do {
                     let attributes = try await bridge.fs.lookup(parent: parent, name: name)
                     if !reply.entry(attributes, timeout: bridge.timeout(for: attributes)), attributes.inode >= Inode.firstItem {
@@ -26,15 +26,18 @@ enum FuseOperations {
         }
         ops.forget = { request, inode, count in
             guard let request else { return }
-            bridgeContext(request).fs.forget(UInt64(inode), count: count)
+            let bridge = bridgeContext(request)
+            bridge.timed(.forget) { bridge.fs.forget(UInt64(inode), count: count) }
             fuse_reply_none(request)
         }
         ops.forget_multi = { request, count, forgets in
             guard let request else { return }
             let bridge = bridgeContext(request)
-            for index in 0..<count {
-                let item = forgets![index]
-                bridge.fs.forget(UInt64(item.ino), count: item.nlookup)
+            bridge.timed(.forget) {
+                for index in 0..<count {
+                    let item = forgets![index]
+                    bridge.fs.forget(UInt64(item.ino), count: item.nlookup)
+                }
             }
             fuse_reply_none(request)
         }
@@ -43,7 +46,7 @@ enum FuseOperations {
             let bridge = bridgeContext(request)
             let reply = bridge.reply(request)
             bridge.requestArrived()
-            bridge.serve(reply) {
+            bridge.serve(.getattr, reply) {
                 let attributes = try await bridge.fs.getattr(UInt64(inode))
                 reply.attributes(attributes, timeout: bridge.timeout(for: attributes))
             }
@@ -54,7 +57,7 @@ enum FuseOperations {
             let reply = bridge.reply(request)
             let copied = info.pointee
             let flags = cfuse_fi_flags(info)
-            bridge.serve(reply) {
+            bridge.serve(.open, reply) {
                 let opened = try await bridge.fs.open(UInt64(inode), flags: flags)
                 if !reply.open(copied, handle: opened.handle, keepCache: opened.keepCache, directIO: opened.directIO) {
                     bridge.fs.release(handle: opened.handle)  // the kernel never got the handle: never releases it
@@ -66,13 +69,14 @@ enum FuseOperations {
             let bridge = bridgeContext(request)
             let reply = bridge.reply(request)
             let handle = cfuse_fi_fh(info)
-            bridge.serve(reply) {
+            bridge.serve(.read, reply) {
                 reply.bytes(try await bridge.fs.read(handle: handle, offset: Int64(offset), count: size))
             }
         }
         ops.release = { request, _, info in
             guard let request, let info else { return }
-            bridgeContext(request).fs.release(handle: cfuse_fi_fh(info))
+            let bridge = bridgeContext(request)
+            bridge.timed(.release) { bridge.fs.release(handle: cfuse_fi_fh(info)) }
             fuse_reply_err(request, 0)
         }
         ops.opendir = { request, inode, info in
@@ -80,7 +84,7 @@ enum FuseOperations {
             let bridge = bridgeContext(request)
             let reply = bridge.reply(request)
             let copied = info.pointee
-            bridge.serve(reply) {
+            bridge.serve(.opendir, reply) {
                 let entries = try await bridge.fs.readdir(UInt64(inode))
                 reply.open(copied, handle: bridge.openDirectory(entries), keepCache: false, directIO: false)
             }
@@ -89,21 +93,27 @@ enum FuseOperations {
             guard let request, let info else { return }
             let bridge = bridgeContext(request)
             let reply = FuseReply(request, gate: bridge.gate)
-            guard let entries = bridge.directory(cfuse_fi_fh(info)) else { return reply.error(.badFile) }
-            reply.directory(entries, offset: Int(offset), size: size)
+            bridge.timed(.readdir) {
+                guard let entries = bridge.directory(cfuse_fi_fh(info)) else { return reply.error(.badFile) }
+                reply.directory(entries, offset: Int(offset), size: size)
+            }
         }
         ops.releasedir = { request, _, info in
             guard let request, let info else { return }
-            bridgeContext(request).closeDirectory(cfuse_fi_fh(info))
+            let bridge = bridgeContext(request)
+            bridge.timed(.releasedir) { bridge.closeDirectory(cfuse_fi_fh(info)) }
             fuse_reply_err(request, 0)
         }
         ops.statfs = { request, _ in
             guard let request else { return }
-            var value = statvfs()
-            value.f_bsize = 1 << 20
-            value.f_frsize = 1 << 20
-            value.f_namemax = 255
-            FuseReply(request, gate: bridgeContext(request).gate).statfs(value)
+            let bridge = bridgeContext(request)
+            bridge.timed(.statfs) {
+                var value = statvfs()
+                value.f_bsize = 1 << 20
+                value.f_frsize = 1 << 20
+                value.f_namemax = 255
+                FuseReply(request, gate: bridge.gate).statfs(value)
+            }
         }
         installReadOnly(&ops)
         return ops

@@ -27,6 +27,16 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let nameTooLong = Errno(rawValue: ENAMETOOLONG)
     public static let interrupted = Errno(rawValue: EINTR)
 
+    /// The symbolic name (`ENOENT`), for metric labels and summaries; `errno N` for one not named here.
+    public var symbol: String {
+        let names: [CInt: String] = [
+            EPERM: "EPERM", ENOENT: "ENOENT", EIO: "EIO", EACCES: "EACCES", EEXIST: "EEXIST", ENOTDIR: "ENOTDIR",
+            EISDIR: "EISDIR", EINVAL: "EINVAL", EFBIG: "EFBIG", ENOSPC: "ENOSPC", EROFS: "EROFS", ETIMEDOUT: "ETIMEDOUT",
+            EDQUOT: "EDQUOT", ENOTSUP: "ENOTSUP", EBADF: "EBADF", ENAMETOOLONG: "ENAMETOOLONG", EINTR: "EINTR",
+        ]
+        return names[rawValue] ?? "errno \(rawValue)"
+    }
+
     public var description: String {
         guard let text = strerror(rawValue) else { return "errno \(rawValue)" }
         return String(cString: text)

@@ -24,16 +24,22 @@ final class IdleHook: Sendable {
     func callAsFunction(_ key: CacheKey, _ item: MediaItem) { report.withLock { $0 }?(key, item) }
 }
 
+/// The filesystem's counters in `.wxmediafs/stats` (`filesystem`): block reads answered from the cache (hits) or
+/// upstream (misses), reads, lookups, lookups answered by the negative cache, errors by errno number.
+public struct FilesystemCounters: Sendable, Codable, Equatable {
+    public var hits = 0
+    public var misses = 0
+    public var reads = 0
+    public var lookups = 0
+    public var negativeHits = 0
+    public var errors: [String: Int] = [:]
+    /// hits / (hits + misses); nil before the first block read.
+    public var hitRatio: Double?
+}
+
 /// Filesystem-side counters for `.wxmediafs/stats`.
 final class FSCounters: Sendable {
-    struct Values: Codable {
-        var hits = 0
-        var misses = 0
-        var reads = 0
-        var lookups = 0
-        var negativeHits = 0
-        var errors: [String: Int] = [:]
-    }
+    typealias Values = FilesystemCounters
 
     private let values = Mutex(Values())
 
@@ -43,5 +49,10 @@ final class FSCounters: Sendable {
     func lookup() { values.withLock { $0.lookups += 1 } }
     func negativeHit() { values.withLock { $0.negativeHits += 1 } }
     func error(_ errno: Errno) { values.withLock { $0.errors["\(errno.rawValue)", default: 0] += 1 } }
-    func snapshot() -> Values { values.withLock { $0 } }
+    func snapshot() -> Values {
+        var snapshot = values.withLock { $0 }
+        let blocks = snapshot.hits + snapshot.misses
+        snapshot.hitRatio = blocks > 0 ? Double(snapshot.hits) / Double(blocks) : nil
+        return snapshot
+    }
 }

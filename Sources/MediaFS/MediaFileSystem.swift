@@ -15,6 +15,8 @@ public final class MediaFileSystem: Sendable {
     /// Today's upstream calls, kept in the cache directory (nil: not counted by day, no `quota` in the stats).
     public let quota: QuotaStore?
     let started: Double
+    /// FUSE operation latencies, recorded by the bridge (the filesystem itself knows nothing of FUSE requests).
+    public let latencies = OperationLatencies()
 
     public init(downloader: any MediaDownloading, cache: BlockCache, clock: any APIClock = SystemClock(),
                 config: FSConfiguration = FSConfiguration(), logger: Logger,
@@ -238,24 +240,13 @@ public final class MediaFileSystem: Sendable {
         return fsError
     }
 
-    func statsDocument() -> [UInt8] {
-        struct Memory: Encodable {
-            var items: Int
-            var actors: Int
-            var negativeEntries: Int
-        }
-        struct Document: Encodable {
-            var cache: CacheStatistics
-            var filesystem: FSCounters.Values
-            var memory: Memory
-            var upstream: UpstreamStats
-            var quota: QuotaStatus?
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let memory = Memory(items: itemsInMemory, actors: MediaItem.alive.load(ordering: .relaxed), negativeEntries: negativeEntries)
-        let document = Document(cache: context.cache.statistics(), filesystem: context.counters.snapshot(), memory: memory, upstream: upstream(),
-                                quota: quota?.ledger.status())
-        return Array((try? encoder.encode(document)) ?? Data("{}".utf8)) + [0x0A]
+    /// A snapshot of every counter and gauge: the stats file's content, and what metrics are made of.
+    public func statistics() -> StatsDocument {
+        let memory = StatsDocument.Memory(items: itemsInMemory, actors: MediaItem.alive.load(ordering: .relaxed), negativeEntries: negativeEntries)
+        return StatsDocument(cache: context.cache.statistics(), filesystem: context.counters.snapshot(), memory: memory, upstream: upstream(),
+                             latency: latencies.snapshot(), uptimeSeconds: max(0, context.clock.now() - started),
+                             quota: quota?.ledger.status())
     }
+
+    func statsDocument() -> [UInt8] { statistics().encoded() }
 }

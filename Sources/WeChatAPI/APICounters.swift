@@ -9,6 +9,8 @@ public final class APICounters: Sendable {
     func call(_ endpoint: String) { state.withLock { $0.endpoints[endpoint, default: .init()].calls += 1 } }
     func bytes(_ endpoint: String, _ count: Int) { state.withLock { $0.endpoints[endpoint, default: .init()].bytes += Int64(count) } }
     func error(_ error: WeChatError) { state.withLock { $0.errors[error.shortDescription, default: 0] += 1 } }
+    /// A token fetch succeeded (TokenProvider): a new or renewed access token is in use.
+    func tokenRefreshed() { state.withLock { $0.tokenRefreshes += 1 } }
 
     public func snapshot() -> UpstreamStats { state.withLock { $0 } }
 }
@@ -20,5 +22,7 @@ public struct UpstreamStats: Sendable, Codable, Equatable {
     }
     public var endpoints: [String: Endpoint] = [:]
     public var errors: [String: Int] = [:]
+    /// Successful access token fetches (the first one included).
+    public var tokenRefreshes: Int = 0
     public init() {}
 }

@@ -49,7 +49,7 @@ public struct QuotaRecord: Sendable, Equatable {
 
 /// The `quota` member of `.wxmediafs/stats`: `{"day":"2026-11-29","calls":{"media/get":3},"limitPerDay":1000}`,
 /// `limitPerDay` null when there is no limit.
-public struct QuotaStatus: Sendable, Equatable, Encodable {
+public struct QuotaStatus: Sendable, Equatable, Codable {
     public var day: String
     public var calls: [String: Int]
     public var limitPerDay: Int?

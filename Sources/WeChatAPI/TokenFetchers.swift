@@ -83,9 +83,9 @@ public actor FileTokenSource: AccessTokenSource {
     private let provider: TokenProvider
     private var seen: String?
 
-    public init(path: String, logger: Logger) {
+    public init(path: String, counters: APICounters? = nil, logger: Logger) {
         fetcher = FileTokenFetcher(path: path)
-        provider = TokenProvider(fetcher: fetcher, logger: logger)
+        provider = TokenProvider(fetcher: fetcher, counters: counters, logger: logger)
     }
 
     public func token() async throws -> AccessToken {

@@ -11,14 +11,17 @@ public actor TokenProvider: AccessTokenSource {
     private let clock: any APIClock
     private let retry: RetryPolicy
     private let logger: Logger
+    /// Where successful fetches and failed tries are counted (nil: nowhere).
+    private let counters: APICounters?
     private var machine = TokenStateMachine()
     private var waiters: [CheckedContinuation<AccessToken, any Error>] = []
     /// After a background refresh gave up: no new refresh before this time (the current token is still good).
     private var refreshPausedUntil = -Double.infinity
 
     public init(fetcher: any TokenFetcher, clock: any APIClock = SystemClock(), retry: RetryPolicy = RetryPolicy(),
-                logger: Logger) {
+                counters: APICounters? = nil, logger: Logger) {
         self.fetcher = fetcher
+        self.counters = counters
         self.clock = clock
         self.retry = retry
         self.logger = logger
@@ -62,11 +65,13 @@ public actor TokenProvider: AccessTokenSource {
             do {
                 let fetched = try await fetcher.fetchToken()
                 let token = machine.fetchSucceeded(fetched, now: clock.now())
+                counters?.tokenRefreshed()
                 refreshPausedUntil = -.infinity
                 logger.debug("access token installed", metadata: ["generation": "\(token.generation)"])
                 resumeAll(.success(token))
                 return
             } catch {
+                if let failure = error as? WeChatError { counters?.error(failure) }
                 guard let pause = retry.pause(after: error, beforeRetry: retries + 1) else {
                     return fetchFailed(error)
                 }

@@ -6,6 +6,8 @@ enum TokenMode: String, ExpressibleByArgument, CaseIterable, Sendable {
     case stable, classic
 }
 
+extension LogFormat: ExpressibleByArgument {}
+
 /// Options shared by every command that talks to the API. The secret never comes from argv.
 /// No option has a default of its own: a flag not given leaves the value to the environment, the config file or
 /// Settings.Defaults (Settings.swift), so the help says the defaults in words.
@@ -28,6 +30,9 @@ struct APIOptions: ParsableArguments {
     @Option(help: "trace, debug, info, notice, warning, error or critical (default: \(Settings.Defaults.logLevel.rawValue)).")
     var logLevel: String?
 
+    @Option(help: "text (one line per message, the default) or json (one JSON object per line, for journald or Loki).")
+    var logFormat: LogFormat?
+
     @OptionGroup var config: ConfigFileOption
 
     func validate() throws {
@@ -42,7 +47,7 @@ struct APIOptions: ParsableArguments {
     /// What these flags give; nil where a flag was not given.
     var flags: SettingsLayer {
         SettingsLayer(apiBase: apiBase, appid: appid, secretFile: secretFile, tokenMode: tokenMode, tokenFile: tokenFile,
-                      logLevel: logLevel.flatMap(Logger.Level.init(rawValue:)))
+                      logLevel: logLevel.flatMap(Logger.Level.init(rawValue:)), logFormat: logFormat)
     }
 
     /// The effective settings: these flags (and the command's own, added by `more`) over the environment, the

@@ -39,7 +39,7 @@ struct GetCommand: AsyncParsableCommand {
                 $0.cacheDir = cacheDir
                 $0.cacheSize = cacheSize
             }
-            let logger = LogSetup.logger("wxmediafs.get", level: settings.logLevel.rawValue)
+            let logger = LogSetup.logger("wxmediafs.get", level: settings.logLevel.rawValue, format: settings.logFormat)
             let sink = try FileSink(output: output, id: id)
             let head: MediaHead
             if noCache {

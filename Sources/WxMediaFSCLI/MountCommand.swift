@@ -13,6 +13,13 @@ struct MountCommand: AsyncParsableCommand {
             Upstream calls are counted per API per China day (00:00 UTC+8) in <cache-dir>/quota.json and shown in \
             .wxmediafs/stats; with --max-calls-per-day N, once N are counted today, lookups of uncached ids fail with \
             EDQUOT without any call until the next day.
+
+            --metrics-listen serves Prometheus metrics at /metrics while mounted; `wxmediafs status MOUNTPOINT` \
+            summarises .wxmediafs/stats.
+
+            EXAMPLES:
+              wxmediafs mount /mnt/wx --appid wx1234 --secret-file /etc/wxmediafs/secret
+              wxmediafs mount /mnt/wx --metrics-listen 127.0.0.1:9464 --log-format json
             """
     )
 
@@ -28,7 +35,7 @@ struct MountCommand: AsyncParsableCommand {
         do {
             let settings = try api.settings(mount.add)
             apiBase = settings.apiBase
-            let logger = LogSetup.logger("wxmediafs", level: settings.logLevel.rawValue)
+            let logger = LogSetup.logger("wxmediafs", level: settings.logLevel.rawValue, format: settings.logFormat)
             try MountPreflight.check(mountpoint: mountpoint, options: MountPreflight.options(settings.mountOptions))
             // The cache is this mount's for its life, or the mount is refused (EBUSY) before any upstream call.
             let directory = settings.cacheDir
@@ -44,9 +51,27 @@ struct MountCommand: AsyncParsableCommand {
             logger.info("\(today.total) upstream calls counted on \(today.day) (China time)\(quota.limit.map { ", max_calls_per_day = \($0)" } ?? "")")
             let syncing = fs.quota?.startSyncing()
             defer { syncing?.cancel() }
-            try await serve(fs, mountpoint: mountpoint, options: settings.mountOptions, logger: logger)
+            // Listening before mounting: an address in use fails the mount with one line, nothing mounted.
+            let metrics = try await settings.metricsListen.asyncMap { address in
+                try await MetricsServer.start(address, exporter: MetricsExporter(fs: fs), logger: logger)
+            }
+            do {
+                try await serve(fs, mountpoint: mountpoint, options: settings.mountOptions, logger: logger)
+            } catch {
+                await metrics?.stop()
+                throw error
+            }
+            await metrics?.stop()
         } catch {
             throw failMount(error, mountpoint: mountpoint, apiBase: apiBase)
         }
+    }
+}
+
+extension Optional {
+    /// `map` with an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -16,7 +16,7 @@ struct MountHelperArguments: Equatable {
         "appid": "--appid", "secret_file": "--secret-file", "api_base": "--api-base", "token_mode": "--token-mode",
         "token_file": "--token-file", "cache_dir": "--cache-dir", "cache_size": "--cache-size",
         "negative_ttl": "--negative-ttl", "log_level": "--log-level", "config": "--config",
-        "max_calls_per_day": "--max-calls-per-day",
+        "max_calls_per_day": "--max-calls-per-day", "log_format": "--log-format", "metrics_listen": "--metrics-listen",
     ]
 
     /// Options for mount(8), mount.fuse3 or systemd, never for the filesystem.

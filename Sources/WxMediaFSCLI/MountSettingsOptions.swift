@@ -14,6 +14,9 @@ struct MountSettingsOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Upstream calls a day (China day, from 00:00 UTC+8) after which uncached lookups fail with EDQUOT; 0: no limit (default: 0).", valueName: "n"))
     var maxCallsPerDay: Int?
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (default: off).", valueName: "host:port"))
+    var metricsListen: ListenAddress?
+
     @Option(name: .short, help: ArgumentHelp("FUSE mount options, comma-separated (allow_other, auto_unmount, …); replaces mount_options.", valueName: "option,…"))
     var options: [String] = []
 
@@ -31,6 +34,11 @@ struct MountSettingsOptions: ParsableArguments {
         layer.cacheSize = cacheSize
         layer.negativeTTL = negativeTTL
         layer.maxCallsPerDay = maxCallsPerDay
+        layer.metricsListen = metricsListen
         layer.mountOptions = options.isEmpty ? nil : options
     }
+}
+
+extension ListenAddress: ExpressibleByArgument {
+    init?(argument: String) { self.init(argument) }
 }

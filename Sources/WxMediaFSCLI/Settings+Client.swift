@@ -4,8 +4,9 @@ import WeChatAPI
 extension Settings {
     /// The token source these settings describe: a token file, or the appid and secret (Credentials reads the
     /// secret from `secret`'s file, else from WECHAT_APPSECRET).
-    func tokenSource(logger: Logger) throws -> any AccessTokenSource {
-        if let tokenFile { return FileTokenSource(path: tokenFile, logger: logger) }
+    /// `counters`: where token refreshes are counted (the client's, so `.wxmediafs/stats` shows them).
+    func tokenSource(counters: APICounters? = nil, logger: Logger) throws -> any AccessTokenSource {
+        if let tokenFile { return FileTokenSource(path: tokenFile, counters: counters, logger: logger) }
         guard appid != nil else {
             throw ConfigError("no appid — set appid in the config file, WXMEDIAFS_APPID (or WECHAT_APPID), or pass --appid")
         }
@@ -17,11 +18,13 @@ extension Settings {
         case .stable: StableTokenFetcher(apiBase: apiBase, credentials: credentials)
         case .classic: ClassicTokenFetcher(apiBase: apiBase, credentials: credentials)
         }
-        return TokenProvider(fetcher: fetcher, logger: logger)
+        return TokenProvider(fetcher: fetcher, counters: counters, logger: logger)
     }
 
     /// `quota`: the ledger that counts (and may limit) today's calls; nil for commands that keep no count.
     func client(logger: Logger, quota: QuotaLedger? = nil) throws -> MediaClient {
-        MediaClient(apiBase: apiBase, tokens: try tokenSource(logger: logger), quota: quota, logger: logger)
+        let counters = APICounters()
+        return MediaClient(apiBase: apiBase, tokens: try tokenSource(counters: counters, logger: logger), counters: counters, quota: quota,
+                           logger: logger)
     }
 }

@@ -9,7 +9,8 @@ public struct WxMediaFSCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "wxmediafs",
         abstract: "WeChat Official Account temporary media (临时素材) as a filesystem.",
-        subcommands: [MountCommand.self, GetCommand.self, UploadCommand.self, QuotaCommand.self, SimCommand.self, DemoCommand.self, CacheCommand.self, SettingsCommand.self]
+        subcommands: [MountCommand.self, StatusCommand.self, GetCommand.self, UploadCommand.self, QuotaCommand.self, SimCommand.self, DemoCommand.self,
+                      CacheCommand.self, SettingsCommand.self]
     )
 
     public init() {}

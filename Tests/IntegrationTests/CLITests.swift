@@ -101,6 +101,8 @@ import Testing
             SUBCOMMANDS:
               mount                   Mount temporary media as files: media/<id>.<ext>,
                                       hd/<id>.speex, .wxmediafs/stats.
+              status                  Summarise a mount's .wxmediafs/stats: cache, hit
+                                      ratio, upstream calls, errors.
               get                     Download one temporary media item (through the same
                                       cache as the mounts).
               upload                  Upload a file as temporary media; prints the new
