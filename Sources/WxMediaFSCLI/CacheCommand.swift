@@ -6,7 +6,14 @@ struct CacheCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",
         abstract: "Inspect or clear the block cache (do it while no mount uses it).",
-        discussion: "stats and verify also work beside a mount of the same cache (as guests: no clean-up); clear refuses (exit 16).",
+        discussion: """
+            stats and verify also work beside a mount of the same cache (as guests: no clean-up); clear refuses (exit 16).
+
+            EXAMPLES:
+              wxmediafs cache stats --cache-dir /var/cache/wxmediafs
+              wxmediafs cache verify
+              wxmediafs cache clear --cache-dir /var/cache/wxmediafs
+            """,
         subcommands: [Stats.self, Verify.self, Clear.self]
     )
 

@@ -6,6 +6,10 @@ struct SettingsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Check the configuration: config file, WXMEDIAFS_* variables and flags.",
+        discussion: """
+            EXAMPLES:
+              wxmediafs config check --config /etc/wxmediafs/config.toml
+            """,
         subcommands: [ConfigCheckCommand.self]
     )
 }

@@ -8,7 +8,13 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "The embedded default: start the simulator, mount it with a temporary cache, show what to try.",
-        discussion: "With a terminal on standard input it keeps serving until Ctrl-C; otherwise it unmounts after the tour."
+        discussion: """
+            With a terminal on standard input it keeps serving until Ctrl-C; otherwise it unmounts after the tour.
+
+            EXAMPLES:
+              wxmediafs demo
+              wxmediafs demo /tmp/wx
+            """
     )
 
     @Argument(help: "Where to mount (default: a new temporary directory).")

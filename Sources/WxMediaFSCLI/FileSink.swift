@@ -11,12 +11,14 @@ final class FileSink: MediaSink, @unchecked Sendable {
     private var finalPath: String?
     private var total: Int64?
     private(set) var written: Int64 = 0
-    private let progress = isatty(STDERR_FILENO) == 1
+    /// A progress bar on standard error: on a terminal only, and never with `--quiet`.
+    private let progress: Bool
     private var lastDraw = 0.0
 
-    init(output: String?, id: MediaID) throws {
+    init(output: String?, id: MediaID, quiet: Bool = false) throws {
         self.output = output
         self.id = id
+        progress = !quiet && isatty(STDERR_FILENO) == 1
     }
 
     deinit {

@@ -6,7 +6,15 @@ struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Download one temporary media item (through the same cache as the mounts).",
-        discussion: "Exit status is the errno of the failure: 2 not found or expired, 13 credentials, 122 daily quota, 5 I/O."
+        discussion: """
+            Exit status is the errno of the failure: 2 not found or expired, 13 credentials, 122 daily quota, 5 I/O. \
+            A progress bar is drawn on a terminal only (--quiet: none).
+
+            EXAMPLES:
+              wxmediafs get 3y_PNjKsHn2zvKZ8cXE4sBQ4AqC9r2Fb9m3f-ah0MBi2GzYKs9 -o photo.jpg
+              wxmediafs get --hd 3y_PNjKsHn2zvKZ8cXE4sBQ4AqC9r2Fb9m3f-ah0MBi2GzYKs9 -o voice.speex
+              wxmediafs get -- -abc123 -o x.bin          # an id that starts with '-'
+            """
     )
 
     @OptionGroup var api: APIOptions
@@ -29,6 +37,9 @@ struct GetCommand: AsyncParsableCommand {
     @Flag(help: "Download straight from the API, bypassing the cache.")
     var noCache = false
 
+    @Flag(name: [.short, .long], help: "No progress bar (there is none anyway unless standard error is a terminal).")
+    var quiet = false
+
     func run() async throws {
         guard let id = MediaID(mediaID) else {
             FileHandle.standardError.write(Data("wxmediafs: get: \(mediaID.prefix(140)) is not a media_id (1-128 of A-Z a-z 0-9 _ -)\n".utf8))
@@ -40,7 +51,7 @@ struct GetCommand: AsyncParsableCommand {
                 $0.cacheSize = cacheSize
             }
             let logger = LogSetup.logger("wxmediafs.get", level: settings.logLevel.rawValue, format: settings.logFormat)
-            let sink = try FileSink(output: output, id: id)
+            let sink = try FileSink(output: output, id: id, quiet: quiet)
             let head: MediaHead
             if noCache {
                 head = try await settings.client(logger: logger).download(MediaRequest(id: id, hd: hd), into: sink)

@@ -11,6 +11,11 @@ struct SimCommand: AsyncParsableCommand {
             /__sim/items, /__sim/last-upload; POST /__sim/fault, /__sim/config, /__sim/reset, /__sim/expire-tokens, \
             /__sim/expire-video-urls, /__sim/expire-media. POST /cgi-bin/openapi/quota/get answers each API's daily_limit, \
             used and remain for the current China day (00:00 UTC+8).
+
+            EXAMPLES:
+              wxmediafs sim --port 8088
+              wxmediafs sim --generate video:512M --generate 1000*image:4K --video-url-ttl 60
+              wxmediafs sim --ip-whitelist 203.0.113.9 --daily-limit 100
             """
     )
 

@@ -7,7 +7,15 @@ extension UploadType: ExpressibleByArgument {}
 struct UploadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upload",
-        abstract: "Upload a file as temporary media; prints the new media_id."
+        abstract: "Upload a file as temporary media; prints the new media_id.",
+        discussion: """
+            WeChat keeps the item 3 days. Limits: image 10 MB (jpg, png, gif), voice 2 MB / 60 s (amr, mp3), \
+            video 10 MB (mp4), thumb 64 KB (jpg).
+
+            EXAMPLES:
+              wxmediafs upload --type image banner.png
+              id=$(wxmediafs upload --type video clip.mp4) && ls /mnt/wx/media/$id.mp4
+            """
     )
 
     @OptionGroup var api: APIOptions
