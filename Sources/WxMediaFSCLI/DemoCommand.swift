@@ -35,11 +35,12 @@ struct DemoCommand: AsyncParsableCommand {
         quiet.logLevel = .critical  // the simulator's shutdown chatter is not the demo's business
         let simulator = try await WeChatSimulator.start(simConfiguration, logger: quiet)
         print("wxmediafs demo: simulator on \(simulator.baseURL), cache in \(work)/cache")
+        let counters = APICounters()  // the client's and the token provider's: the stats show the token fetches too
         let tokens = TokenProvider(
             fetcher: StableTokenFetcher(apiBase: simulator.baseURL, credentials: Credentials(appID: simConfiguration.appID, secret: simConfiguration.appSecret)),
-            logger: logger
+            counters: counters, logger: logger
         )
-        let client = MediaClient(apiBase: simulator.baseURL, tokens: tokens, logger: logger)
+        let client = MediaClient(apiBase: simulator.baseURL, tokens: tokens, counters: counters, logger: logger)
         let fs = try await makeFileSystem(client: client, cacheDirectory: work + "/cache", cacheSize: 1 << 30, negativeTTL: 60, logger: logger)
         let items = await simulator.state.items()
         let interactive = isatty(STDIN_FILENO) == 1
