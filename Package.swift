@@ -40,6 +40,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CChecksum"),
+        .systemLibrary(name: "CSpeex", pkgConfig: "speex", providers: [.apt(["libspeex-dev"])]),
+        .target(name: "VoiceCodec", dependencies: ["CSpeex"], swiftSettings: swiftSettings),
         .target(
             name: "MediaCache",
             dependencies: ["CChecksum", .product(name: "Logging", package: "swift-log")],
@@ -68,7 +70,7 @@ let package = Package(
         .target(
             name: "WxMediaFSCLI",
             dependencies: [
-                "WeChatAPI", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator",
+                "WeChatAPI", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator", "VoiceCodec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,6 +88,7 @@ let package = Package(
         .testTarget(name: "WeChatAPITests", dependencies: ["WeChatAPI", "WeChatSimulator"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaCacheTests", dependencies: ["MediaCache", "CChecksum"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaFSTests", dependencies: ["MediaFS", "MediaCache", "WeChatAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "VoiceCodecTests", dependencies: ["VoiceCodec"], swiftSettings: swiftSettings),
         .testTarget(name: "WxMediaFSCLITests", dependencies: ["WxMediaFSCLI"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["WeChatSimulator", "WeChatAPI"], swiftSettings: swiftSettings),
     ]

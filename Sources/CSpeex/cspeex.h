@@ -1,0 +1,2 @@
+#include <speex/speex.h>
+#include <speex/speex_bits.h>
