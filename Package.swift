@@ -49,7 +49,7 @@ let package = Package(
         ),
         .target(
             name: "MediaFS",
-            dependencies: ["WeChatAPI", "MediaCache", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["WeChatAPI", "MediaCache", "VoiceCodec", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

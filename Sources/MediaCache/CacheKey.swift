@@ -4,6 +4,8 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
         case media
         case hd
+        /// HD voice decoded to WAV (`hd/<id>.wav`): made from the `hd` item, cached under its own key.
+        case hdWAV = "hdwav"
     }
 
     public let kind: Kind

@@ -6,6 +6,8 @@ import WeChatAPI
 /// What every item shares: the downloader, the cache, the clock, the settings, the counters.
 struct FSContext: Sendable {
     let downloader: any MediaDownloading
+    /// Where `hd/<id>.wav` items come from (decoded from the speex item).
+    let voice: DecodedVoiceSource
     let cache: BlockCache
     let clock: any APIClock
     let config: FSConfiguration

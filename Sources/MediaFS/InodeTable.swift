@@ -110,6 +110,16 @@ struct InodeTable {
         nodes[slot].item = nil
     }
 
+    /// The actor of `key` for work that is not a lookup (the speex under a WAV): the node's, a retired one still
+    /// alive, or a new one kept weakly so that a lookup meanwhile finds it (single-flight).
+    mutating func shared(_ key: CacheKey, make: () -> MediaItem) -> MediaItem {
+        if let slot = liveSlot(key), let item = nodes[slot].item { return item }
+        if let item = retired[key]?.item { return item }
+        let item = make()
+        retired[key] = Retired(item)
+        return item
+    }
+
     /// The inode of a known id, without making an item (readdir).
     func inode(of key: CacheKey) -> UInt64? { liveSlot(key).map { inodeNumber(UInt32($0)) } }
 

@@ -5,8 +5,9 @@ import WeChatAPI
 extension MediaFileSystem {
     /// Reads a whole item through the cache into `sink` (what `wxmediafs get` does): the same single upstream
     /// call, blocks and errno mapping as a read on the mount.
-    public func copy(_ id: MediaID, hd: Bool, into sink: some MediaSink) async throws -> MediaHead {
-        let attributes = try await lookup(parent: hd ? Inode.hd : Inode.media, name: id.rawValue)
+    /// `wav`: HD voice decoded (`hd/<id>.wav`).
+    public func copy(_ id: MediaID, hd: Bool, wav: Bool = false, into sink: some MediaSink) async throws -> MediaHead {
+        let attributes = try await lookup(parent: hd || wav ? Inode.hd : Inode.media, name: wav ? "\(id).wav" : id.rawValue)
         defer { forget(attributes.inode, count: 1) }
         let opened = try await open(attributes.inode, flags: O_RDONLY)
         defer { release(handle: opened.handle) }

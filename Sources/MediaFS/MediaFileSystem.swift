@@ -22,12 +22,18 @@ public final class MediaFileSystem: Sendable {
                 config: FSConfiguration = FSConfiguration(), logger: Logger,
                 upstream: @escaping @Sendable () -> UpstreamStats = { UpstreamStats() }, quota: QuotaStore? = nil) {
         let idle = IdleHook()
-        context = FSContext(downloader: downloader, cache: cache, clock: clock, config: config, counters: FSCounters(), logger: logger, idle: idle)
+        let speex = SpeexReader()
+        context = FSContext(downloader: downloader, voice: DecodedVoiceSource(speex: speex, logger: logger), cache: cache, clock: clock,
+                            config: config, counters: FSCounters(), logger: logger, idle: idle)
         self.upstream = upstream
         self.quota = quota
         negative = Mutex(NegativeCache(limit: config.negativeCacheLimit))
         started = clock.now()
         idle.install { [weak self] key, item in self?.inodes.withLock { $0.idle(key, item) } }
+        speex.install { [weak self] id in
+            guard let self else { throw FSError(.io, "the filesystem is gone") }
+            return try await self.speexStream(id)
+        }
     }
 
     public var configuration: FSConfiguration { context.config }
@@ -63,7 +69,8 @@ public final class MediaFileSystem: Sendable {
             return statsAttributes()
         case Inode.media, Inode.hd:
             guard let parsed = ItemName(name) else { throw FSError(.noEntry, "not a media id: \(name.prefix(140))") }
-            let key = CacheKey(kind: parent == Inode.media ? .media : .hd, id: parsed.id.rawValue)
+            let kind: CacheKey.Kind = parent == Inode.media ? .media : parsed.fileExtension == "wav" ? .hdWAV : .hd
+            let key = CacheKey(kind: kind, id: parsed.id.rawValue)
             if negative.withLock({ $0.contains(key, now: context.clock.now()) }) {
                 context.counters.negativeHit()
                 throw FSError(.noEntry, "\(parsed.id) is not found (remembered)")
@@ -135,9 +142,10 @@ public final class MediaFileSystem: Sendable {
         case Inode.control:
             entries.append(DirectoryEntry(name: "stats", inode: Inode.stats, isDirectory: false))
         case Inode.media, Inode.hd:
-            let kind: CacheKey.Kind = inode == Inode.media ? .media : .hd
+            let kinds: [CacheKey.Kind] = inode == Inode.media ? [.media] : [.hd, .hdWAV]
             // Only names whose read can succeed: complete, or young enough to be fetched (and not gone).
-            for (key, fileExtension) in context.cache.listableItems(kind).sorted(by: { $0.key.id < $1.key.id }) {
+            let listed = kinds.flatMap { context.cache.listableItems($0) }.sorted { ($0.key.id, $0.fileExtension) < ($1.key.id, $1.fileExtension) }
+            for (key, fileExtension) in listed {
                 // No item is made for a listing (the kernel does not hold readdir's entries): a known inode,
                 // or a stable placeholder number above every real one (d_ino is informational).
                 let number = inodes.withLock { $0.inode(of: key) } ?? Self.placeholderInode(key)
@@ -215,6 +223,19 @@ public final class MediaFileSystem: Sendable {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in "\(key.kind.rawValue)/\(key.id)".utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash | (1 << 63)
+    }
+
+    /// The whole speex stream of `hd/<id>.speex`, through the same actor a lookup of it would use (single-flight:
+    /// one upstream call serves the .speex and the .wav).
+    func speexStream(_ id: MediaID) async throws -> [UInt8] {
+        let key = CacheKey(kind: .hd, id: id.rawValue)
+        let context = context
+        let item = inodes.withLock { $0.shared(key) { MediaItem(key: key, context: context) } }
+        let info = try await item.ensureInfo()
+        guard info.size <= DecodedVoiceSource.largestStream else {
+            throw FSError(.io, "hd/\(id).speex is \(info.size) bytes: too large for voice, not decoded")
+        }
+        return try await item.read(offset: 0, count: Int(info.size))
     }
 
     private func itemFor(_ key: CacheKey) -> (UInt64, MediaItem) {

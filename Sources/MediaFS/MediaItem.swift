@@ -261,7 +261,7 @@ actor MediaItem {
         let generation = urlGeneration
         let probeEnd = Int(((request.videoProbeLength ?? 0) + Int64(blockSize) - 1) / Int64(blockSize))
         let sink = BlockAssembler(item: self, transfer: id, firstBlock: block, blockSize: blockSize, probeEnd: range == nil ? max(1, probeEnd) : nil)
-        let downloader = context.downloader
+        let downloader: any MediaDownloading = key.kind == .hdWAV ? context.voice : context.downloader
         let task = Task.detached {
             do {
                 var request = request

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import MediaFS
+import VoiceCodec
 import WeChatAPI
 
 struct GetCommand: AsyncParsableCommand {
@@ -24,6 +26,9 @@ struct GetCommand: AsyncParsableCommand {
 
     @Flag(help: "HD voice (speex 16 kHz) through /cgi-bin/media/get/jssdk.")
     var hd = false
+
+    @Flag(help: "HD voice decoded to WAV (PCM 16 kHz mono), as hd/<id>.wav in a mount; implies --hd.")
+    var wav = false
 
     @Option(name: .short, help: "Output file (default: <media_id>.<ext> in the current directory; - for standard output).")
     var output: String?
@@ -54,7 +59,8 @@ struct GetCommand: AsyncParsableCommand {
             let sink = try FileSink(output: output, id: id, quiet: quiet)
             let head: MediaHead
             if noCache {
-                head = try await settings.client(logger: logger).download(MediaRequest(id: id, hd: hd), into: sink)
+                head = wav ? try await decodedVoice(id, client: settings.client(logger: logger), into: sink)
+                    : try await settings.client(logger: logger).download(MediaRequest(id: id, hd: hd), into: sink)
             } else {
                 // Beside a mount of the same cache, a guest: no clean-up, no eviction (CacheOwnership.swift).
                 let directory = settings.cacheDir
@@ -64,7 +70,7 @@ struct GetCommand: AsyncParsableCommand {
                 let fs = try await makeFileSystem(client: client, cacheDirectory: directory, cacheSize: settings.cacheSize.bytes, negativeTTL: 0,
                                                   access: access, logger: logger)
                 do {
-                    head = try await fs.copy(id, hd: hd, into: sink)
+                    head = try await fs.copy(id, hd: hd, wav: wav, into: sink)
                 } catch {
                     await fs.drain()  // a failed get's calls count too
                     throw error
@@ -78,5 +84,32 @@ struct GetCommand: AsyncParsableCommand {
         } catch {
             throw fail(error, context: "get \(id)")
         }
+    }
+}
+
+/// `get --wav --no-cache`: the speex stream in memory (voice is small), decoded, written as the WAV.
+private func decodedVoice(_ id: MediaID, client: MediaClient, into sink: FileSink) async throws -> MediaHead {
+    let speex = SpeexCollector()
+    _ = try await client.download(MediaRequest(id: id, hd: true), into: speex)
+    let wav: [UInt8]
+    do {
+        wav = try HDVoice.wav(speex.bytes)
+    } catch {
+        throw FSError(.io, "\(id).wav: \(error)")
+    }
+    let head = MediaHead(totalSize: Int64(wav.count), contentType: "audio/wav", filename: "\(id).wav", fileExtension: "wav",
+                         rangeSupported: false, videoURL: nil)
+    try await sink.begin(head)
+    try await sink.write(wav)
+    return head
+}
+
+/// Keeps a whole (small) download in memory; refuses more than an HD voice can be.
+private final class SpeexCollector: MediaSink, @unchecked Sendable {  // used by one download at a time
+    private(set) var bytes: [UInt8] = []
+    func begin(_ head: MediaHead) async throws {}
+    func write(_ chunk: [UInt8]) async throws {
+        guard bytes.count + chunk.count <= 16 << 20 else { throw FSError(.io, "the HD voice is over 16 MiB: not voice") }
+        bytes += chunk
     }
 }
