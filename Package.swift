@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "MediaCacheTests", dependencies: ["MediaCache", "CChecksum"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaFSTests", dependencies: ["MediaFS", "MediaCache", "WeChatAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "VoiceCodecTests", dependencies: ["VoiceCodec"], swiftSettings: swiftSettings),
-        .testTarget(name: "WxMediaFSCLITests", dependencies: ["WxMediaFSCLI"], swiftSettings: swiftSettings),
+        .testTarget(name: "WxMediaFSCLITests", dependencies: ["WxMediaFSCLI", "FuseBridge"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["WeChatSimulator", "WeChatAPI"], swiftSettings: swiftSettings),
     ]
 )

@@ -38,14 +38,42 @@ struct FuseConnection {
 }
 
 /// Reading /proc/self/mountinfo without touching any mount (a path lookup through our own mount would wait for us).
-enum MountInfo {
-    /// The `major:minor` device of the newest mount at `mountpoint` (a resolved path).
-    static func device(of mountpoint: String) -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").reversed().compactMap { line -> String? in
-            let fields = line.split(separator: " ")
-            guard fields.count > 4, fields[4] == mountpoint else { return nil }
-            return String(fields[2])
-        }.first
+public enum MountInfo {
+    public struct Entry: Equatable, Sendable {
+        public let device: String
+        public let mountpoint: String
+        public let type: String
+    }
+
+    /// Every mount, oldest first. A line is "36 35 98:0 /root /mnt/wx rw,… shared:1 - fuse.wxmediafs src rw,…":
+    /// field 3 the device, field 5 the mountpoint, the type after " - "; the kernel writes space, tab, newline
+    /// and backslash in paths as octal escapes (\040, \011, \012, \134).
+    public static func entries(_ text: String? = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) -> [Entry] {
+        (text ?? "").split(separator: "\n").compactMap { line in
+            let halves = line.components(separatedBy: " - ")
+            let fields = halves[0].split(separator: " ")
+            guard halves.count >= 2, fields.count > 4, let type = halves[1].split(separator: " ").first else { return nil }
+            return Entry(device: String(fields[2]), mountpoint: unescape(fields[4]), type: String(type))
+        }
+    }
+
+    /// The newest mount at `mountpoint` (a resolved path).
+    public static func newest(at mountpoint: String) -> Entry? { entries().last { $0.mountpoint == mountpoint } }
+
+    /// The `major:minor` device of the newest mount at `mountpoint`.
+    static func device(of mountpoint: String) -> String? { newest(at: mountpoint)?.device }
+
+    static func unescape(_ field: Substring) -> String {
+        var bytes: [UInt8] = []
+        var rest = Array(field.utf8)[...]
+        while let byte = rest.popFirst() {
+            if byte == UInt8(ascii: "\\"), rest.count >= 3, let value = UInt8(String(decoding: rest.prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                rest = rest.dropFirst(3)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

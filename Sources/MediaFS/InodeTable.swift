@@ -108,6 +108,8 @@ struct InodeTable {
     mutating func idle(_ key: CacheKey, _ item: MediaItem) {
         guard let slot = liveSlot(key), nodes[slot].item === item, nodes[slot].opens == 0, nodes[slot].pending == 0 else { return }
         nodes[slot].item = nil
+        // Kept weakly: an open still holding it (waiting for its info) and any later lookup share this actor.
+        retire(key, item)
     }
 
     /// The actor of `key` for work that is not a lookup (the speex under a WAV): the node's, a retired one still
@@ -116,7 +118,7 @@ struct InodeTable {
         if let slot = liveSlot(key), let item = nodes[slot].item { return item }
         if let item = retired[key]?.item { return item }
         let item = make()
-        retired[key] = Retired(item)
+        retire(key, item)
         return item
     }
 
@@ -172,7 +174,12 @@ struct InodeTable {
         byKey.remove(slot, hash: node.key.hashValue) { nodes[$0].key.hashValue }
         nodes[slot].key = Self.vacant  // the id's string is not kept by a free slot
         freeSlots.append(UInt32(slot))
-        if let item = node.item { retired[node.key] = Retired(item) }
+        if let item = node.item { retire(node.key, item) }
+    }
+
+    /// Keeps `item` weakly under `key`; entries whose actor has ended are pruned now and then (bounded).
+    private mutating func retire(_ key: CacheKey, _ item: MediaItem) {
+        retired[key] = Retired(item)
         if retired.count > retiredPruneAt {
             retired = retired.filter { $0.value.item != nil }
             retiredPruneAt = max(1024, retired.count * 2)

@@ -8,7 +8,17 @@ public final class APICounters: Sendable {
 
     func call(_ endpoint: String) { state.withLock { $0.endpoints[endpoint, default: .init()].calls += 1 } }
     func bytes(_ endpoint: String, _ count: Int) { state.withLock { $0.endpoints[endpoint, default: .init()].bytes += Int64(count) } }
-    func error(_ error: WeChatError) { state.withLock { $0.errors[error.shortDescription, default: 0] += 1 } }
+    /// Errors by label; a server inventing new codes gets at most `distinctErrors` labels, then `other` (the
+    /// stats file and the metrics' label sets stay bounded).
+    func error(_ error: WeChatError) {
+        state.withLock { stats in
+            let label = error.shortDescription
+            let kept = stats.errors[label] != nil || stats.errors.count < Self.distinctErrors ? label : "other"
+            stats.errors[kept, default: 0] += 1
+        }
+    }
+
+    static let distinctErrors = 64
     /// A token fetch succeeded (TokenProvider): a new or renewed access token is in use.
     func tokenRefreshed() { state.withLock { $0.tokenRefreshes += 1 } }
 

@@ -51,7 +51,8 @@ enum Daemon {
             let chunk = output.availableData
             if chunk.isEmpty { break }  // the child ended (or closed stdout) before it was ready
             buffer.append(chunk)
-            if String(decoding: buffer, as: UTF8.self).contains(readyPrefix) {
+            if String(decoding: buffer, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                .contains(where: { $0.hasPrefix(readyPrefix) }) {  // the whole ready line, not a part of it
                 FileHandle.standardOutput.write(buffer)
                 return 0
             }

@@ -19,11 +19,17 @@ struct MountHelperArguments: Equatable {
         "max_calls_per_day": "--max-calls-per-day", "log_format": "--log-format", "metrics_listen": "--metrics-listen",
     ]
 
-    /// Options for mount(8), mount.fuse3 or systemd, never for the filesystem.
+    /// Options for mount(8), mount.fuse3 or systemd, never for the filesystem; and the defaults mount(8) and
+    /// mount.fuse3 always add (`rw`, `dev`, `suid`, …), which would otherwise replace the config file's
+    /// `mount_options` (an `-o` given is a flag, and flags win).
     static func isForMountAlone(_ option: String) -> Bool {
-        ["_netdev", "nofail", "noauto", "auto", "user", "users", "nouser", "owner", "group", "defaults", "foreground"].contains(option)
+        ["_netdev", "nofail", "noauto", "auto", "user", "users", "nouser", "owner", "group", "defaults", "foreground",
+         "rw", "dev", "suid", "exec", "async"].contains(option)
             || option.hasPrefix("x-") || option.hasPrefix("comment=")
     }
+
+    /// A secret has no place on a command line (argv is public): refused by name, never echoed.
+    static let secretKeys: Set<String> = ["secret", "appsecret", "app_secret", "access_token"]
 
     init(foreground: Bool, mountArguments: [String]) {
         self.foreground = foreground
@@ -53,6 +59,9 @@ struct MountHelperArguments: Equatable {
                     if option == "foreground" { foreground = true }
                     if Self.isForMountAlone(option) { continue }
                     let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard !Self.secretKeys.contains(parts[0]) else {
+                        throw HelperError("-o \(parts[0])=… is refused: a secret does not belong in mount options (argv is public); use secret_file=PATH")
+                    }
                     if let flag = Self.settings[parts[0]] {
                         guard parts.count == 2, !parts[1].isEmpty else { throw HelperError("-o \(parts[0]) needs a value (\(parts[0])=…)") }
                         settings += [flag, parts[1]]

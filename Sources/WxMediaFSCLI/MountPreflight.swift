@@ -1,4 +1,5 @@
 import Foundation
+import FuseBridge
 import MediaFS
 
 /// Checks made before mounting, each failing with one clear line and its own exit status (StartupFailure):
@@ -37,18 +38,7 @@ enum MountPreflight {
             defer { free(pointer) }
             return String(cString: pointer)
         } ?? path
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
-        var found: String?
-        for line in table.split(separator: "\n") {
-            // "36 35 98:0 /mnt1 /mnt/wx rw,noatime master:1 - fuse.wxmediafs wxmediafs rw,…": field 5 is the
-            // mountpoint (spaces escaped as \040), the type follows the " - ".
-            let halves = line.components(separatedBy: " - ")
-            let fields = halves[0].split(separator: " ")
-            guard halves.count == 2, fields.count >= 5, let type = halves[1].split(separator: " ").first else { continue }
-            let point = fields[4].replacingOccurrences(of: "\\040", with: " ")
-            if point == target { found = type.hasPrefix("fuse") ? String(type) : nil }  // the last one is on top
-        }
-        return found
+        return MountInfo.newest(at: target).map(\.type).flatMap { $0.hasPrefix("fuse") ? $0 : nil }  // the newest is on top
     }
 
     static func findFusermount() -> String? {

@@ -81,7 +81,7 @@ struct Settings: Sendable {
         let fromFile: Bool = if case .file = origins[.secretFile] { true } else { false }
         if let secretFile, !fromFile {
             settings.secret = .file(secretFile)
-        } else if environment["WECHAT_APPSECRET"] != nil {
+        } else if environment["WECHAT_APPSECRET"].map({ !$0.isEmpty }) == true {  // empty counts as unset, like WXMEDIAFS_*
             settings.secret = .environment("WECHAT_APPSECRET")
         } else if let secretFile {
             settings.secret = .file(secretFile)

@@ -1,5 +1,6 @@
 import Testing
 @testable import WxMediaFSCLI
+@testable import FuseBridge
 
 /// What mount.fuse3 passes (argv observed with strace on Debian 12: SOURCE MOUNTPOINT -o ONE_STRING) becomes the
 /// `mount` subcommand's arguments.
@@ -13,7 +14,7 @@ import Testing
         )
         #expect(parsed == MountHelperArguments(foreground: false, mountArguments: [
             "mount", "/mnt/wx", "--appid", "wx123", "--secret-file", "/etc/wxmediafs/secret", "--cache-dir", "/var/cache/wx",
-            "-o", "rw,allow_other,dev,suid",
+            "-o", "allow_other",
         ]))
     }
 
@@ -32,9 +33,38 @@ import Testing
         #expect(try MountHelperArguments([], subcommands: subcommands) == nil)
     }
 
+    @Test func mountDefaultsDoNotReplaceTheConfiguredOptions() throws {
+        // mount(8) and mount.fuse3 always add rw,dev,suid: passed on, they would replace mount_options.
+        let parsed = try MountHelperArguments(["wxmediafs", "/mnt/wx", "-o", "rw,config=/etc/wxmediafs/config.toml,dev,suid"], subcommands: subcommands)
+        #expect(parsed?.mountArguments == ["mount", "/mnt/wx", "--config", "/etc/wxmediafs/config.toml"])
+    }
+
+    @Test func aSecretInTheOptionsIsRefusedWithoutEchoingIt() {
+        do {
+            _ = try MountHelperArguments(["src", "/m", "-o", "appid=wx1,appsecret=TopSecret123"], subcommands: subcommands)
+            Issue.record("accepted a secret in -o")
+        } catch {
+            #expect("\(error)".contains("secret_file") && !"\(error)".contains("TopSecret123"))
+        }
+    }
+
     @Test func badHelperLinesSayWhy() {
         #expect(throws: MountHelperArguments.HelperError.self) { try MountHelperArguments(["src", "/m", "-o", "appid="], subcommands: subcommands) }
         #expect(throws: MountHelperArguments.HelperError.self) { try MountHelperArguments(["a", "b", "c"], subcommands: subcommands) }
         #expect(throws: MountHelperArguments.HelperError.self) { try MountHelperArguments(["src", "/m", "--bogus"], subcommands: subcommands) }
+    }
+}
+
+/// /proc/self/mountinfo as the kernel writes it: paths with spaces, tabs or backslashes come octal-escaped.
+@Suite struct MountInfoTests {
+    @Test func escapedMountpointsAreFound() {
+        let text = """
+            36 35 98:0 / /mnt/plain rw,relatime shared:1 - ext4 /dev/sda1 rw
+            52 36 0:48 / /mnt/wx\\040media rw,nosuid - fuse.wxmediafs wxmediafs rw,user_id=0
+            53 36 0:49 / /mnt/a\\011b\\134c rw - fuse.other src rw
+            """
+        let entries = MountInfo.entries(text)
+        #expect(entries.map(\.mountpoint) == ["/mnt/plain", "/mnt/wx media", "/mnt/a\tb\\c"])
+        #expect(entries[1] == MountInfo.Entry(device: "0:48", mountpoint: "/mnt/wx media", type: "fuse.wxmediafs"))
     }
 }
