@@ -15,7 +15,8 @@ import Testing
         let sim = try SimProcess()
         let item = try #require(try await sim.items().first { $0.kind == "hd" })
         let packets = Self.packets(try Data(contentsOf: URL(fileURLWithPath: "\(Harness.fixtures)/hd/\(item.id).speex")))
-        let mount = try MountProcess(sim: sim)
+        let cache = Harness.temporaryDirectory("wav-cache")
+        let mount = try MountProcess(sim: sim, cacheDirectory: cache)
         defer { mount.unmount() }
         try await sim.resetCounters()
         let wav = mount.path("hd/\(item.id).wav")
@@ -39,6 +40,16 @@ import Testing
         #expect(await Harness.run(["cmp", got, wav]).status == 0)
         let listing = try FileManager.default.contentsOfDirectory(atPath: mount.path("hd"))
         #expect(listing.contains("\(item.id).wav") && listing.contains("\(item.id).speex"))
+
+        // Cached like any item: a remount on the same cache serves the same WAV with no upstream call.
+        let first = await mount.sha256("hd/\(item.id).wav")
+        #expect(mount.unmount())
+        try await sim.resetCounters()
+        let again = try MountProcess(sim: sim, cacheDirectory: cache)
+        defer { again.unmount() }
+        #expect(await again.sha256("hd/\(item.id).wav") == first)
+        #expect(try await sim.calls("media/get/jssdk") == 0)
+        #expect(FileManager.default.fileExists(atPath: "\(cache)/v1/hdwav/\(item.id)/meta"), "its own key in the cache")
     }
 
     @Test func aTruncatedStreamIsEIOOnTheWAVOnly() async throws {
