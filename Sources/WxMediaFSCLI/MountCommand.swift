@@ -6,7 +6,7 @@ import WeChatAPI
 struct MountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mount",
-        abstract: "Mount temporary media as files: media/<id>.<ext>, hd/<id>.speex, .wxmediafs/stats.",
+        abstract: "Mount temporary media as files: media/<id>.<ext>, hd/<id>.speex and .wav, .wxmediafs/stats.",
         discussion: """
             Stays in the foreground until unmounted (fusermount3 -u) or sent SIGINT/SIGTERM, then exits 0. A mount owns its \
             cache directory: a second mount on it exits 16 (EBUSY). A bad config file or WXMEDIAFS_* variable exits 78. \

@@ -100,9 +100,11 @@ import Testing
         let expected = """
             SUBCOMMANDS:
               mount                   Mount temporary media as files: media/<id>.<ext>,
-                                      hd/<id>.speex, .wxmediafs/stats.
+                                      hd/<id>.speex and .wav, .wxmediafs/stats.
               status                  Summarise a mount's .wxmediafs/stats: cache, hit
                                       ratio, upstream calls, errors.
+              ingest                  Print the media ids in follower message XML (image,
+                                      voice, video, shortvideo).
               get                     Download one temporary media item (through the same
                                       cache as the mounts).
               upload                  Upload a file as temporary media; prints the new

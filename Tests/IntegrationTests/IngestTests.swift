@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+/// `wxmediafs ingest` as an admin runs it: files or stdin in, one line per media out; hostile input refused
+/// with one line and exit 22, a 100 MB file never read.
+@Suite struct IngestTests {
+    static let messages = """
+        <xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[oFollowerA]]></FromUserName>
+        <CreateTime>1764400000</CreateTime><MsgType><![CDATA[voice]]></MsgType><MediaId><![CDATA[Voice_id_1]]></MediaId>
+        <Format><![CDATA[amr]]></Format><Recognition><![CDATA[你好]]></Recognition><MsgId>11</MsgId></xml>
+        <xml><FromUserName>oFollowerB</FromUserName><CreateTime>1764400060</CreateTime><MsgType>video</MsgType>
+        <MediaId>Video_id_1</MediaId><ThumbMediaId>Thumb_id_1</ThumbMediaId><MsgId>12</MsgId></xml>
+        """
+
+    @Test func filesAndStandardInput() async throws {
+        let file = Harness.temporaryDirectory("ingest") + "/pushes.xml"
+        try Self.messages.write(toFile: file, atomically: true, encoding: .utf8)
+        let lines = await Harness.run([Harness.binary, "ingest", file])
+        #expect(lines.status == 0, "\(lines.error)")
+        #expect(lines.output == "Voice_id_1 voice oFollowerA 1764400000\nVideo_id_1 video oFollowerB 1764400060\nThumb_id_1 thumb oFollowerB 1764400060\n")
+        let json = await Harness.run(["sh", "-c", "'\(Harness.binary)' ingest --json < '\(file)'"])
+        let objects = json.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.count == 2)
+        #expect(objects.first?["recognition"] as? String == "你好" && objects.first?["format"] as? String == "amr")
+        #expect(objects.last?["thumbMediaId"] as? String == "Thumb_id_1")
+    }
+
+    @Test func hostileInputIsOneLineAndExit22() async throws {
+        let directory = Harness.temporaryDirectory("ingest-hostile")
+        let laughs = directory + "/laughs.xml"
+        try "<!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]><xml><MediaId>&b;</MediaId></xml>"
+            .write(toFile: laughs, atomically: true, encoding: .utf8)
+        let huge = directory + "/huge.xml"
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: huge))
+        try handle.truncate(atOffset: 100 << 20)  // 100 MB (sparse): refused by its size, never read
+        try handle.close()
+        for (file, says) in [(laughs, "DTD"), (huge, "over 4 MiB")] {
+            let result = await Harness.run([Harness.binary, "ingest", file], timeout: 20)
+            #expect(result.status == 22, "\(file): \(result.error)")
+            #expect(result.error.split(separator: "\n").count == 1 && result.error.contains(says), "\(result.error)")
+            #expect(result.output.isEmpty)
+        }
+    }
+}
