@@ -33,6 +33,9 @@ struct APIOptions: ParsableArguments {
     @Option(help: "text (one line per message, the default) or json (one JSON object per line, for journald or Loki).")
     var logFormat: LogFormat?
 
+    @Option(help: "Also append the log to this file (a mount that detached, as under mount(8) and fstab, logs nowhere else).")
+    var logFile: String?
+
     @OptionGroup var config: ConfigFileOption
 
     func validate() throws {
@@ -47,7 +50,7 @@ struct APIOptions: ParsableArguments {
     /// What these flags give; nil where a flag was not given.
     var flags: SettingsLayer {
         SettingsLayer(apiBase: apiBase, appid: appid, secretFile: secretFile, tokenMode: tokenMode, tokenFile: tokenFile,
-                      logLevel: logLevel.flatMap(Logger.Level.init(rawValue:)), logFormat: logFormat)
+                      logLevel: logLevel.flatMap(Logger.Level.init(rawValue:)), logFormat: logFormat, logFile: logFile)
     }
 
     /// The effective settings: these flags (and the command's own, added by `more`) over the environment, the

@@ -11,6 +11,7 @@ enum ConfigKey: String, CodingKey, CaseIterable, Sendable {
     case negativeTTL = "negative_ttl"
     case logLevel = "log_level"
     case logFormat = "log_format"
+    case logFile = "log_file"
     case metricsListen = "metrics_listen"
     case maxCallsPerDay = "max_calls_per_day"
     case mountOptions = "mount_options"

@@ -55,7 +55,7 @@ struct GetCommand: AsyncParsableCommand {
                 $0.cacheDir = cacheDir
                 $0.cacheSize = cacheSize
             }
-            let logger = LogSetup.logger("wxmediafs.get", level: settings.logLevel.rawValue, format: settings.logFormat)
+            let logger = LogSetup.logger("wxmediafs.get", level: settings.logLevel.rawValue, format: settings.logFormat, file: settings.logFile)
             let sink = try FileSink(output: output, id: id, quiet: quiet)
             let head: MediaHead
             if noCache {

@@ -35,7 +35,7 @@ struct MountCommand: AsyncParsableCommand {
         do {
             let settings = try api.settings(mount.add)
             apiBase = settings.apiBase
-            let logger = LogSetup.logger("wxmediafs", level: settings.logLevel.rawValue, format: settings.logFormat)
+            let logger = LogSetup.logger("wxmediafs", level: settings.logLevel.rawValue, format: settings.logFormat, file: settings.logFile)
             try MountPreflight.check(mountpoint: mountpoint, options: MountPreflight.options(settings.mountOptions))
             // The cache is this mount's for its life, or the mount is refused (EBUSY) before any upstream call.
             let directory = settings.cacheDir

@@ -112,6 +112,7 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
         drained.complete(false)
     }
     if await drained.value == false { logger.warning("some blocks were still being written at exit; they will be fetched again") }
+    logger.notice("unmounted \(mountpoint)")
     _ = watcher  // keeps watching: a second signal during the drain still exits at once
 }
 

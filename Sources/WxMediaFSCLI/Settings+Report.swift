@@ -35,6 +35,7 @@ extension Settings {
         case .negativeTTL: TOMLLiteral.number(negativeTTL)
         case .logLevel: TOMLLiteral.string(logLevel.rawValue)
         case .logFormat: TOMLLiteral.string(logFormat.rawValue)
+        case .logFile: logFile.map(TOMLLiteral.string)
         case .metricsListen: metricsListen.map { TOMLLiteral.string($0.description) }
         case .maxCallsPerDay: String(maxCallsPerDay)
         case .mountOptions: TOMLLiteral.strings(mountOptions)

@@ -32,6 +32,8 @@ struct Settings: Sendable {
     var negativeTTL: Double
     var logLevel: Logger.Level
     var logFormat: LogFormat
+    /// nil: standard error only (and nothing once a mount has detached).
+    var logFile: String?
     /// nil: no metrics endpoint.
     var metricsListen: ListenAddress?
     /// 0: no limit.
@@ -58,6 +60,7 @@ struct Settings: Sendable {
             negativeTTL: merge.pick(.negativeTTL, \.negativeTTL, default: Defaults.negativeTTL),
             logLevel: merge.pick(.logLevel, \.logLevel, default: Defaults.logLevel),
             logFormat: merge.pick(.logFormat, \.logFormat, default: Defaults.logFormat),
+            logFile: merge.pick(.logFile, \.logFile),
             metricsListen: merge.pick(.metricsListen, \.metricsListen),
             maxCallsPerDay: merge.pick(.maxCallsPerDay, \.maxCallsPerDay, default: Defaults.maxCallsPerDay),
             mountOptions: merge.pick(.mountOptions, \.mountOptions, default: Defaults.mountOptions),

@@ -14,6 +14,7 @@ struct SettingsLayer: Equatable, Sendable {
     var negativeTTL: Double?
     var logLevel: Logger.Level?
     var logFormat: LogFormat?
+    var logFile: String?
     var metricsListen: ListenAddress?
     var maxCallsPerDay: Int?
     var mountOptions: [String]?
@@ -54,6 +55,9 @@ extension SettingsLayer {
         case .logFormat:
             guard let format = LogFormat(rawValue: text) else { throw ValueProblem("not text or json") }
             logFormat = format
+        case .logFile:
+            guard text.hasPrefix("/") else { throw ValueProblem("not an absolute path") }
+            logFile = text
         case .metricsListen:
             guard let address = ListenAddress(text) else { throw ValueProblem("not HOST:PORT (e.g. 127.0.0.1:9100, [::1]:9100)") }
             metricsListen = address

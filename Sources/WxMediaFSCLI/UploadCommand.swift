@@ -29,7 +29,7 @@ struct UploadCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let settings = try api.settings()
-            let logger = LogSetup.logger("wxmediafs.upload", level: settings.logLevel.rawValue, format: settings.logFormat)
+            let logger = LogSetup.logger("wxmediafs.upload", level: settings.logLevel.rawValue, format: settings.logFormat, file: settings.logFile)
             let result = try await settings.client(logger: logger).upload(file: file, type: type)
             print(result.mediaID.rawValue)
         } catch {

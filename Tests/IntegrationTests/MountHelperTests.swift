@@ -27,7 +27,9 @@ import Testing
         let item = try #require(try await sim.items().first { $0.kind == "image" })
         let mountpoint = Harness.temporaryDirectory("helper-mnt"), cache = Harness.temporaryDirectory("helper-cache")
         let binDirectory = (Harness.binary as NSString).deletingLastPathComponent
-        let options = "appid=\(SimProcess.appID),secret_file=\(try secretFile()),api_base=\(sim.baseURL),cache_dir=\(cache),_netdev,nofail"
+        let log = Harness.temporaryDirectory("helper-log") + "/wxmediafs.log"
+        let options = "appid=\(SimProcess.appID),secret_file=\(try secretFile()),api_base=\(sim.baseURL),cache_dir=\(cache),_netdev,nofail,"
+            + "log_file=\(log),log_level=info"
         let result = await Harness.run(["/sbin/mount.fuse3", "wxmediafs", mountpoint, "-o", options, "-t", "fuse.wxmediafs"],
                                        environment: ["PATH": binDirectory + ":/usr/sbin:/usr/bin:/sbin:/bin"])
         defer { umount2(mountpoint, Int32(MNT_DETACH)) }
@@ -39,6 +41,12 @@ import Testing
         #expect(read.output.hasPrefix(try await sim.expectedSHA(item)))
         #expect(await Harness.run(["fusermount3", "-u", mountpoint]).status == 0)
         #expect(await Harness.waitFor(timeout: 10) { Self.daemon(of: mountpoint) == nil }, "unmounting ends the daemon")
+        // Detached, it still logs: JSON lines in log_file, from before and after it detached, no secret.
+        let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+        let levels = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["level"] as? String }
+        #expect(levels.count == lines.count && lines.count >= 2, "\(lines)")
+        #expect(lines.contains { $0.contains("upstream calls counted") } && lines.contains { $0.contains("unmount") }, "\(lines)")
+        #expect(!lines.contains { $0.contains(SimProcess.secret) })
     }
 
     @Test func aFailedMountFailsMountItself() async throws {
