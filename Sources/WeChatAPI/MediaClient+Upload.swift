@@ -16,7 +16,9 @@ extension MediaClient {
     /// Re-sent only when the request surely never reached the server (`ResendRule.onlyIfUnsent`): after a
     /// timeout, a reset or a 5xx the server may have stored the file, and a second try would make a second
     /// media_id. Such failures go to the caller, who knows whether a duplicate matters.
-    public func upload(file path: String, type: UploadType, filename: String? = nil) async throws -> UploadResult {
+    /// `progress`: told (bytes sent, file size) as the body goes out (a retry starts again from 0).
+    public func upload(file path: String, type: UploadType, filename: String? = nil,
+                       progress: (@Sendable (Int64, Int64) -> Void)? = nil) async throws -> UploadResult {
         let name = filename ?? (path as NSString).lastPathComponent
         let ext = (name as NSString).pathExtension.lowercased()
         guard type.allowedExtensions.contains(ext) else {
@@ -29,18 +31,19 @@ extension MediaClient {
         let multipart = MultipartFile(path: path, filename: name, contentType: UploadType.contentType(forExtension: ext), size: size)
         try quota?.check()
         return try await withRetries("upload \(name)", resend: .onlyIfUnsent) { token in
-            try await uploadOnce(multipart, type: type, token: token)
+            try await uploadOnce(multipart, type: type, token: token, progress: progress)
         }
     }
 
     /// One try. A failure before the body's first byte was asked for is thrown as `UnsentRequest`.
-    private func uploadOnce(_ multipart: MultipartFile, type: UploadType, token: AccessToken) async throws -> UploadResult {
+    private func uploadOnce(_ multipart: MultipartFile, type: UploadType, token: AccessToken,
+                            progress: (@Sendable (Int64, Int64) -> Void)?) async throws -> UploadResult {
         let endpoint = "media/upload"
         var request = HTTPClientRequest(url: "\(apiBase)/cgi-bin/media/upload?access_token=\(token.value.queryEscaped)&type=\(type.rawValue)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(multipart.boundary)")
         let probe = BodyStartProbe()
-        request.body = .stream(multipart.chunks(probe: probe), length: .known(multipart.length))
+        request.body = .stream(multipart.chunks(probe: probe, progress: progress), length: .known(multipart.length))
         try countCall(endpoint)
         let response: HTTPClientResponse
         do {

@@ -23,8 +23,10 @@ struct MultipartFile: Sendable {
     var length: Int64 { Int64(preamble.count) + size + Int64(epilogue.count) }
 
     /// The body, for `HTTPClientRequest.Body.stream`; `probe` learns when the client first asks for a byte.
-    func chunks(chunkSize: Int = MultipartFile.chunkSize, probe: BodyStartProbe? = nil) -> MultipartChunks {
-        MultipartChunks(file: self, chunkSize: chunkSize, probe: probe)
+    /// `progress`: told (bytes of the file sent, its size) after each chunk.
+    func chunks(chunkSize: Int = MultipartFile.chunkSize, probe: BodyStartProbe? = nil,
+                progress: (@Sendable (Int64, Int64) -> Void)? = nil) -> MultipartChunks {
+        MultipartChunks(file: self, chunkSize: chunkSize, probe: probe, progress: progress)
     }
 }
 
@@ -41,8 +43,9 @@ struct MultipartChunks: AsyncSequence, Sendable {
     let file: MultipartFile
     let chunkSize: Int
     let probe: BodyStartProbe?
+    let progress: (@Sendable (Int64, Int64) -> Void)?
 
-    func makeAsyncIterator() -> Iterator { Iterator(file: file, chunkSize: chunkSize, probe: probe) }
+    func makeAsyncIterator() -> Iterator { Iterator(file: file, chunkSize: chunkSize, probe: probe, progress: progress) }
 
     struct Iterator: AsyncIteratorProtocol {
         private enum Step { case preamble, content, epilogue, finished }
@@ -50,14 +53,16 @@ struct MultipartChunks: AsyncSequence, Sendable {
         private let file: MultipartFile
         private let chunkSize: Int
         private let probe: BodyStartProbe?
+        private let progress: (@Sendable (Int64, Int64) -> Void)?
         private var step = Step.preamble
         private var reader: FileReader?
         private var sent: Int64 = 0
 
-        init(file: MultipartFile, chunkSize: Int, probe: BodyStartProbe?) {
+        init(file: MultipartFile, chunkSize: Int, probe: BodyStartProbe?, progress: (@Sendable (Int64, Int64) -> Void)?) {
             self.file = file
             self.chunkSize = Swift.max(1, chunkSize)
             self.probe = probe
+            self.progress = progress
         }
 
         mutating func next() async throws -> ByteBuffer? {
@@ -73,6 +78,7 @@ struct MultipartChunks: AsyncSequence, Sendable {
                 let data = try reader!.read(upTo: wanted)
                 if data.isEmpty { throw WeChatError(.local, "\(file.path) shrank while being uploaded") }
                 sent += Int64(data.count)
+                progress?(sent, file.size)
                 if sent >= file.size {
                     step = .epilogue
                     reader = nil  // closes the file as soon as its last byte is read

@@ -11,14 +11,12 @@ final class FileSink: MediaSink, @unchecked Sendable {
     private var finalPath: String?
     private var total: Int64?
     private(set) var written: Int64 = 0
-    /// A progress bar on standard error: on a terminal only, and never with `--quiet`.
-    private let progress: Bool
-    private var lastDraw = 0.0
+    private let progress: ProgressBar
 
     init(output: String?, id: MediaID, quiet: Bool = false) throws {
         self.output = output
         self.id = id
-        progress = !quiet && isatty(STDERR_FILENO) == 1
+        progress = ProgressBar(String(id.rawValue.prefix(12)), quiet: quiet)
     }
 
     deinit {
@@ -60,17 +58,5 @@ final class FileSink: MediaSink, @unchecked Sendable {
         return finalPath
     }
 
-    private func drawProgress(final: Bool) {
-        guard progress else { return }
-        let now = Date().timeIntervalSince1970
-        guard final || now - lastDraw > 0.1 else { return }
-        lastDraw = now
-        var line = "\r\(id.rawValue.prefix(12))… \(written / 1024) KiB"
-        if let total, total > 0 {
-            let fraction = Double(written) / Double(total)
-            let bar = String(repeating: "#", count: Int(fraction * 30)).padding(toLength: 30, withPad: " ", startingAt: 0)
-            line += " of \(total / 1024) KiB [\(bar)] \(Int(fraction * 100))%"
-        }
-        FileHandle.standardError.write(Data((line + (final ? "\n" : "")).utf8))
-    }
+    private func drawProgress(final: Bool) { progress.draw(written, of: total, final: final) }
 }

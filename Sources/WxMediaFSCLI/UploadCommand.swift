@@ -23,17 +23,47 @@ struct UploadCommand: AsyncParsableCommand {
     @Option(help: "image, voice, video or thumb.")
     var type: UploadType
 
-    @Argument(help: "The file to upload; its extension must suit the type (jpg/png/gif, amr/mp3, mp4, jpg).")
-    var file: String
+    @Argument(help: "The files to upload; each extension must suit the type (jpg/png/gif, amr/mp3, mp4, jpg).")
+    var files: [String]
 
+    @Flag(help: "One JSON object per file: {\"file\", \"media_id\", \"type\", \"created_at\"}.")
+    var json = false
+
+    @Flag(name: [.short, .long], help: "No progress bar (there is none anyway unless standard error is a terminal).")
+    var quiet = false
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name at least one file to upload") }
+    }
+
+    /// One id per line (or JSON line) per file, in order; the first failure ends the command with its status,
+    /// after the ids of the files already uploaded (they exist on the server: losing them would cost an upload).
     func run() async throws {
+        let client: MediaClient
         do {
             let settings = try api.settings()
             let logger = LogSetup.logger("wxmediafs.upload", level: settings.logLevel.rawValue, format: settings.logFormat, file: settings.logFile)
-            let result = try await settings.client(logger: logger).upload(file: file, type: type)
-            print(result.mediaID.rawValue)
+            client = try settings.client(logger: logger)
         } catch {
-            throw fail(error, context: "upload \(file)")
+            throw fail(error, context: "upload")
+        }
+        for file in files {
+            do {
+                let bar = ProgressBar((file as NSString).lastPathComponent, quiet: quiet)
+                let result = try await client.upload(file: file, type: type) { sent, size in bar.draw(sent, of: size) }
+                bar.finish()
+                if json {
+                    var object: [String: Any] = ["file": file, "media_id": result.mediaID.rawValue, "type": result.type]
+                    if let createdAt = result.createdAt { object["created_at"] = createdAt }
+                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    print(result.mediaID.rawValue)
+                }
+                fflush(nil)
+            } catch {
+                throw fail(error, context: "upload \(file)")
+            }
         }
     }
 }
