@@ -51,6 +51,14 @@ enum FuseOperations {
                 reply.attributes(attributes, timeout: bridge.timeout(for: attributes))
             }
         }
+        ops.readlink = { request, inode in
+            guard let request else { return }
+            let bridge = bridgeContext(request)
+            let reply = bridge.reply(request)
+            bridge.serve(.readlink, reply) {
+                reply.link(try await bridge.fs.readlink(UInt64(inode)))
+            }
+        }
         ops.open = { request, inode, info in
             guard let request, let info else { return }
             let bridge = bridgeContext(request)

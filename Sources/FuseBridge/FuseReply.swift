@@ -103,6 +103,8 @@ final class FuseReply: @unchecked Sendable {
 
     func none() { once { fuse_reply_none($0); return 0 } }
 
+    func link(_ target: String) { once { fuse_reply_readlink($0, target) } }
+
     func statfs(_ value: statvfs) {
         var value = value
         once { fuse_reply_statfs($0, &value) }
@@ -118,7 +120,7 @@ final class FuseReply: @unchecked Sendable {
                 let entry = entries[index]
                 var value = stat()
                 value.st_ino = ino_t(entry.inode)
-                value.st_mode = entry.isDirectory ? S_IFDIR : S_IFREG
+                value.st_mode = entry.isDirectory ? S_IFDIR : entry.isSymlink ? S_IFLNK : S_IFREG
                 let needed = buffer.withUnsafeMutableBufferPointer { pointer in
                     fuse_add_direntry(request, pointer.baseAddress! + used, size - used, entry.name, &value, off_t(index + 1))
                 }
@@ -138,7 +140,7 @@ enum StatBuilder {
     static func stat(_ attributes: FileAttributes) -> Glibc.stat {
         var value = Glibc.stat()
         value.st_ino = ino_t(attributes.inode)
-        value.st_mode = (attributes.isDirectory ? S_IFDIR : S_IFREG) | mode_t(attributes.permissions)
+        value.st_mode = (attributes.isDirectory ? S_IFDIR : attributes.symlinkTarget != nil ? S_IFLNK : S_IFREG) | mode_t(attributes.permissions)
         value.st_nlink = attributes.isDirectory ? 2 : 1
         value.st_size = off_t(attributes.size)
         value.st_uid = uid

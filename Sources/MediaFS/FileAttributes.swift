@@ -6,13 +6,16 @@ public struct FileAttributes: Sendable, Equatable {
     /// Permission bits only (0o444 files, 0o555 directories).
     public var permissions: UInt32
     public var modified: Double
+    /// Set for a symbolic link (`inbox/…`): what it points to.
+    public var symlinkTarget: String?
 
-    public init(inode: UInt64, size: Int64, isDirectory: Bool, permissions: UInt32, modified: Double) {
+    public init(inode: UInt64, size: Int64, isDirectory: Bool, permissions: UInt32, modified: Double, symlinkTarget: String? = nil) {
         self.inode = inode
         self.size = size
         self.isDirectory = isDirectory
         self.permissions = permissions
         self.modified = modified
+        self.symlinkTarget = symlinkTarget
     }
 }
 
@@ -20,6 +23,7 @@ public struct DirectoryEntry: Sendable, Equatable {
     public var name: String
     public var inode: UInt64
     public var isDirectory: Bool
+    public var isSymlink = false
 }
 
 /// How the kernel should cache an open file.

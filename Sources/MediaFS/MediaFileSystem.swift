@@ -17,6 +17,8 @@ public final class MediaFileSystem: Sendable {
     let started: Double
     /// FUSE operation latencies, recorded by the bridge (the filesystem itself knows nothing of FUSE requests).
     public let latencies = OperationLatencies()
+    /// The follower messages recorded in the cache directory (`inbox/`, names in `media/`).
+    let messages: MessageRegistry
 
     public init(downloader: any MediaDownloading, cache: BlockCache, clock: any APIClock = SystemClock(),
                 config: FSConfiguration = FSConfiguration(), logger: Logger,
@@ -27,6 +29,7 @@ public final class MediaFileSystem: Sendable {
                             config: config, counters: FSCounters(), logger: logger, idle: idle)
         self.upstream = upstream
         self.quota = quota
+        messages = MessageRegistry(directory: cache.directory)
         negative = Mutex(NegativeCache(limit: config.negativeCacheLimit))
         started = clock.now()
         idle.install { [weak self] key, item in self?.inodes.withLock { $0.idle(key, item) } }
@@ -61,6 +64,7 @@ public final class MediaFileSystem: Sendable {
             switch name {
             case "media": return directory(Inode.media)
             case "hd": return directory(Inode.hd)
+            case "inbox": return directory(Inode.inbox)
             case ".wxmediafs": return directory(Inode.control)
             default: throw FSError(.noEntry, "no \(name) at the root")
             }
@@ -94,14 +98,38 @@ public final class MediaFileSystem: Sendable {
             }
             return attributes(inode, info)
         default:
-            throw FSError(.notDirectory, "inode \(parent) is not a directory")
+            guard let children = inbox().children(of: parent) else { throw FSError(.notDirectory, "inode \(parent) is not a directory") }
+            guard let entry = children.first(where: { $0.name == name }) else { throw FSError(.noEntry, "no inbox entry \(name.prefix(140))") }
+            return try inboxAttributes(entry.inode)
         }
+    }
+
+    /// The inbox as the recorded messages make it now.
+    func inbox() -> InboxTree {
+        InboxTree(messages: messages.messages, now: context.clock.now(), life: context.cache.mediaLife) { context.cache.item($0) != nil }
+    }
+
+    private func inboxAttributes(_ inode: UInt64) throws -> FileAttributes {
+        switch inbox().nodes[inode] {
+        case .directory?: return directory(inode)
+        case .link(let target)?:
+            return FileAttributes(inode: inode, size: Int64(target.utf8.count), isDirectory: false, permissions: 0o777,
+                                  modified: context.clock.now(), symlinkTarget: target)
+        case nil: throw FSError(.noEntry, "inbox entry \(inode) is gone")
+        }
+    }
+
+    /// The target of an `inbox/` link.
+    public func readlink(_ inode: UInt64) async throws -> String {
+        guard case .link(let target)? = inbox().nodes[inode] else { throw FSError(.invalid, "inode \(inode) is not a link") }
+        return target
     }
 
     public func getattr(_ inode: UInt64) async throws -> FileAttributes {
         switch inode {
-        case Inode.root, Inode.media, Inode.hd, Inode.control: return directory(inode)
+        case Inode.root, Inode.media, Inode.hd, Inode.control, Inode.inbox: return directory(inode)
         case Inode.stats: return statsAttributes()
+        case let inode where inode & Inode.inboxBit != 0 && inode & (1 << 63) == 0: return try inboxAttributes(inode)
         default:
             // Known to the cache index: no actor needed.
             if let key = inodes.withLock({ $0.key(inode) }), let info = context.cache.item(key) { return attributes(inode, info) }
@@ -137,6 +165,7 @@ public final class MediaFileSystem: Sendable {
             entries += [
                 DirectoryEntry(name: "media", inode: Inode.media, isDirectory: true),
                 DirectoryEntry(name: "hd", inode: Inode.hd, isDirectory: true),
+                DirectoryEntry(name: "inbox", inode: Inode.inbox, isDirectory: true),
                 DirectoryEntry(name: ".wxmediafs", inode: Inode.control, isDirectory: true),
             ]
         case Inode.control:
@@ -151,8 +180,22 @@ public final class MediaFileSystem: Sendable {
                 let number = inodes.withLock { $0.inode(of: key) } ?? Self.placeholderInode(key)
                 entries.append(DirectoryEntry(name: "\(key.id).\(fileExtension)", inode: number, isDirectory: false))
             }
+            if inode == Inode.media {
+                // Ids from follower messages, not fetched yet, while the server may still have them.
+                var known = Set(listed.map(\.key.id))
+                let now = context.clock.now()
+                for message in messages.messages where now - Double(message.createTime) < context.cache.mediaLife {
+                    for (id, type) in message.media where known.insert(id.rawValue).inserted {
+                        let key = CacheKey(kind: .media, id: id.rawValue)
+                        let ext = type == "thumb" ? "jpg" : message.likelyExtension
+                        entries.append(DirectoryEntry(name: "\(id).\(ext)", inode: Self.placeholderInode(key), isDirectory: false))
+                    }
+                }
+            }
         default:
-            throw FSError(.notDirectory, "inode \(inode) is not a directory")
+            guard let children = inbox().children(of: inode) else { throw FSError(.notDirectory, "inode \(inode) is not a directory") }
+            entries[1].inode = inode == Inode.inbox ? Inode.root : Inode.inbox
+            entries += children
         }
         return entries
     }

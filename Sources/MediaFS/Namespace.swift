@@ -8,6 +8,11 @@ public enum Inode {
     public static let hd: UInt64 = 3
     public static let control: UInt64 = 4
     public static let stats: UInt64 = 5
+    /// `inbox/`: the media of follower messages (`wxmediafs ingest --cache-dir`), by day and sender.
+    public static let inbox: UInt64 = 6
+    /// The days, senders and links under `inbox/` are numbered from a hash of their path with this bit set
+    /// (item numbers stay far below it, listing placeholders use the bit above).
+    public static let inboxBit: UInt64 = 1 << 62
     /// Items are numbered from here, never reused within a mount.
     public static let firstItem: UInt64 = 1000
 }

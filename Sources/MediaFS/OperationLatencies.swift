@@ -3,7 +3,7 @@ import Synchronization
 /// The FUSE operations whose latency is measured (FuseBridge times each request from its C callback to the end
 /// of its work); the raw value is the `op` label of the metrics and the key in `.wxmediafs/stats`.
 public enum FSOperation: String, CaseIterable, Sendable, Codable {
-    case lookup, getattr, open, read, release, opendir, readdir, releasedir, forget, statfs
+    case lookup, getattr, readlink, open, read, release, opendir, readdir, releasedir, forget, statfs
 }
 
 /// Latency histograms per FUSE operation, with fixed buckets from 100 µs to 10 s (the same bounds the

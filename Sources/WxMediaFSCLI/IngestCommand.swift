@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MediaFS
 import WeChatAPI
 
 /// `wxmediafs ingest`: the media ids in follower messages (the seed's 5.2), from files or standard input.
@@ -25,6 +26,9 @@ struct IngestCommand: AsyncParsableCommand {
 
     @Flag(help: "One JSON object per message.")
     var json = false
+
+    @Option(help: ArgumentHelp("Also record the messages in this cache directory (the mount's): their ids appear in media/ and under inbox/<day>/<sender>/.", valueName: "dir"))
+    var cacheDir: String?
 
     func run() async throws {
         let inputs: [(name: String, read: () throws -> Data)] = files.isEmpty
@@ -52,6 +56,15 @@ struct IngestCommand: AsyncParsableCommand {
             } catch {
                 FileHandle.standardError.write(Data("wxmediafs: ingest \(input.name): cannot read: \(error.localizedDescription)\n".utf8))
                 throw ExitCode(2)
+            }
+            if let cacheDir {
+                do {
+                    try FileManager.default.createDirectory(atPath: cacheDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                    try MessageRegistry.append(messages, directory: cacheDir)
+                } catch {
+                    FileHandle.standardError.write(Data("wxmediafs: ingest \(input.name): cannot record in \(cacheDir): \(error)\n".utf8))
+                    throw ExitCode(5)
+                }
             }
             for message in messages {
                 if json {

@@ -42,4 +42,37 @@ import Testing
             #expect(result.output.isEmpty)
         }
     }
+
+    /// `ingest --cache-dir` on a mount's cache: the ids appear in media/ before any download, and inbox/ links by
+    /// China day and sender read the media; a message past the 3-day life whose media is not cached is not shown.
+    @Test func recordedMessagesAppearInTheMount() async throws {
+        let sim = try SimProcess()
+        let image = try #require(try await sim.items().first { $0.kind == "image" })
+        let cache = Harness.temporaryDirectory("ingest-cache")
+        let mount = try MountProcess(sim: sim, cacheDirectory: cache)
+        defer { mount.unmount() }
+        try await sim.resetCounters()
+        let now = Int(Date().timeIntervalSince1970), old = now - 4 * 86_400
+        let xml = """
+            <xml><FromUserName>oSenderA</FromUserName><CreateTime>\(now)</CreateTime><MsgType>image</MsgType><MediaId>\(image.id)</MediaId><MsgId>777</MsgId></xml>
+            <xml><FromUserName>oSenderB</FromUserName><CreateTime>\(old)</CreateTime><MsgType>voice</MsgType><MediaId>Old_voice_1</MediaId><MsgId>5</MsgId></xml>
+            """
+        let file = Harness.temporaryDirectory("ingest-xml") + "/push.xml"
+        try xml.write(toFile: file, atomically: true, encoding: .utf8)
+        let ingest = await Harness.run([Harness.binary, "ingest", "--cache-dir", cache, file])
+        #expect(ingest.status == 0, "\(ingest.error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mount.path("media")).contains("\(image.id).jpg"))
+        #expect(try await sim.calls("media/get") == 0, "listed before any download")
+        // The day as WeChat counts it (UTC+8), computed here from the clock.
+        let china = DateFormatter()
+        china.dateFormat = "yyyy-MM-dd"
+        china.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        let day = china.string(from: Date(timeIntervalSince1970: TimeInterval(now)))
+        let link = mount.path("inbox/\(day)/oSenderA/777.jpg")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "../../../media/\(image.id)")
+        #expect(await Harness.sha256(link) == (try await sim.expectedSHA(image)))
+        let days = try FileManager.default.contentsOfDirectory(atPath: mount.path("inbox"))
+        #expect(days == [day], "the 4-day-old message is not shown: \(days)")
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: mount.path("media"))).contains("Old_voice_1.amr"))
+    }
 }
