@@ -74,6 +74,7 @@ public enum FollowerMessageParser {
                     attributes: [String: String] = [:]) {
             depth += 1
             started += 1
+            guard problem == nil else { return }
             if depth > FollowerMessageParser.maximumDepth { stop(parser, "nesting deeper than \(FollowerMessageParser.maximumDepth) levels") }
             if depth == 2 {
                 guard name == "xml" else { return stop(parser, "a <\(name.prefix(40))> at the top: messages are <xml> documents") }
@@ -106,14 +107,15 @@ public enum FollowerMessageParser {
         }
 
         private func append(_ parser: XMLParser, _ string: String) {
-            guard depth == 3 else { return }
+            guard depth == 3, problem == nil else { return }
             text += string
             if text.utf8.count > FollowerMessageParser.maximumText { stop(parser, "an element longer than \(FollowerMessageParser.maximumText >> 10) KiB") }
         }
 
+        /// Records the first problem; the rest of the input is then ignored (not aborted: libxml2 stops at its own
+        /// limits, the input is at most 4 MiB, and aborting from inside a callback is where FoundationXML is frail).
         private func stop(_ parser: XMLParser, _ reason: String) {
             if problem == nil { problem = reason }
-            parser.abortParsing()
         }
     }
 }
