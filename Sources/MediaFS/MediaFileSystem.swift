@@ -19,6 +19,7 @@ public final class MediaFileSystem: Sendable {
     public let latencies = OperationLatencies()
     /// The follower messages recorded in the cache directory (`inbox/`, names in `media/`).
     let messages: MessageRegistry
+    private let inboxCache = Mutex<(key: String, tree: InboxTree)?>(nil)
 
     public init(downloader: any MediaDownloading, cache: BlockCache, clock: any APIClock = SystemClock(),
                 config: FSConfiguration = FSConfiguration(), logger: Logger,
@@ -104,9 +105,16 @@ public final class MediaFileSystem: Sendable {
         }
     }
 
-    /// The inbox as the recorded messages make it now.
+    /// The inbox as the recorded messages make it now: made again when the messages file changes, and at most
+    /// once a minute otherwise (messages leave it as they pass the media life), not for every lookup or getattr.
     func inbox() -> InboxTree {
-        InboxTree(messages: messages.messages, now: context.clock.now(), life: context.cache.mediaLife) { context.cache.item($0) != nil }
+        let (stamp, recorded) = messages.current
+        let now = context.clock.now()
+        let key = "\(stamp)/\(Int(now / 60))"
+        if let tree = inboxCache.withLock({ $0?.key == key ? $0?.tree : nil }) { return tree }
+        let tree = InboxTree(messages: recorded, now: now, life: context.cache.mediaLife) { context.cache.item($0) != nil }
+        inboxCache.withLock { $0 = (key, tree) }
+        return tree
     }
 
     private func inboxAttributes(_ inode: UInt64) throws -> FileAttributes {

@@ -15,14 +15,18 @@ public final class MessageRegistry: Sendable {
     init(directory: String) { path = directory + "/" + Self.fileName }
 
     /// The recorded messages, one per MsgId (or media id when there is none), oldest first.
-    var messages: [FollowerMessage] {
+    var messages: [FollowerMessage] { current.messages }
+
+    /// The messages and a stamp of the file they were read from (size and mtime): what is derived from them
+    /// (the inbox tree) is made again only when the stamp changes.
+    var current: (stamp: String, messages: [FollowerMessage]) {
         var info = stat()
-        guard stat(path, &info) == 0 else { return [] }
+        guard stat(path, &info) == 0 else { return ("", []) }
         let stamp = "\(info.st_size):\(info.st_mtim.tv_sec):\(info.st_mtim.tv_nsec)"
-        if let cached = state.withLock({ $0.stamp == stamp ? $0.messages : nil }) { return cached }
+        if let cached = state.withLock({ $0.stamp == stamp ? $0.messages : nil }) { return (stamp, cached) }
         let messages = Self.read(path)
         state.withLock { $0 = (stamp, messages) }
-        return messages
+        return (stamp, messages)
     }
 
     static func read(_ path: String) -> [FollowerMessage] {
