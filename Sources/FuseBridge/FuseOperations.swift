@@ -65,8 +65,9 @@ enum FuseOperations {
             let reply = bridge.reply(request)
             let copied = info.pointee
             let flags = cfuse_fi_flags(info)
+            let caller = callerID(request)
             bridge.serve(.open, reply) {
-                let opened = try await bridge.fs.open(UInt64(inode), flags: flags)
+                let opened = try await bridge.fs.open(UInt64(inode), flags: flags, caller: caller)
                 if !reply.open(copied, handle: opened.handle, keepCache: opened.keepCache, directIO: opened.directIO) {
                     bridge.fs.release(handle: opened.handle)  // the kernel never got the handle: never releases it
                 }
@@ -124,25 +125,25 @@ enum FuseOperations {
             }
         }
         installReadOnly(&ops)
+        installUpload(&ops)
         return ops
     }
 
-    /// Everything that would change the tree answers EROFS (uploads get their own directory later).
+    /// Everything that would change the tree answers EROFS, except in `upload/` (FuseOperations+Upload.swift).
     static func installReadOnly(_ ops: inout fuse_lowlevel_ops) {
-        ops.setattr = { request, _, _, _, _ in fuse_reply_err(request, EROFS) }
         ops.mknod = { request, _, _, _, _ in fuse_reply_err(request, EROFS) }
         ops.mkdir = { request, _, _, _ in fuse_reply_err(request, EROFS) }
-        ops.unlink = { request, _, _ in fuse_reply_err(request, EROFS) }
         ops.rmdir = { request, _, _ in fuse_reply_err(request, EROFS) }
         ops.symlink = { request, _, _, _ in fuse_reply_err(request, EROFS) }
         ops.rename = { request, _, _, _, _, _ in fuse_reply_err(request, EROFS) }
         ops.link = { request, _, _, _ in fuse_reply_err(request, EROFS) }
-        ops.write = { request, _, _, _, _, _ in fuse_reply_err(request, EROFS) }
-        ops.create = { request, _, _, _, _ in fuse_reply_err(request, EROFS) }
         ops.setxattr = { request, _, _, _, _, _ in fuse_reply_err(request, EROFS) }
         ops.removexattr = { request, _, _ in fuse_reply_err(request, EROFS) }
     }
 }
+
+/// The user a request comes from.
+func callerID(_ request: fuse_req_t) -> UInt32 { fuse_req_ctx(request)?.pointee.uid ?? UInt32.max }
 
 /// The context given to `fuse_session_new`, from a request.
 func bridgeContext(_ request: fuse_req_t) -> BridgeContext {

@@ -95,6 +95,30 @@ final class FuseReply: @unchecked Sendable {
         return once { fuse_reply_open($0, &info) }
     }
 
+    /// A file made by `create`, open with `handle`. Returns whether the kernel got it (if not, release it).
+    @discardableResult
+    func created(_ attributes: FileAttributes, info: fuse_file_info, handle: UInt64) -> Bool {
+        var entry = fuse_entry_param()
+        entry.ino = fuse_ino_t(attributes.inode)
+        entry.generation = 1
+        entry.attr = StatBuilder.stat(attributes)
+        var info = info
+        cfuse_fi_set_fh(&info, handle)
+        cfuse_fi_set_cache(&info, 0, 0)
+        return once { fuse_reply_create($0, &entry, &info) }
+    }
+
+    func written(_ count: Int) { once { fuse_reply_write($0, count) } }
+
+    /// An extended attribute's value (or a name list): its size when asked with size 0, ERANGE when too small.
+    func xattr(_ value: [UInt8], size: Int) {
+        once { request in
+            if size == 0 { return fuse_reply_xattr(request, value.count) }
+            guard size >= value.count else { return fuse_reply_err(request, ERANGE) }
+            return value.withUnsafeBytes { fuse_reply_buf(request, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+        }
+    }
+
     func bytes(_ bytes: [UInt8]) {
         once { request in
             bytes.withUnsafeBytes { fuse_reply_buf(request, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }

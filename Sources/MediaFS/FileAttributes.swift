@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `stat` shows for a node.
 public struct FileAttributes: Sendable, Equatable {
     public var inode: UInt64
@@ -47,6 +49,8 @@ public struct FSConfiguration: Sendable {
     public var memoryBlocks: Int = 64
     /// Ids remembered as not found at most (the oldest are dropped first; expired ones go at every insert).
     public var negativeCacheLimit: Int = 10_000
+    /// Who may write in `upload/` (the mount's owner); everyone else gets EACCES there.
+    public var owner: UInt32 = getuid()
 
     public init() {}
 }

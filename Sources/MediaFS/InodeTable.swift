@@ -192,6 +192,10 @@ struct HandleTable {
     enum Open {
         case item(MediaItem, inode: UInt64)
         case snapshot([UInt8])
+        /// A file of `upload/` open for reading: its local copy.
+        case local(Int32)
+        /// A file of `upload/` open for writing.
+        case upload(UploadWriter)
     }
 
     private var open: [UInt64: Open] = [:]

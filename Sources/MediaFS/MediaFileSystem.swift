@@ -20,10 +20,14 @@ public final class MediaFileSystem: Sendable {
     /// The follower messages recorded in the cache directory (`inbox/`, names in `media/`).
     let messages: MessageRegistry
     private let inboxCache = Mutex<(key: String, tree: InboxTree)?>(nil)
+    /// `upload/`: present when the filesystem can upload (an uploader was given).
+    let uploads: UploadArea?
+    let uploader: (any MediaUploading)?
 
     public init(downloader: any MediaDownloading, cache: BlockCache, clock: any APIClock = SystemClock(),
                 config: FSConfiguration = FSConfiguration(), logger: Logger,
-                upstream: @escaping @Sendable () -> UpstreamStats = { UpstreamStats() }, quota: QuotaStore? = nil) {
+                upstream: @escaping @Sendable () -> UpstreamStats = { UpstreamStats() }, quota: QuotaStore? = nil,
+                uploader: (any MediaUploading)? = nil) {
         let idle = IdleHook()
         let speex = SpeexReader()
         context = FSContext(downloader: downloader, voice: DecodedVoiceSource(speex: speex, logger: logger), cache: cache, clock: clock,
@@ -31,6 +35,8 @@ public final class MediaFileSystem: Sendable {
         self.upstream = upstream
         self.quota = quota
         messages = MessageRegistry(directory: cache.directory)
+        self.uploader = uploader
+        uploads = uploader.map { _ in UploadArea(directory: cache.directory + "/uploads", life: cache.mediaLife, now: clock.now()) }
         negative = Mutex(NegativeCache(limit: config.negativeCacheLimit))
         started = clock.now()
         idle.install { [weak self] key, item in self?.inodes.withLock { $0.idle(key, item) } }
@@ -66,6 +72,7 @@ public final class MediaFileSystem: Sendable {
             case "media": return directory(Inode.media)
             case "hd": return directory(Inode.hd)
             case "inbox": return directory(Inode.inbox)
+            case "upload" where uploads != nil: return directory(Inode.upload, writable: true)
             case ".wxmediafs": return directory(Inode.control)
             default: throw FSError(.noEntry, "no \(name) at the root")
             }
@@ -98,6 +105,8 @@ public final class MediaFileSystem: Sendable {
                 throw FSError(.noEntry, "\(parsed.id) is a .\(info.fileExtension), not a .\(ext)")
             }
             return attributes(inode, info)
+        case Inode.upload, Inode.uploadTypes:
+            return try uploadChild(parent: parent, name: name)
         default:
             guard let children = inbox().children(of: parent) else { throw FSError(.notDirectory, "inode \(parent) is not a directory") }
             guard let entry = children.first(where: { $0.name == name }) else { throw FSError(.noEntry, "no inbox entry \(name.prefix(140))") }
@@ -137,7 +146,9 @@ public final class MediaFileSystem: Sendable {
         switch inode {
         case Inode.root, Inode.media, Inode.hd, Inode.control, Inode.inbox: return directory(inode)
         case Inode.stats: return statsAttributes()
+        case Inode.upload, Inode.uploadTypes: return directory(inode, writable: true)
         case let inode where inode & Inode.inboxBit != 0 && inode & (1 << 63) == 0: return try inboxAttributes(inode)
+        case let inode where Self.isUploadFile(inode): return try uploadAttributes(inode)
         default:
             // Known to the cache index: no actor needed.
             if let key = inodes.withLock({ $0.key(inode) }), let info = context.cache.item(key) { return attributes(inode, info) }
@@ -158,6 +169,7 @@ public final class MediaFileSystem: Sendable {
     }
 
     public func forget(_ inode: UInt64, count: UInt64) {
+        guard !Self.isUploadFile(inode) else { return }  // not counted: an entry lives until removed
         inodes.withLock { $0.forget(inode, count: count) }
     }
 
@@ -176,6 +188,10 @@ public final class MediaFileSystem: Sendable {
                 DirectoryEntry(name: "inbox", inode: Inode.inbox, isDirectory: true),
                 DirectoryEntry(name: ".wxmediafs", inode: Inode.control, isDirectory: true),
             ]
+            if uploads != nil { entries.append(DirectoryEntry(name: "upload", inode: Inode.upload, isDirectory: true)) }
+        case Inode.upload, Inode.uploadTypes:
+            entries[1].inode = inode == Inode.upload ? Inode.root : Inode.upload
+            entries += uploadListing(inode)
         case Inode.control:
             entries.append(DirectoryEntry(name: "stats", inode: Inode.stats, isDirectory: false))
         case Inode.media, Inode.hd:
@@ -210,11 +226,12 @@ public final class MediaFileSystem: Sendable {
 
     // MARK: files
 
-    /// Opens for reading; anything else is EROFS (uploads come through `upload/` in a later version).
-    public func open(_ inode: UInt64, flags: Int32) async throws -> OpenedFile {
+    /// Opens for reading; files of `upload/` also for writing (by the owner); anything else is EROFS.
+    public func open(_ inode: UInt64, flags: Int32, caller: UInt32 = getuid()) async throws -> OpenedFile {
+        if Self.isUploadFile(inode) { return try await openUpload(inode, flags: flags, caller: caller) }
         guard flags & O_ACCMODE == O_RDONLY, flags & O_TRUNC == 0 else { throw counted(FSError(.readOnlyFS, "read-only")) }
         switch inode {
-        case Inode.root, Inode.media, Inode.hd, Inode.control:
+        case Inode.root, Inode.media, Inode.hd, Inode.control, Inode.inbox, Inode.upload, Inode.uploadTypes:
             throw FSError(.isDirectory, "a directory")
         case Inode.stats:
             let handle = handles.withLock { $0.add(.snapshot(statsDocument())) }
@@ -241,16 +258,35 @@ public final class MediaFileSystem: Sendable {
             } catch {
                 throw counted(error)
             }
+        case .local(let descriptor):
+            return try Self.readLocal(descriptor, offset: offset, count: count)
+        case .upload(let writer):
+            return try await writer.read(offset: offset, count: count)
         case nil:
             throw FSError(.badFile, "unknown handle \(handle)")
         }
     }
 
     public func release(handle: UInt64) {
-        if case .item(let item, let inode) = handles.withLock({ $0.remove(handle) }) {
+        switch handles.withLock({ $0.remove(handle) }) {
+        case .item(let item, let inode)?:
             context.cache.unpin(item.key)
             inodes.withLock { $0.released(inode) }
+        case .local(let descriptor)?:
+            close(descriptor)
+        case .upload(let writer)?:
+            Task { await writer.close() }
+        case .snapshot?, nil:
+            break
         }
+    }
+
+    static func readLocal(_ descriptor: Int32, offset: Int64, count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
+        guard got >= 0 else { throw FSError(.io, "cannot read an uploaded file: \(String(cString: strerror(errno)))") }
+        bytes.removeSubrange(got...)
+        return bytes
     }
 
     // MARK: helpers
@@ -294,8 +330,8 @@ public final class MediaFileSystem: Sendable {
         return inodes.withLock { $0.item(for: key) { MediaItem(key: key, context: context) } }
     }
 
-    private func directory(_ inode: UInt64) -> FileAttributes {
-        FileAttributes(inode: inode, size: 0, isDirectory: true, permissions: 0o555, modified: started)
+    func directory(_ inode: UInt64, writable: Bool = false) -> FileAttributes {
+        FileAttributes(inode: inode, size: 0, isDirectory: true, permissions: writable ? 0o755 : 0o555, modified: started)
     }
 
     private func attributes(_ inode: UInt64, _ info: CachedItem) -> FileAttributes {
@@ -306,7 +342,7 @@ public final class MediaFileSystem: Sendable {
         FileAttributes(inode: Inode.stats, size: Int64(statsDocument().count), isDirectory: false, permissions: 0o444, modified: context.clock.now())
     }
 
-    private func counted(_ error: any Error) -> FSError {
+    func counted(_ error: any Error) -> FSError {
         let fsError = FSError(error)
         context.counters.error(fsError.errno)
         return fsError

@@ -13,6 +13,11 @@ public enum Inode {
     /// The days, senders and links under `inbox/` are numbered from a hash of their path with this bit set
     /// (item numbers stay far below it, listing placeholders use the bit above).
     public static let inboxBit: UInt64 = 1 << 62
+    /// `upload/` and its four type directories (`UploadType.allCases` order).
+    public static let upload: UInt64 = 7
+    public static let uploadTypes: ClosedRange<UInt64> = 8...11
+    /// Files in `upload/<type>/` are numbered with this bit set (below `inboxBit`, far above item numbers).
+    public static let uploadBit: UInt64 = 1 << 61
     /// Items are numbered from here, never reused within a mount.
     public static let firstItem: UInt64 = 1000
 }

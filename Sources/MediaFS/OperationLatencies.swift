@@ -4,6 +4,7 @@ import Synchronization
 /// of its work); the raw value is the `op` label of the metrics and the key in `.wxmediafs/stats`.
 public enum FSOperation: String, CaseIterable, Sendable, Codable {
     case lookup, getattr, readlink, open, read, release, opendir, readdir, releasedir, forget, statfs
+    case create, write, flush, setattr, unlink, getxattr
 }
 
 /// Latency histograms per FUSE operation, with fixed buckets from 100 µs to 10 s (the same bounds the

@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 
 /// The real API client: downloads and uploads with a token source, a retry policy and a clock.
-public struct MediaClient: MediaDownloading {
+public struct MediaClient: MediaDownloading, MediaUploading {
     public let apiBase: String
     public let tokens: any AccessTokenSource
     let clock: any APIClock

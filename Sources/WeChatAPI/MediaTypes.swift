@@ -72,3 +72,9 @@ public protocol MediaDownloading: Sendable {
     /// One media/get call for a video's fresh `video_url` (its bytes are not fetched).
     func videoURL(for request: MediaRequest) async throws -> String
 }
+
+/// What creates media: `POST /cgi-bin/media/upload` of a local file (MediaClient+Upload.swift).
+public protocol MediaUploading: Sendable {
+    func upload(file path: String, type: UploadType, filename: String?,
+                progress: (@Sendable (Int64, Int64) -> Void)?) async throws -> UploadResult
+}

@@ -1,5 +1,5 @@
 /// The four upload types of `POST /cgi-bin/media/upload` and the extensions the server accepts for each.
-public enum UploadType: String, Sendable, CaseIterable {
+public enum UploadType: String, Sendable, CaseIterable, Codable {
     case image, voice, video, thumb
 
     public var allowedExtensions: [String] {
@@ -11,9 +11,19 @@ public enum UploadType: String, Sendable, CaseIterable {
         }
     }
 
+    /// The largest file the server takes for the type (API doc: image and video 10 MB, voice 2 MB, thumb 64 KB);
+    /// the server answers 40006 above it.
+    public var sizeLimit: Int64 {
+        switch self {
+        case .image, .video: return 10 << 20
+        case .voice: return 2 << 20
+        case .thumb: return 64 << 10
+        }
+    }
+
     /// The Content-Type of the file part, from the file's extension: a PNG is sent as what it is, not as the
     /// JPEG its upload type might suggest. The extension was checked against `allowedExtensions` before.
-    static func contentType(forExtension ext: String) -> String {
+    public static func contentType(forExtension ext: String) -> String {
         switch ext.lowercased() {
         case "jpg", "jpeg": return "image/jpeg"
         case "png": return "image/png"

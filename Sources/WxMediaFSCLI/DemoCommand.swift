@@ -41,7 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
             counters: counters, logger: logger
         )
         let client = MediaClient(apiBase: simulator.baseURL, tokens: tokens, counters: counters, logger: logger)
-        let fs = try await makeFileSystem(client: client, cacheDirectory: work + "/cache", cacheSize: 1 << 30, negativeTTL: 60, logger: logger)
+        let fs = try await makeFileSystem(client: client, cacheDirectory: work + "/cache", cacheSize: 1 << 30, negativeTTL: 60, uploads: true, logger: logger)
         let items = await simulator.state.items()
         let interactive = isatty(STDIN_FILENO) == 1
         do {

@@ -9,8 +9,9 @@ import WeChatAPI
 /// `access`: what this process may do to a shared directory (CacheOwnership.swift); the demo's is its own.
 /// A client with a `QuotaLedger` has it kept in `<cache-dir>/quota.json` (QuotaStore): read now, written by
 /// `drain` (and periodically by whoever calls `startSyncing`).
+/// `uploads`: the mount shows `upload/<type>/` (copying a file in uploads it).
 func makeFileSystem(client: MediaClient, cacheDirectory: String?, cacheSize: Int64, negativeTTL: Double, access: CacheAccess = .unshared,
-                    logger: Logger) async throws -> MediaFileSystem {
+                    uploads: Bool = false, logger: Logger) async throws -> MediaFileSystem {
     let directory = cacheDirectory ?? defaultCacheDirectory()
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     let cache = try BlockCache(directory: directory, budget: cacheSize, access: access, logger: logger)
@@ -22,7 +23,8 @@ func makeFileSystem(client: MediaClient, cacheDirectory: String?, cacheSize: Int
         store = QuotaStore(directory: directory, ledger: ledger, logger: logger)
         await store?.load()
     }
-    return MediaFileSystem(downloader: client, cache: cache, config: config, logger: logger, upstream: { counters.snapshot() }, quota: store)
+    return MediaFileSystem(downloader: client, cache: cache, config: config, logger: logger, upstream: { counters.snapshot() }, quota: store,
+                           uploader: uploads ? client : nil)
 }
 
 func defaultCacheDirectory() -> String {
