@@ -13,9 +13,14 @@ struct InboxTree {
 
     private(set) var nodes: [UInt64: Node] = [:]
     private(set) var top: [DirectoryEntry] = []
+    /// The earliest CreateTime of a message naming each media id (a video's thumb included): its creation time.
+    private(set) var created: [String: Int64] = [:]
 
     init(messages: [FollowerMessage], now: Double, life: Double, isCached: (CacheKey) -> Bool) {
         var days: [String: [String: [DirectoryEntry]]] = [:]
+        for message in messages {
+            for (id, _) in message.media { created[id.rawValue] = min(created[id.rawValue] ?? .max, message.createTime) }
+        }
         for message in messages where Self.isPlainName(message.fromUser) {
             let key = CacheKey(kind: .media, id: message.mediaID.rawValue)
             guard now - Double(message.createTime) < life || isCached(key) else { continue }

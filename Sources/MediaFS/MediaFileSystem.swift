@@ -104,7 +104,7 @@ public final class MediaFileSystem: Sendable {
                 inodes.withLock { $0.lookupFailed(inode) }
                 throw FSError(.noEntry, "\(parsed.id) is a .\(info.fileExtension), not a .\(ext)")
             }
-            return attributes(inode, info)
+            return attributes(inode, info, key: key)
         case Inode.upload, Inode.uploadTypes:
             return try uploadChild(parent: parent, name: name)
         default:
@@ -130,8 +130,9 @@ public final class MediaFileSystem: Sendable {
         switch inbox().nodes[inode] {
         case .directory?: return directory(inode)
         case .link(let target)?:
+            let id = String(target.split(separator: "/").last ?? "")
             return FileAttributes(inode: inode, size: Int64(target.utf8.count), isDirectory: false, permissions: 0o777,
-                                  modified: context.clock.now(), symlinkTarget: target)
+                                  modified: inbox().created[id].map(Double.init) ?? started, symlinkTarget: target)
         case nil: throw FSError(.noEntry, "inbox entry \(inode) is gone")
         }
     }
@@ -151,10 +152,10 @@ public final class MediaFileSystem: Sendable {
         case let inode where Self.isUploadFile(inode): return try uploadAttributes(inode)
         default:
             // Known to the cache index: no actor needed.
-            if let key = inodes.withLock({ $0.key(inode) }), let info = context.cache.item(key) { return attributes(inode, info) }
+            if let key = inodes.withLock({ $0.key(inode) }), let info = context.cache.item(key) { return attributes(inode, info, key: key) }
             guard let item = heldItem(inode) else { throw FSError(.noEntry, "unknown inode \(inode)") }
             do {
-                return attributes(inode, try await item.ensureInfo())
+                return attributes(inode, try await item.ensureInfo(), key: item.key)
             } catch {
                 throw counted(error)
             }
@@ -334,8 +335,12 @@ public final class MediaFileSystem: Sendable {
         FileAttributes(inode: inode, size: 0, isDirectory: true, permissions: writable ? 0o755 : 0o555, modified: started)
     }
 
-    private func attributes(_ inode: UInt64, _ info: CachedItem) -> FileAttributes {
-        FileAttributes(inode: inode, size: info.size, isDirectory: false, permissions: 0o444, modified: info.fetchedAt)
+    /// An item's mtime is its creation time as far as known: the follower message's CreateTime when one named
+    /// it, else the first fetch (an upload's is its created_at), whichever is earlier.
+    private func attributes(_ inode: UInt64, _ info: CachedItem, key: CacheKey) -> FileAttributes {
+        var modified = info.fetchedAt
+        if key.kind == .media, let created = inbox().created[key.id] { modified = min(modified, Double(created)) }
+        return FileAttributes(inode: inode, size: info.size, isDirectory: false, permissions: 0o444, modified: modified)
     }
 
     private func statsAttributes() -> FileAttributes {

@@ -52,7 +52,7 @@ import Testing
         let mount = try MountProcess(sim: sim, cacheDirectory: cache)
         defer { mount.unmount() }
         try await sim.resetCounters()
-        let now = Int(Date().timeIntervalSince1970), old = now - 4 * 86_400
+        let now = Int(Date().timeIntervalSince1970) - 3600, old = now - 3 * 86_400  // an hour ago; four days ago
         let xml = """
             <xml><FromUserName>oSenderA</FromUserName><CreateTime>\(now)</CreateTime><MsgType>image</MsgType><MediaId>\(image.id)</MediaId><MsgId>777</MsgId></xml>
             <xml><FromUserName>oSenderB</FromUserName><CreateTime>\(old)</CreateTime><MsgType>voice</MsgType><MediaId>Old_voice_1</MediaId><MsgId>5</MsgId></xml>
@@ -74,5 +74,10 @@ import Testing
         let days = try FileManager.default.contentsOfDirectory(atPath: mount.path("inbox"))
         #expect(days == [day], "the 4-day-old message is not shown: \(days)")
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: mount.path("media"))).contains("Old_voice_1.amr"))
+        // ls -l shows the message's CreateTime (an hour ago) as the media's mtime and the link's, not the download time.
+        let times = await mount.run(["stat", "-c", "%Y", mount.path("media/\(image.id).jpg"), "-L", link])
+        #expect(times.output == "\(now)\n\(now)\n", "\(times.output) \(times.error)")
+        let linkTime = await mount.run(["stat", "-c", "%Y", link])
+        #expect(linkTime.output == "\(now)\n")
     }
 }
