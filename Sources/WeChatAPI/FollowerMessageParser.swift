@@ -20,6 +20,12 @@ public enum FollowerMessageParser {
     /// The messages with media, in order; messages without media (text, location, events) are skipped.
     /// `skipped` receives one line for each message with media that is malformed (a missing field, a bad id).
     public static func parse(_ data: [UInt8], skipped: (String) -> Void = { _ in }) throws(ParseError) -> [FollowerMessage] {
+        messages(in: try documents(data), skipped: skipped)
+    }
+
+    /// The fields of each `<xml>` document in `data` (its direct children's text, CDATA unwrapped), in order,
+    /// under the same limits as `parse`: what the live callback reads its envelope (`Encrypt`) and checks with.
+    public static func documents(_ data: [UInt8]) throws(ParseError) -> [[String: String]] {
         guard data.count <= maximumSize else { throw ParseError("input over \(maximumSize >> 20) MiB: not message XML") }
         guard var text = String(validating: data, as: UTF8.self) else { throw ParseError("input is not valid UTF-8") }
         if text.range(of: "<!DOCTYPE", options: .caseInsensitive) != nil || text.range(of: "<!ENTITY", options: .caseInsensitive) != nil {
@@ -38,8 +44,13 @@ public enum FollowerMessageParser {
             let line = parser.lineNumber, column = parser.columnNumber
             throw ParseError("malformed XML at line \(line), column \(column): \(parser.parserError.map { "\($0.localizedDescription)" } ?? "parse error")")
         }
+        return delegate.documents
+    }
+
+    /// The messages with media among `documents` (from `documents(_:)`), as `parse` gives them.
+    public static func messages(in documents: [[String: String]], skipped: (String) -> Void = { _ in }) -> [FollowerMessage] {
         var messages: [FollowerMessage] = []
-        for (index, fields) in delegate.documents.enumerated() {
+        for (index, fields) in documents.enumerated() {
             guard let type = fields["MsgType"], ["image", "voice", "video", "shortvideo"].contains(type) else { continue }
             let where_ = "message \(index + 1) (\(type)\(fields["MsgId"].map { ", MsgId \($0)" } ?? ""))"
             guard let raw = fields["MediaId"], let id = MediaID(raw) else { skipped("\(where_): no valid MediaId"); continue }

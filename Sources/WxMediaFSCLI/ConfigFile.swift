@@ -54,6 +54,13 @@ struct ConfigFile: Sendable {
             return ConfigError("\(path): \"\(secret)\" is not allowed here: put the appsecret in a file of its own (mode 0600) "
                 + "and name that file with secret_file, or set WECHAT_APPSECRET")
         }
+        for (names, fileKey, variable) in [(["callback_token", "token"], ConfigKey.callbackTokenFile, Settings.callbackTokenVariable),
+                                           (["callback_aes_key", "encoding_aes_key", "aes_key"], .callbackAESKeyFile, Settings.callbackAESKeyVariable)] {
+            if let secret = keys.first(where: { names.contains($0.lowercased()) }) {
+                return ConfigError("\(path): \"\(secret)\" is not allowed here: put it in a file of its own (mode 0600) "
+                    + "and name that file with \(fileKey.name), or set \(variable)")
+            }
+        }
         let names = keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
         return ConfigError("\(path): unknown key\(keys.count == 1 ? "" : "s") \(names) (known: \(ConfigKey.known))")
     }

@@ -13,6 +13,9 @@ enum ConfigKey: String, CodingKey, CaseIterable, Sendable {
     case logFormat = "log_format"
     case logFile = "log_file"
     case metricsListen = "metrics_listen"
+    case callbackListen = "callback_listen"
+    case callbackTokenFile = "callback_token_file"
+    case callbackAESKeyFile = "callback_aes_key_file"
     case maxCallsPerDay = "max_calls_per_day"
     case mountOptions = "mount_options"
 

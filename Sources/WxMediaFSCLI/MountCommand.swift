@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MediaFS
 import WeChatAPI
+import WeChatCallback
 
 struct MountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,9 +19,14 @@ struct MountCommand: AsyncParsableCommand {
             --metrics-listen serves Prometheus metrics at /metrics while mounted; `wxmediafs status MOUNTPOINT` \
             summarises .wxmediafs/stats.
 
+            --callback-listen serves WeChat's message push (point it there through a TLS reverse proxy): pushes signed \
+            with the Token (from --callback-token-file or $WXMEDIAFS_CALLBACK_TOKEN; safe mode with an EncodingAESKey \
+            from --callback-aes-key-file or $WXMEDIAFS_CALLBACK_AES_KEY) show their media in inbox/ at once.
+
             EXAMPLES:
               wxmediafs mount /mnt/wx --appid wx1234 --secret-file /etc/wxmediafs/secret
               wxmediafs mount /mnt/wx --metrics-listen 127.0.0.1:9464 --log-format json
+              wxmediafs mount /mnt/wx --callback-listen 127.0.0.1:8081 --callback-token-file /etc/wxmediafs/push-token
             """
     )
 
@@ -37,6 +44,7 @@ struct MountCommand: AsyncParsableCommand {
             apiBase = settings.apiBase
             let logger = LogSetup.logger("wxmediafs", level: settings.logLevel.rawValue, format: settings.logFormat, file: settings.logFile)
             try MountPreflight.check(mountpoint: mountpoint, options: MountPreflight.options(settings.mountOptions))
+            let callback = try settings.callbackConfiguration()  // its secrets read, or exit 78, before anything starts
             // The cache is this mount's for its life, or the mount is refused (EBUSY) before any upstream call.
             let directory = settings.cacheDir
             let access = try await CacheOwnership.forMount(directory: directory, mountpoint: mountpoint)
@@ -55,17 +63,37 @@ struct MountCommand: AsyncParsableCommand {
             let metrics = try await settings.metricsListen.asyncMap { address in
                 try await MetricsServer.start(address, exporter: MetricsExporter(fs: fs), logger: logger)
             }
+            let pushes: CallbackServer?
             do {
-                try await serve(fs, mountpoint: mountpoint, options: settings.mountOptions, logger: logger)
+                pushes = try await startCallback(settings.callbackListen, callback, cacheDirectory: directory, logger: logger)
             } catch {
                 await metrics?.stop()
                 throw error
             }
+            do {
+                try await serve(fs, mountpoint: mountpoint, options: settings.mountOptions, logger: logger)
+            } catch {
+                await pushes?.stop()
+                await metrics?.stop()
+                throw error
+            }
+            await pushes?.stop()
             await metrics?.stop()
         } catch {
             throw failMount(error, mountpoint: mountpoint, apiBase: apiBase)
         }
     }
+}
+
+/// The live callback, if configured: pushes with media are appended to the cache directory's messages file,
+/// which the mount reads again when it changes (MessageRegistry), as it does after `ingest --cache-dir`.
+private func startCallback(_ address: ListenAddress?, _ configuration: CallbackConfiguration?, cacheDirectory: String,
+                           logger: Logger) async throws -> CallbackServer? {
+    guard let address, let configuration else { return nil }
+    let handler = CallbackHandler(configuration: configuration) { messages in
+        try MessageRegistry.append(messages, directory: cacheDirectory)
+    }
+    return try await CallbackServer.start(address, handler: handler, logger: logger)
 }
 
 extension Optional {

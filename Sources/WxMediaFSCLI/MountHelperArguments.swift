@@ -17,6 +17,8 @@ struct MountHelperArguments: Equatable {
         "token_file": "--token-file", "cache_dir": "--cache-dir", "cache_size": "--cache-size",
         "negative_ttl": "--negative-ttl", "log_level": "--log-level", "config": "--config", "log_file": "--log-file",
         "max_calls_per_day": "--max-calls-per-day", "log_format": "--log-format", "metrics_listen": "--metrics-listen",
+        "callback_listen": "--callback-listen", "callback_token_file": "--callback-token-file",
+        "callback_aes_key_file": "--callback-aes-key-file",
     ]
 
     /// Options for mount(8), mount.fuse3 or systemd, never for the filesystem; and the defaults mount(8) and
@@ -29,7 +31,8 @@ struct MountHelperArguments: Equatable {
     }
 
     /// A secret has no place on a command line (argv is public): refused by name, never echoed.
-    static let secretKeys: Set<String> = ["secret", "appsecret", "app_secret", "access_token"]
+    static let secretKeys: Set<String> = ["secret", "appsecret", "app_secret", "access_token", "callback_token", "callback_aes_key",
+                                          "token", "aes_key", "encoding_aes_key"]
 
     init(foreground: Bool, mountArguments: [String]) {
         self.foreground = foreground
@@ -60,7 +63,7 @@ struct MountHelperArguments: Equatable {
                     if Self.isForMountAlone(option) { continue }
                     let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
                     guard !Self.secretKeys.contains(parts[0]) else {
-                        throw HelperError("-o \(parts[0])=… is refused: a secret does not belong in mount options (argv is public); use secret_file=PATH")
+                        throw HelperError("-o \(parts[0])=… is refused: a secret does not belong in mount options (argv is public); use secret_file=PATH (callback_token_file=PATH, callback_aes_key_file=PATH for the callback's)")
                     }
                     if let flag = Self.settings[parts[0]] {
                         guard parts.count == 2, !parts[1].isEmpty else { throw HelperError("-o \(parts[0]) needs a value (\(parts[0])=…)") }

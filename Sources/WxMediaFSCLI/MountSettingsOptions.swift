@@ -17,6 +17,15 @@ struct MountSettingsOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (default: off).", valueName: "host:port"))
     var metricsListen: ListenAddress?
 
+    @Option(help: ArgumentHelp("Serve WeChat's message push (plain or safe mode) at http://HOST:PORT/, behind a TLS proxy; messages with media show in inbox/ (default: off).", valueName: "host:port"))
+    var callbackListen: ListenAddress?
+
+    @Option(help: ArgumentHelp("File holding the message push Token (default: $\(Settings.callbackTokenVariable)).", valueName: "path"))
+    var callbackTokenFile: String?
+
+    @Option(help: ArgumentHelp("File holding the EncodingAESKey, for safe mode (default: $\(Settings.callbackAESKeyVariable); none: plain mode).", valueName: "path"))
+    var callbackAesKeyFile: String?
+
     @Option(name: .short, help: ArgumentHelp("FUSE mount options, comma-separated (allow_other, auto_unmount, …); replaces mount_options.", valueName: "option,…"))
     var options: [String] = []
 
@@ -35,6 +44,9 @@ struct MountSettingsOptions: ParsableArguments {
         layer.negativeTTL = negativeTTL
         layer.maxCallsPerDay = maxCallsPerDay
         layer.metricsListen = metricsListen
+        layer.callbackListen = callbackListen
+        layer.callbackTokenFile = callbackTokenFile
+        layer.callbackAESKeyFile = callbackAesKeyFile
         layer.mountOptions = options.isEmpty ? nil : options
     }
 }

@@ -19,7 +19,22 @@ extension Settings {
         case .file(let path): "appsecret: <redacted> (from secret_file \(path)\(readable(path) ? "" : ", which cannot be read"))"
         }
         lines.append("# " + secretLine)
+        if callbackListen != nil || callbackToken != .none || callbackAESKey != .none {
+            lines.append("# " + Self.secretLine("callback token", callbackToken, fileKey: .callbackTokenFile, readable: readable))
+            lines.append("# " + Self.secretLine("callback EncodingAESKey", callbackAESKey, fileKey: .callbackAESKeyFile, readable: readable,
+                                               unset: "not set (plain mode)"))
+        }
         return lines
+    }
+
+    /// `name: <redacted> (from …)`, or `name: not set`.
+    static func secretLine(_ name: String, _ source: SecretSource, fileKey: ConfigKey, readable: (String) -> Bool,
+                           unset: String = "not set") -> String {
+        switch source {
+        case .none: "\(name): \(unset)"
+        case .environment(let variable): "\(name): <redacted> (from \(variable))"
+        case .file(let path): "\(name): <redacted> (from \(fileKey.name) \(path)\(readable(path) ? "" : ", which cannot be read"))"
+        }
     }
 
     /// The value of `key` as a TOML literal; nil if not set.
@@ -37,6 +52,9 @@ extension Settings {
         case .logFormat: TOMLLiteral.string(logFormat.rawValue)
         case .logFile: logFile.map(TOMLLiteral.string)
         case .metricsListen: metricsListen.map { TOMLLiteral.string($0.description) }
+        case .callbackListen: callbackListen.map { TOMLLiteral.string($0.description) }
+        case .callbackTokenFile: callbackTokenFile.map(TOMLLiteral.string)
+        case .callbackAESKeyFile: callbackAESKeyFile.map(TOMLLiteral.string)
         case .maxCallsPerDay: String(maxCallsPerDay)
         case .mountOptions: TOMLLiteral.strings(mountOptions)
         }

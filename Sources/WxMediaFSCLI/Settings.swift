@@ -36,14 +36,21 @@ struct Settings: Sendable {
     var logFile: String?
     /// nil: no metrics endpoint.
     var metricsListen: ListenAddress?
+    /// nil: no live callback (WeChat's message push).
+    var callbackListen: ListenAddress?
+    var callbackTokenFile: String?
+    var callbackAESKeyFile: String?
     /// 0: no limit.
     var maxCallsPerDay: Int
     var mountOptions: [String]
 
-    /// Where each value came from; a key missing here is not set (appid, secret_file, token_file, metrics_listen).
+    /// Where each value came from; a key missing here is not set (appid, secret_file, token_file, metrics_listen, …).
     var origins: [ConfigKey: SettingOrigin]
     /// Where the appsecret comes from (never the secret itself).
     var secret: SecretSource
+    /// Where the callback's token and EncodingAESKey come from (never the values): Settings+Callback.swift.
+    var callbackToken: SecretSource = .none
+    var callbackAESKey: SecretSource = .none
     /// The config file that was read, if any.
     var configFile: String?
 
@@ -62,6 +69,9 @@ struct Settings: Sendable {
             logFormat: merge.pick(.logFormat, \.logFormat, default: Defaults.logFormat),
             logFile: merge.pick(.logFile, \.logFile),
             metricsListen: merge.pick(.metricsListen, \.metricsListen),
+            callbackListen: merge.pick(.callbackListen, \.callbackListen),
+            callbackTokenFile: merge.pick(.callbackTokenFile, \.callbackTokenFile),
+            callbackAESKeyFile: merge.pick(.callbackAESKeyFile, \.callbackAESKeyFile),
             maxCallsPerDay: merge.pick(.maxCallsPerDay, \.maxCallsPerDay, default: Defaults.maxCallsPerDay),
             mountOptions: merge.pick(.mountOptions, \.mountOptions, default: Defaults.mountOptions),
             origins: merge.origins,
@@ -77,19 +87,24 @@ struct Settings: Sendable {
         try resolve(flags: flags, environment: environment, file: try ConfigFile.load(flag: configFlag, environment: environment))
     }
 
-    /// The secret follows the same precedence: a secret_file from a flag or WXMEDIAFS_SECRET_FILE, else
-    /// WECHAT_APPSECRET, else a secret_file from the config file.
+    /// Each secret follows the same precedence: its file from a flag or variable (WXMEDIAFS_SECRET_FILE), else its
+    /// own variable (WECHAT_APPSECRET), else its file from the config file.
     private func choosingSecret(environment: [String: String]) -> Settings {
         var settings = self
-        let fromFile: Bool = if case .file = origins[.secretFile] { true } else { false }
-        if let secretFile, !fromFile {
-            settings.secret = .file(secretFile)
-        } else if environment["WECHAT_APPSECRET"].map({ !$0.isEmpty }) == true {  // empty counts as unset, like WXMEDIAFS_*
-            settings.secret = .environment("WECHAT_APPSECRET")
-        } else if let secretFile {
-            settings.secret = .file(secretFile)
-        }
+        settings.secret = secretSource(.secretFile, secretFile, variable: "WECHAT_APPSECRET", environment: environment)
+        settings.callbackToken = secretSource(.callbackTokenFile, callbackTokenFile, variable: Self.callbackTokenVariable,
+                                              environment: environment)
+        settings.callbackAESKey = secretSource(.callbackAESKeyFile, callbackAESKeyFile, variable: Self.callbackAESKeyVariable,
+                                               environment: environment)
         return settings
+    }
+
+    private func secretSource(_ key: ConfigKey, _ file: String?, variable: String, environment: [String: String]) -> SecretSource {
+        let fromConfigFile: Bool = if case .file = origins[key] { true } else { false }
+        if let file, !fromConfigFile { return .file(file) }
+        if environment[variable].map({ !$0.isEmpty }) == true { return .environment(variable) }  // empty counts as unset, like WXMEDIAFS_*
+        if let file { return .file(file) }
+        return .none
     }
 }
 

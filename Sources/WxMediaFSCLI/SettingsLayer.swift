@@ -16,6 +16,9 @@ struct SettingsLayer: Equatable, Sendable {
     var logFormat: LogFormat?
     var logFile: String?
     var metricsListen: ListenAddress?
+    var callbackListen: ListenAddress?
+    var callbackTokenFile: String?
+    var callbackAESKeyFile: String?
     var maxCallsPerDay: Int?
     var mountOptions: [String]?
 }
@@ -58,9 +61,11 @@ extension SettingsLayer {
         case .logFile:
             guard text.hasPrefix("/") else { throw ValueProblem("not an absolute path") }
             logFile = text
-        case .metricsListen:
+        case .metricsListen, .callbackListen:
             guard let address = ListenAddress(text) else { throw ValueProblem("not HOST:PORT (e.g. 127.0.0.1:9100, [::1]:9100)") }
-            metricsListen = address
+            if key == .metricsListen { metricsListen = address } else { callbackListen = address }
+        case .callbackTokenFile: callbackTokenFile = text
+        case .callbackAESKeyFile: callbackAESKeyFile = text
         case .maxCallsPerDay:
             guard let count = Int(text) else { throw Self.badCount }
             try set(maxCallsPerDay: count)

@@ -47,6 +47,13 @@ import Testing
         #expect(problem("[mount]\noptions = [\"ro\"]\n")?.contains(#"unknown key "mount""#) == true)
     }
 
+    @Test func theCallbackSecretsAreNotKeys() {
+        let message = problem("callback_token = \"PushTok3n\"\n")
+        #expect(message?.contains("callback_token_file") == true && message?.contains("WXMEDIAFS_CALLBACK_TOKEN") == true, "\(message ?? "")")
+        #expect(message?.contains("PushTok3n") == false)
+        #expect(problem("callback_aes_key = \"k\"\n")?.contains("callback_aes_key_file") == true)
+    }
+
     @Test func aSyntaxErrorGivesLineAndColumn() {
         let message = problem("appid = \"wx1\"\nb = = 2\n")
         #expect(message?.hasPrefix("/etc/wxmediafs/config.toml:2:5: TOML syntax error: ") == true, "\(message ?? "")")

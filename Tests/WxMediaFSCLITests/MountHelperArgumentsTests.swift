@@ -48,6 +48,21 @@ import Testing
         }
     }
 
+    @Test func theCallbackSecretsAreRefusedAndTheirFilesPassedOn() throws {
+        for option in ["callback_token=PushTok3n", "callback_aes_key=PushTok3n", "token=PushTok3n"] {
+            do {
+                _ = try MountHelperArguments(["src", "/m", "-o", "appid=wx1,\(option)"], subcommands: subcommands)
+                Issue.record("accepted \(option)")
+            } catch {
+                #expect(!"\(error)".contains("PushTok3n") && "\(error)".contains("callback_token_file"), "\(error)")
+            }
+        }
+        let parsed = try MountHelperArguments(
+            ["src", "/m", "-o", "callback_listen=127.0.0.1:8081,callback_token_file=/etc/t,callback_aes_key_file=/etc/k"], subcommands: subcommands)
+        #expect(parsed?.mountArguments == ["mount", "/m", "--callback-listen", "127.0.0.1:8081", "--callback-token-file", "/etc/t",
+                                           "--callback-aes-key-file", "/etc/k"])
+    }
+
     @Test func badHelperLinesSayWhy() {
         #expect(throws: MountHelperArguments.HelperError.self) { try MountHelperArguments(["src", "/m", "-o", "appid="], subcommands: subcommands) }
         #expect(throws: MountHelperArguments.HelperError.self) { try MountHelperArguments(["a", "b", "c"], subcommands: subcommands) }

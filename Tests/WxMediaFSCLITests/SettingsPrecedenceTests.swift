@@ -1,5 +1,6 @@
 import Logging
 import Testing
+@testable import WeChatCallback
 @testable import WxMediaFSCLI
 
 /// flag > environment > config file > default, key by key; every expected value is written out by hand.
@@ -80,6 +81,59 @@ import Testing
         let fromVariable = secret.merging(["WXMEDIAFS_SECRET_FILE": "/run/env-s"]) { $1 }
         #expect(try Settings.resolve(flags: SettingsLayer(), environment: fromVariable, file: config).secret == .file("/run/env-s"))
         #expect(try Settings.resolve(flags: SettingsLayer(), environment: [:], file: nil).secret == .none)
+    }
+
+    @Test func theCallbackSecretsFollowTheSamePrecedenceAndAreNeverShown() throws {
+        let config = try file("""
+            callback_listen = "127.0.0.1:8081"
+            callback_token_file = "/etc/wxmediafs/push-token"
+            """)
+        let fromFile = try Settings.resolve(flags: SettingsLayer(), environment: [:], file: config)
+        #expect(fromFile.callbackListen == ListenAddress("127.0.0.1:8081") && fromFile.callbackToken == .file("/etc/wxmediafs/push-token"))
+        #expect(fromFile.callbackAESKey == .none)
+        let variables = ["WXMEDIAFS_CALLBACK_TOKEN": "t0ken-value", "WXMEDIAFS_CALLBACK_AES_KEY": "k3y-value"]
+        let fromVariables = try Settings.resolve(flags: SettingsLayer(), environment: variables, file: config)
+        #expect(fromVariables.callbackToken == .environment("WXMEDIAFS_CALLBACK_TOKEN"), "the variable wins over the file's key")
+        #expect(fromVariables.callbackAESKey == .environment("WXMEDIAFS_CALLBACK_AES_KEY"))
+        let flags = SettingsLayer(callbackTokenFile: "/run/token", callbackAESKeyFile: "/run/key")
+        let fromFlags = try Settings.resolve(flags: flags, environment: variables, file: config)
+        #expect(fromFlags.callbackToken == .file("/run/token") && fromFlags.callbackAESKey == .file("/run/key"))
+        let report = fromVariables.report(readable: { _ in true })
+        #expect(report.contains(#"callback_listen = "127.0.0.1:8081"  # /etc/wxmediafs/test.toml"#))
+        #expect(report.contains("# callback token: <redacted> (from WXMEDIAFS_CALLBACK_TOKEN)"))
+        #expect(report.contains("# callback EncodingAESKey: <redacted> (from WXMEDIAFS_CALLBACK_AES_KEY)"))
+        #expect(!report.joined().contains("t0ken-value") && !report.joined().contains("k3y-value"))
+        // Without callback_listen none of it is shown or needed.
+        #expect(!(try Settings.resolve(flags: SettingsLayer(), environment: [:], file: nil)).report().joined().contains("callback token"))
+    }
+
+    @Test func theCallbackConfigurationReadsItsSecretsAndNamesOnlyTheirSource() throws {
+        let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+        let listen = SettingsLayer(callbackListen: ListenAddress("127.0.0.1:8081"))
+        let none = try Settings.resolve(flags: SettingsLayer(), environment: ["WXMEDIAFS_CALLBACK_TOKEN": "t"], file: nil)
+        #expect(try none.callbackConfiguration(environment: ["WXMEDIAFS_CALLBACK_TOKEN": "t"]) == nil, "no callback_listen: no callback")
+        let plainEnvironment = ["WXMEDIAFS_CALLBACK_TOKEN": " t0ken-value\n"]
+        let plain = try Settings.resolve(flags: listen, environment: plainEnvironment, file: nil).callbackConfiguration(environment: plainEnvironment)
+        #expect(plain?.token == "t0ken-value" && plain?.cipher == nil)
+        #expect(throws: ConfigError.self) { try Settings.resolve(flags: listen, environment: [:], file: nil).callbackConfiguration(environment: [:]) }
+        let safeEnvironment = ["WXMEDIAFS_CALLBACK_TOKEN": "t", "WXMEDIAFS_CALLBACK_AES_KEY": key, "WECHAT_APPID": "wx1"]
+        let safe = try Settings.resolve(flags: listen, environment: safeEnvironment, file: nil).callbackConfiguration(environment: safeEnvironment)
+        #expect(safe?.cipher?.appID == "wx1")
+        var noAppID = safeEnvironment
+        noAppID["WECHAT_APPID"] = nil
+        #expect(throws: ConfigError.self) { try Settings.resolve(flags: listen, environment: noAppID, file: nil).callbackConfiguration(environment: noAppID) }
+        var badKey = safeEnvironment
+        badKey["WXMEDIAFS_CALLBACK_AES_KEY"] = "k3y-value"
+        do {
+            _ = try Settings.resolve(flags: listen, environment: badKey, file: nil).callbackConfiguration(environment: badKey)
+            Issue.record("a bad key was taken")
+        } catch {
+            #expect(error.message.contains("WXMEDIAFS_CALLBACK_AES_KEY") && !error.message.contains("k3y-value"), "\(error)")
+        }
+        #expect(throws: ConfigError.self) {
+            try Settings.resolve(flags: SettingsLayer(callbackListen: ListenAddress("127.0.0.1:8081"), callbackTokenFile: "/nonexistent/token"),
+                                 environment: [:], file: nil).callbackConfiguration(environment: [:])
+        }
     }
 
     @Test func aBadVariableNamesItselfAndTheFix() throws {
