@@ -46,6 +46,9 @@ public enum SimEndpoint: String, Sendable, CaseIterable {
     case cdn = "cdn"
     /// `POST /cgi-bin/openapi/quota/get`: an API's daily limit and today's calls.
     case quotaGet = "openapi/quota/get"
+    /// `GET /files/`: a plain HTML directory listing of the media items and `/files/<id>.<ext>` their bytes
+    /// (Range, HEAD), for generic HTTP filesystems (httpdirfs, rclone) in the benchmarks. Not a WeChat API.
+    case files = "files"
 
     init?(path: String) {
         switch path {
@@ -56,6 +59,10 @@ public enum SimEndpoint: String, Sendable, CaseIterable {
         case "/cgi-bin/media/upload": self = .upload
         case "/cgi-bin/openapi/quota/get": self = .quotaGet
         default:
+            if path == "/files" || path.hasPrefix("/files/") {
+                self = .files
+                return
+            }
             guard path.hasPrefix("/cdn/") else { return nil }
             self = .cdn
         }

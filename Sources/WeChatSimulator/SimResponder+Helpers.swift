@@ -7,7 +7,7 @@ extension SimResponder {
         let allowed: [HTTPRequest.Method] = switch endpoint {
         case .token: [.get]
         case .stableToken, .upload, .quotaGet: [.post]
-        case .mediaGet, .jssdk, .cdn: knobs.headSupport ? [.get, .head] : [.get]
+        case .mediaGet, .jssdk, .cdn, .files: knobs.headSupport ? [.get, .head] : [.get]
         }
         guard !allowed.contains(method) else { return nil }
         var reply = SimReply.page(.methodNotAllowed)
@@ -19,7 +19,7 @@ extension SimResponder {
     func errorType(_ endpoint: SimEndpoint) -> String {
         switch endpoint {
         case .token, .stableToken, .quotaGet: SimReply.jsonUTF8
-        case .mediaGet, .jssdk, .upload, .cdn: SimReply.textPlain
+        case .mediaGet, .jssdk, .upload, .cdn, .files: SimReply.textPlain
         }
     }
 

@@ -63,6 +63,7 @@ struct SimResponder: HTTPResponder {
         case .jssdk: await jssdkGet(request, knobs)
         case .upload: await upload(request)
         case .cdn: await cdn(request, knobs)
+        case .files: await files(request, knobs)
         case .quotaGet: await quotaGet(request)
         }
     }

@@ -25,7 +25,7 @@ extension SimulatorState {
         case .mediaGet, .jssdk, .upload: knobs.dailyLimit
         case .token, .stableToken: Self.tokenDailyLimit
         case .quotaGet: Self.quotaGetDailyLimit
-        case .cdn: nil
+        case .cdn, .files: nil
         }
     }
 

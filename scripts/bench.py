@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""scripts/bench's engine: every row of issue #7's table, measured as a ratio against its reference.
+
+Each row runs its readers in turn (A B A B …) for --reps repetitions and reports the median ratio and its
+spread (min–max): on a shared, noisy machine an absolute number alone means nothing. Cold runs start from a
+fresh mount and cache directory with the page cache dropped (echo 3 > /proc/sys/vm/drop_caches). The server
+is `wxmediafs sim` over loopback for every reader: wxmediafs reads through media/get and the CDN route, curl
+reads the same video_url, httpdirfs and rclone read the same bytes through the simulator's HTML listing
+(/files/). Byte counts come from the simulator's own counters (/__sim/stats).
+"""
+import argparse, json, os, random, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.request
+
+APPID, SECRET = "wx5e1a0c0ffee00001", "wxmediafs-simulator-secret"  # the simulator's fixed test account
+VIDEO_ID = "BenchVideo_moov_at_end_" + "0" * 40 + "1"
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def drop_caches():
+    subprocess.run(["sync"])
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+
+
+def timed(arguments, **kwargs):
+    start = time.perf_counter()
+    subprocess.run(arguments, check=True, stdout=subprocess.DEVNULL, **kwargs)
+    return time.perf_counter() - start
+
+
+def wait_for(predicate, timeout=30, what="something"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+class Sim:
+    def __init__(self, binary, work, flags):
+        self.out = open(os.path.join(work, "sim.out"), "w+")
+        self.process = subprocess.Popen([binary, "sim", "--port", "0"] + flags, stdout=self.out, stderr=subprocess.DEVNULL)
+        wait_for(lambda: open(self.out.name).read().startswith("http"), what="the simulator")
+        self.url = open(self.out.name).read().split()[0]
+
+    def get(self, route):
+        with urllib.request.urlopen(self.url + route) as answer:
+            return json.loads(answer.read())
+
+    def post(self, route, body=b"{}"):
+        urllib.request.urlopen(urllib.request.Request(self.url + route, data=body, method="POST")).read()
+
+    def items(self):
+        return self.get("/__sim/items")
+
+    def reset(self):
+        self.post("/__sim/reset")
+
+    def bytes(self, *endpoints):
+        stats = self.get("/__sim/stats")
+        return sum(stats.get(e, {}).get("bytes", 0) for e in endpoints)
+
+    def calls(self, *endpoints):
+        stats = self.get("/__sim/stats")
+        return sum(stats.get(e, {}).get("requests", 0) for e in endpoints)
+
+    def video_url(self, media_id):
+        """media/get's video_url, asked with a token obtained in-process (the secret never reaches an argv)."""
+        body = json.dumps({"grant_type": "client_credential", "appid": APPID, "secret": SECRET}).encode()
+        request = urllib.request.Request(self.url + "/cgi-bin/stable_token", data=body, method="POST")
+        token = json.loads(urllib.request.urlopen(request).read())["access_token"]
+        answer = urllib.request.urlopen(f"{self.url}/cgi-bin/media/get?access_token={token}&media_id={media_id}").read()
+        return json.loads(answer)["video_url"]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+class Mount:
+    """One of the three filesystems, mounted fresh on its own cache directory."""
+
+    def __init__(self, kind, binary, sim, work, cache=None):
+        self.kind, self.work = kind, work
+        self.point = tempfile.mkdtemp(dir=work, prefix=kind + "-mnt-")
+        self.cache = cache or tempfile.mkdtemp(dir=work, prefix=kind + "-cache-")
+        logfile = open(os.path.join(work, kind + ".log"), "a")
+        if kind == "wxmediafs":
+            environment = dict(os.environ, WECHAT_APPSECRET=SECRET)
+            self.process = subprocess.Popen(
+                [binary, "mount", self.point, "--api-base", sim.url, "--appid", APPID, "--cache-dir", self.cache,
+                 "--cache-size", "16G", "-o", "auto_unmount", "--log-level", "warning"],
+                env=environment, stdout=subprocess.PIPE, stderr=logfile, text=True)
+            line = self.process.stdout.readline()
+            if "mounted on" not in line:
+                raise RuntimeError("wxmediafs did not mount: " + line)
+        elif kind == "httpdirfs":
+            self.process = subprocess.Popen(["httpdirfs", "-f", "--cache", "--cache-location", self.cache, sim.url + "/files/", self.point],
+                                            stdout=logfile, stderr=logfile)
+        elif kind == "rclone":
+            self.process = subprocess.Popen(["rclone", "mount", ":http:", self.point, "--http-url", sim.url + "/files/", "--read-only",
+                                             "--vfs-cache-mode", "full", "--cache-dir", self.cache, "--dir-cache-time", "1h"],
+                                            stdout=logfile, stderr=logfile)
+        wait_for(lambda: os.path.ismount(self.point), what=kind + " to mount")
+        self.prefix = os.path.join(self.point, "media") if kind == "wxmediafs" else self.point
+
+    def path(self, name):
+        return os.path.join(self.prefix, name)
+
+    def rss_peak_kib(self):
+        with open(f"/proc/{self.process.pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if os.path.ismount(self.point):
+            subprocess.run(["fusermount3", "-u", "-z", self.point], stderr=subprocess.DEVNULL)
+
+
+def summary(ratios):
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+class Bench:
+    def __init__(self, options):
+        self.o = options
+        self.binary = options.binary
+        self.work = tempfile.mkdtemp(prefix="wxmediafs-bench-")
+        self.rows = []
+
+    def row(self, name, reference, target, ratios, detail, unit="×"):
+        median, low, high = summary(ratios)
+        self.rows.append((name, reference, target, f"**{median:.2f}{unit}**", f"{low:.2f}–{high:.2f}", detail))
+        log(f"  {name}: {median:.2f}{unit} ({low:.2f}–{high:.2f}) {detail}")
+
+    def make_video(self):
+        """A real MP4 (MPEG-4 Part 2 of random frames) with its moov at the end, as ffmpeg writes by default."""
+        directory = os.path.join(self.o.data, "media", "video")
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, VIDEO_ID + ".mp4")
+        frames = max(4, self.o.video_mib * 1024 * 1024 // 545_000)
+        marker = os.path.join(self.o.data, f"made-{frames}-frames")
+        if not os.path.exists(marker):
+            log(f"making a {self.o.video_mib} MiB MP4 ({frames} frames)…")
+            subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "640x480", "-r", "25",
+                            "-i", "/dev/urandom", "-frames:v", str(frames), "-c:v", "mpeg4", "-q:v", "2", path], check=True)
+            open(marker, "w").close()
+        with open(path, "rb") as f:
+            f.seek(-min(os.path.getsize(path), 64 << 20), 2)
+            tail = f.read()
+        assert b"moov" in tail, "the MP4's moov should be at the end"
+        return path
+
+    # rows 1, 4 and 7: cold sequential reads and time to first byte
+    def cold(self, sim, video):
+        size = os.path.getsize(video)
+        name = VIDEO_ID + ".mp4"
+        url = sim.video_url(VIDEO_ID)
+        vs_curl, vs_httpdirfs, vs_rclone, ttfb = [], [], [], []
+        times = {"curl": [], "wxmediafs": [], "httpdirfs": [], "rclone": []}
+        for rep in range(self.o.reps):
+            drop_caches()
+            times["curl"].append(timed(["curl", "-sf", "-o", "/dev/null", url]))
+            for kind in ("wxmediafs", "httpdirfs", "rclone"):
+                mount = Mount(kind, self.binary, sim, self.work)
+                try:
+                    drop_caches()
+                    times[kind].append(timed(["cat", mount.path(name)]))
+                finally:
+                    mount.stop()
+            vs_curl.append(times["curl"][-1] / times["wxmediafs"][-1])
+            vs_httpdirfs.append(times["httpdirfs"][-1] / times["wxmediafs"][-1])
+            vs_rclone.append(times["rclone"][-1] / times["wxmediafs"][-1])
+            # time to first byte of a cold item: head -c1 through a fresh mount vs curl of one byte, both as commands
+            drop_caches()
+            curl_first = timed(["curl", "-sf", "-r", "0-0", "-o", "/dev/null", url])
+            mount = Mount("wxmediafs", self.binary, sim, self.work)
+            try:
+                drop_caches()
+                ours = timed(["head", "-c1", mount.path(name)])
+            finally:
+                mount.stop()
+            ttfb.append(ours / curl_first)
+            log(f"cold rep {rep + 1}: " + ", ".join(f"{k} {v[-1]:.3f} s" for k, v in times.items()) + f", first byte {ours * 1000:.1f} ms vs curl {curl_first * 1000:.1f} ms")
+        mib = size / (1 << 20)
+        median = {k: statistics.median(v) for k, v in times.items()}
+        self.row(f"cold sequential read, {mib:.0f} MiB video", "`curl -o /dev/null` of the same video_url", "≥ 0.85×", vs_curl,
+                 f"curl {mib / median['curl']:.0f} MiB/s, wxmediafs {mib / median['wxmediafs']:.0f} MiB/s")
+        self.row("cold read vs httpdirfs (time ratio, >1: faster)", "httpdirfs 1.2.5 `--cache`", "> 1", vs_httpdirfs,
+                 f"httpdirfs {mib / median['httpdirfs']:.0f} MiB/s")
+        self.row("cold read vs rclone (time ratio, >1: faster)", "rclone mount `--vfs-cache-mode full`", "> 1", vs_rclone,
+                 f"rclone {mib / median['rclone']:.0f} MiB/s")
+        self.row("time to first byte, cold item (`head -c1`)", "`curl -r 0-0` of the video_url (both timed as commands)", "≤ 1.2×", ttfb,
+                 "ratio = ours ÷ curl's; lower is better")
+
+    # row 5: ffprobe of a cold MP4 with the moov at the end
+    def ffprobe(self, sim, video):
+        size = os.path.getsize(video)
+        name = VIDEO_ID + ".mp4"
+        ratios = {"httpdirfs": [], "rclone": []}
+        fetched = {"wxmediafs": [], "httpdirfs": [], "rclone": []}
+        for rep in range(self.o.reps):
+            took = {}
+            for kind in ("wxmediafs", "httpdirfs", "rclone"):
+                mount = Mount(kind, self.binary, sim, self.work)
+                try:
+                    drop_caches()
+                    sim.reset()
+                    took[kind] = timed(["ffprobe", "-v", "error", "-show_format", "-show_streams", mount.path(name)])
+                    time.sleep(0.5)  # read-ahead still landing counts too
+                    endpoints = ("media/get", "cdn") if kind == "wxmediafs" else ("files",)
+                    fetched[kind].append(100 * sim.bytes(*endpoints) / size)
+                finally:
+                    mount.stop()
+            for kind in ratios:
+                ratios[kind].append(took[kind] / took["wxmediafs"])
+            log(f"ffprobe rep {rep + 1}: " + ", ".join(f"{k} {v:.3f} s ({fetched[k][-1]:.1f}%)" for k, v in took.items()))
+        share = {k: statistics.median(v) for k, v in fetched.items()}
+        detail = f"fetched: wxmediafs {share['wxmediafs']:.2f}%, httpdirfs {share['httpdirfs']:.2f}%, rclone {share['rclone']:.2f}% of the file"
+        self.row("`ffprobe` cold MP4, moov at the end, vs httpdirfs (time ratio)", "httpdirfs", "> 1, fetching ≤ 2%", ratios["httpdirfs"], detail)
+        self.row("`ffprobe` cold MP4, moov at the end, vs rclone (time ratio)", "rclone", "> 1, fetching ≤ 2%", ratios["rclone"], detail)
+
+    # rows 2 and 3: warm and hot reads against a local file
+    def local_reads(self, sim, video):
+        name = VIDEO_ID + ".mp4"
+        local = os.path.join(self.work, "local.mp4")
+        shutil.copyfile(video, local)
+        cache = tempfile.mkdtemp(dir=self.work, prefix="warm-cache-")
+        mount = Mount("wxmediafs", self.binary, sim, self.work, cache=cache)
+        timed(["cat", mount.path(name)])  # fills the block cache
+        mount.stop()
+        warm, hot, random_reads = [], [], []
+        for rep in range(self.o.reps):
+            mount = Mount("wxmediafs", self.binary, sim, self.work, cache=cache)
+            try:
+                sim.reset()
+                drop_caches()
+                local_warm = timed(["cat", local])
+                drop_caches()
+                ours_warm = timed(["cat", mount.path(name)])
+                warm.append(local_warm / ours_warm)
+                assert sim.calls("media/get", "cdn") <= 1, "a warm read must come from the block cache"
+                timed(["cat", local]), timed(["cat", mount.path(name)])  # both hot now
+                local_hot, ours_hot = timed(["cat", local]), timed(["cat", mount.path(name)])
+                hot.append(local_hot / ours_hot)
+                local_ops, ours_ops = self.preads(local), self.preads(mount.path(name))
+                random_reads.append(ours_ops / local_ops)
+                log(f"local rep {rep + 1}: warm {local_warm:.3f}/{ours_warm:.3f} s, hot {local_hot:.3f}/{ours_hot:.3f} s, "
+                    f"pread {local_ops:,.0f}/{ours_ops:,.0f} per s (local/ours)")
+            finally:
+                mount.stop()
+        self.row("warm read (block cache, page cache dropped)", "local file, page cache dropped", "≥ 0.9×", warm, "ratio = local time ÷ ours")
+        self.row("hot sequential read", "local file, hot", "≥ 0.95×", hot, "")
+        self.row("hot random 4 KiB `pread`", "local file, hot", "≥ 0.95×", random_reads, f"{self.o.preads:,} preads at seeded random offsets")
+
+    def preads(self, path):
+        size = os.path.getsize(path)
+        generator = random.Random(7)
+        offsets = [generator.randrange(0, size - 4096) & ~4095 for _ in range(self.o.preads)]
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            start = time.perf_counter()
+            for offset in offsets:
+                os.pread(descriptor, 4096, offset)
+            return len(offsets) / (time.perf_counter() - start)
+        finally:
+            os.close(descriptor)
+
+    # row 6: many readers of one cold item
+    def concurrent(self, sim, video):
+        size = os.path.getsize(video)
+        name = VIDEO_ID + ".mp4"
+        amplification, throughput = [], []
+        for rep in range(self.o.reps):
+            mount = Mount("wxmediafs", self.binary, sim, self.work)
+            try:
+                drop_caches()
+                sim.reset()
+                start = time.perf_counter()
+                readers = [subprocess.Popen(["cat", mount.path(name)], stdout=subprocess.DEVNULL) for _ in range(self.o.readers)]
+                assert all(reader.wait() == 0 for reader in readers)
+                took = time.perf_counter() - start
+                time.sleep(0.3)
+                amplification.append(sim.bytes("media/get", "cdn") / size)
+                throughput.append(self.o.readers * size / took / (1 << 20))
+                log(f"concurrent rep {rep + 1}: {took:.3f} s, upstream {amplification[-1]:.3f}× the size")
+            finally:
+                mount.stop()
+        self.row(f"{self.o.readers} concurrent readers of one cold item", "upstream bytes ÷ size", "≤ 1.02×", amplification,
+                 f"aggregate {statistics.median(throughput):,.0f} MiB/s")
+
+    # row 8: peak RSS over a big cold item
+    def peak_rss(self):
+        sim = Sim(self.binary, self.work, ["--generate", f"video:{self.o.big_mib}M"])
+        try:
+            item = next(i for i in sim.items() if i["size"] == self.o.big_mib << 20)
+            peaks = []
+            for _ in range(max(1, min(self.o.reps, 3))):
+                mount = Mount("wxmediafs", self.binary, sim, self.work)
+                try:
+                    drop_caches()
+                    timed(["cat", mount.path(item["id"] + "." + item["ext"])])
+                    peaks.append(mount.rss_peak_kib() / 1024)
+                finally:
+                    mount.stop()
+            self.row(f"peak RSS reading a {self.o.big_mib} MiB item cold", "VmHWM of the mount", "≤ 64 MiB", peaks, "", unit=" MiB")
+        finally:
+            sim.stop()
+
+    # row 9: stat of many cached ids after a remount
+    def stats_after_remount(self):
+        count = self.o.ids
+        sim = Sim(self.binary, self.work, ["--generate", f"{count}*image:1K"])
+        try:
+            names = [i["id"] + "." + i["ext"] for i in sim.items() if i["kind"] == "image" and i["size"] == 1024][:count]
+            cache = tempfile.mkdtemp(dir=self.work, prefix="stat-cache-")
+            mount = Mount("wxmediafs", self.binary, sim, self.work, cache=cache)
+            for name in names:
+                with open(mount.path(name), "rb") as f:
+                    f.read()
+            mount.stop()
+            local = tempfile.mkdtemp(dir=self.work, prefix="stat-local-")
+            for name in names:
+                with open(os.path.join(local, name), "wb") as f:
+                    f.write(b"x" * 1024)
+            ratios, calls = [], []
+            for rep in range(self.o.reps):
+                mount = Mount("wxmediafs", self.binary, sim, self.work, cache=cache)
+                try:
+                    sim.reset()
+                    drop_caches()
+                    local_rate = self.stat_rate(local, names)
+                    drop_caches()
+                    ours_rate = self.stat_rate(mount.prefix, names)
+                    calls.append(sim.calls("media/get", "cdn"))
+                    ratios.append(ours_rate / local_rate)
+                    log(f"stat rep {rep + 1}: local {local_rate:,.0f}/s, ours {ours_rate:,.0f}/s, {calls[-1]} upstream calls")
+                finally:
+                    mount.stop()
+            self.row(f"`stat` of {count:,} cached ids after a remount", "`stat` of local files (ops/s)", "≥ 0.5×, 0 calls", ratios,
+                     f"upstream calls: {max(calls)}")
+        finally:
+            sim.stop()
+
+    @staticmethod
+    def stat_rate(directory, names):
+        start = time.perf_counter()
+        for name in names:
+            os.stat(os.path.join(directory, name))
+        return len(names) / (time.perf_counter() - start)
+
+    def run(self):
+        try:
+            video = self.make_video()
+            sim = Sim(self.binary, self.work, ["--media", os.path.join(self.o.data, "media")])
+            try:
+                self.cold(sim, video)
+                self.ffprobe(sim, video)
+                self.local_reads(sim, video)
+                self.concurrent(sim, video)
+            finally:
+                sim.stop()
+            self.peak_rss()
+            self.stats_after_remount()
+        finally:
+            subprocess.run(["sh", "-c", f"for m in {self.work}/*-mnt-*; do fusermount3 -u -z $m 2>/dev/null; done"])
+            shutil.rmtree(self.work, ignore_errors=True)
+        print("| row | reference | target | median | spread (min–max) | notes |")
+        print("|---|---|---|---|---|---|")
+        for row in self.rows:
+            print("| " + " | ".join(row) + " |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--data", required=True, help="where the generated MP4 is kept between runs")
+    parser.add_argument("--quick", action="store_true", help="tiny items, one repetition: a smoke run, no figures")
+    parser.add_argument("--reps", type=int)
+    options = parser.parse_args()
+    quick = options.quick
+    options.reps = options.reps or (1 if quick else 5)
+    options.video_mib = 8 if quick else 256
+    options.big_mib = 16 if quick else 1024
+    options.ids = 200 if quick else 10_000
+    options.readers = 4 if quick else 32
+    options.preads = 2_000 if quick else 100_000
+    Bench(options).run()
+
+
+if __name__ == "__main__":
+    main()
