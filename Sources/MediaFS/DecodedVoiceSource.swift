@@ -45,12 +45,13 @@ struct DecodedVoiceSource: MediaDownloading {
 
 /// The way from the WAV source back to the filesystem's speex items, installed once the filesystem exists.
 final class SpeexReader: Sendable {
-    private let reader = Mutex<(@Sendable (MediaID) async throws -> [UInt8])?>(nil)
+    /// Boxed for the reason `IdleHook` gives (a bare closure in a Mutex grows a thunk chain on every read).
+    private let reader = Mutex<ClosureBox<@Sendable (MediaID) async throws -> [UInt8]>?>(nil)
 
-    func install(_ body: @escaping @Sendable (MediaID) async throws -> [UInt8]) { reader.withLock { $0 = body } }
+    func install(_ body: @escaping @Sendable (MediaID) async throws -> [UInt8]) { reader.withLock { $0 = ClosureBox(body) } }
 
     func read(_ id: MediaID) async throws -> [UInt8] {
-        guard let body = reader.withLock({ $0 }) else { throw FSError(.io, "no filesystem to read hd/\(id).speex from") }
+        guard let body = reader.withLock({ $0 })?.body else { throw FSError(.io, "no filesystem to read hd/\(id).speex from") }
         return try await body(id)
     }
 }
