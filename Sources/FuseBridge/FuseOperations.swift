@@ -9,10 +9,16 @@ enum FuseOperations {
         ops.lookup = { request, parent, name in
             guard let request else { return }
             let bridge = bridgeContext(request)
-            let reply = bridge.reply(request)
             let name = String(cString: name!)
             bridge.requestArrived()
             let parent = UInt64(parent)
+            if let attributes = bridge.fs.lookupNow(parent: parent, name: name) {  // known to the cache: no hop
+                return bridge.timed(.lookup) {
+                    let reply = FuseReply(request, gate: bridge.gate)
+                    if !reply.entry(attributes, timeout: bridge.timeout(for: attributes)) { bridge.fs.forget(attributes.inode, count: 1) }
+                }
+            }
+            let reply = bridge.reply(request)
             bridge.serve(.lookup, reply) {
                 do {
                     let attributes = try await bridge.fs.lookup(parent: parent, name: name)
@@ -44,8 +50,13 @@ enum FuseOperations {
         ops.getattr = { request, inode, _ in
             guard let request else { return }
             let bridge = bridgeContext(request)
-            let reply = bridge.reply(request)
             bridge.requestArrived()
+            if let attributes = bridge.fs.getattrNow(UInt64(inode)) {  // known to the cache: no hop
+                return bridge.timed(.getattr) {
+                    FuseReply(request, gate: bridge.gate).attributes(attributes, timeout: bridge.timeout(for: attributes))
+                }
+            }
+            let reply = bridge.reply(request)
             bridge.serve(.getattr, reply) {
                 let attributes = try await bridge.fs.getattr(UInt64(inode))
                 reply.attributes(attributes, timeout: bridge.timeout(for: attributes))

@@ -88,6 +88,25 @@ struct InodeTable {
         return (inodeNumber(slot), item)
     }
 
+    /// A lookup answered from the cache index, with nothing to wait for: the node gets the kernel's reference at
+    /// once and no actor (`item(_:make:)` makes one when a read needs it). Returns its inode.
+    mutating func lookedWithoutActor(_ key: CacheKey) -> UInt64 {
+        if let slot = liveSlot(key) {
+            nodes[slot].lookups += 1
+            return inodeNumber(UInt32(slot))
+        }
+        if let reused = freeSlots.last, nodes[Int(reused)].generation &+ 1 < 1 << 31 {
+            freeSlots.removeLast()
+            nodes[Int(reused)] = Node(item: nil, lookups: 1, generation: nodes[Int(reused)].generation &+ 1, live: true, key: key)
+            index(Int(reused))
+            return inodeNumber(reused)
+        }
+        let slot = UInt32(nodes.count)
+        nodes.append(Node(item: nil, lookups: 1, live: true, key: key))
+        index(Int(slot))
+        return inodeNumber(slot)
+    }
+
     /// The item of a held inode, its actor made again if it was let go while idle.
     mutating func item(_ inode: UInt64, make: (CacheKey) -> MediaItem) -> MediaItem? {
         guard let slot = slot(inode) else { return nil }

@@ -65,6 +65,26 @@ public final class MediaFileSystem: Sendable {
         }
     }
 
+    /// A lookup answered without waiting, or nil when it must wait (`lookup`): an item the cache index knows,
+    /// as after a remount. The bridge answers these in libfuse's own thread, with no hop to the cooperative pool
+    /// and back (two thread wake-ups, most of a cached lookup's cost on a 2-core machine: docs/benchmarks.md).
+    public func lookupNow(parent: UInt64, name: String) -> FileAttributes? {
+        guard parent == Inode.media || parent == Inode.hd, let parsed = ItemName(name) else { return nil }
+        let kind: CacheKey.Kind = parent == Inode.media ? .media : parsed.fileExtension == "wav" ? .hdWAV : .hd
+        let key = CacheKey(kind: kind, id: parsed.id.rawValue)
+        guard let info = context.cache.item(key), parsed.fileExtension == nil || parsed.fileExtension == info.fileExtension else { return nil }
+        context.counters.lookup()
+        let inode = inodes.withLock { $0.lookedWithoutActor(key) }
+        return attributes(inode, info, key: key)
+    }
+
+    /// A getattr answered without waiting, or nil when it must wait for an item's first answer (`getattr`).
+    public func getattrNow(_ inode: UInt64) -> FileAttributes? {
+        if inode < Inode.firstItem || inode & (Inode.inboxBit | Inode.uploadBit) != 0 { return nil }
+        guard let key = inodes.withLock({ $0.key(inode) }), let info = context.cache.item(key) else { return nil }
+        return attributes(inode, info, key: key)
+    }
+
     private func resolve(parent: UInt64, name: String) async throws -> FileAttributes {
         switch parent {
         case Inode.root:
