@@ -59,8 +59,13 @@ public final class FuseSession: @unchecked Sendable {
 
     /// Serves requests until the filesystem is unmounted or `stop` is called. Blocks the calling thread.
     /// The session stays alive after it returns: `close` ends it, once nothing can answer a request any more.
-    public func run(threads: UInt32 = 16) -> Int32 {
-        cfuse_session_loop_mt(session, threads)
+    ///
+    /// One libfuse thread: no callback ever waits (what waits runs as a Task that answers from its own thread),
+    /// so a second reader of /dev/fuse buys nothing, and it costs: with libfuse's multi-threaded loop every
+    /// request woke another sleeping worker, often on the other core, and a lookup answered from memory took
+    /// 95 µs instead of 13 µs (10,000 `stat`s after a remount: 10,500/s multi-threaded, see docs/benchmarks.md).
+    public func run() -> Int32 {
+        fuse_session_loop(session)
     }
 
     /// Ends the loop from any thread (a signal), whatever is open. The mount is detached (lazily: open files and
