@@ -1,5 +1,5 @@
 // The libfuse3 low-level API for Swift, plus the few pieces Swift cannot import:
-// variadic fuse_log and the FUSE_ARGS_INIT macro.
+// variadic fuse_log, the FUSE_ARGS_INIT macro and the versioned fuse_session_loop_mt macro.
 #ifndef WXMEDIAFS_CFUSE_H
 #define WXMEDIAFS_CFUSE_H
 #define FUSE_USE_VERSION 35
@@ -19,6 +19,16 @@ static inline struct fuse_args cfuse_args_init(int argc, char **argv) {
     return args;
 }
 
+
+static inline int cfuse_session_loop_mt(struct fuse_session *se, unsigned int max_idle_threads) {
+    struct fuse_loop_config *config = fuse_loop_cfg_create();
+    if (config == NULL) return -1;
+    fuse_loop_cfg_set_clone_fd(config, 0);
+    fuse_loop_cfg_set_idle_threads(config, max_idle_threads);
+    int rc = fuse_session_loop_mt(se, config);
+    fuse_loop_cfg_destroy(config);
+    return rc;
+}
 
 /// The file-info flags Swift cannot reach (C bitfields).
 static inline void cfuse_fi_set_cache(struct fuse_file_info *fi, int keep_cache, int direct_io) {

@@ -64,8 +64,10 @@ public final class FuseSession: @unchecked Sendable {
     /// so a second reader of /dev/fuse buys nothing, and it costs: with libfuse's multi-threaded loop every
     /// request woke another sleeping worker, often on the other core, and a lookup answered from memory took
     /// 95 µs instead of 13 µs (10,000 `stat`s after a remount: 10,500/s multi-threaded, see docs/benchmarks.md).
-    public func run() -> Int32 {
-        fuse_session_loop(session)
+    /// `threads` > 1 is libfuse's multi-threaded loop with that many idle workers, kept for measuring
+    /// (`WXMEDIAFS_FUSE_THREADS`, docs/benchmarks.md).
+    public func run(threads: Int = 1) -> Int32 {
+        threads > 1 ? cfuse_session_loop_mt(session, UInt32(threads)) : fuse_session_loop(session)
     }
 
     /// Ends the loop from any thread (a signal), whatever is open. The mount is detached (lazily: open files and

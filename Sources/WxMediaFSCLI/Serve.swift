@@ -65,7 +65,8 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
     let loopEnd = Completion()
     let signalled = SignalClock()
     let thread = Thread {
-        _ = session.run()
+        // One libfuse thread unless WXMEDIAFS_FUSE_THREADS asks for the multi-threaded loop (for measuring only).
+        _ = session.run(threads: ProcessInfo.processInfo.environment["WXMEDIAFS_FUSE_THREADS"].flatMap { Int($0) } ?? 1)
         loopEnd.complete(true)
     }
     thread.stackSize = 1 << 20
