@@ -65,14 +65,17 @@ public final class BlockCache: Sendable {
     /// The items a listing should show, as names (id and extension): those readable whole from the cache, and
     /// those the server may still have (younger than `mediaLife`, not reported gone). An incomplete item past
     /// its life could only fail a read. No `CachedItem` is made: a listing of 50,000 ids costs their names only.
-    public func listableItems(_ kind: CacheKey.Kind? = nil) -> [(key: CacheKey, fileExtension: String)] {
+    /// `created`: creation times known from elsewhere (a follower message's CreateTime), by id: an item is as old
+    /// as the earlier of that and its first fetch.
+    public func listableItems(_ kind: CacheKey.Kind? = nil, created: [String: Int64] = [:]) -> [(key: CacheKey, fileExtension: String)] {
         let now = now()
         let life = mediaLife
         return index.withLock { state in
             state.entries.compactMap { key, entry in
                 guard kind == nil || key.kind == kind, entry.hasItem else { return nil }
                 let extra = entry.flags.contains(.hasExtra) ? state.extras[key] : nil
-                let young = extra?.goneAt == nil && now - entry.fetchedAt < life
+                let born = created[key.id].map { min(Double($0), entry.fetchedAt) } ?? entry.fetchedAt
+                let young = extra?.goneAt == nil && now - born < life
                 guard entry.isComplete || young else { return nil }
                 return (key, state.fileExtension(key, entry))
             }

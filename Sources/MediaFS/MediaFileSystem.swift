@@ -218,7 +218,8 @@ public final class MediaFileSystem: Sendable {
         case Inode.media, Inode.hd:
             let kinds: [CacheKey.Kind] = inode == Inode.media ? [.media] : [.hd, .hdWAV]
             // Only names whose read can succeed: complete, or young enough to be fetched (and not gone).
-            let listed = kinds.flatMap { context.cache.listableItems($0) }.sorted { ($0.key.id, $0.fileExtension) < ($1.key.id, $1.fileExtension) }
+            let created = inode == Inode.media ? inbox().created : [:]
+            let listed = kinds.flatMap { context.cache.listableItems($0, created: created) }.sorted { ($0.key.id, $0.fileExtension) < ($1.key.id, $1.fileExtension) }
             for (key, fileExtension) in listed {
                 // No item is made for a listing (the kernel does not hold readdir's entries): a known inode,
                 // or a stable placeholder number above every real one (d_ino is informational).

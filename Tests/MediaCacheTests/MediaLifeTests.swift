@@ -30,6 +30,9 @@ import Testing
         try await cache.storeItem(empty, for: key("Empty_old"))
 
         #expect(Set(cache.listableItems().map(\.key.id)) == ["Whole_old", "Partial_young", "Whole_gone", "Empty_old"])
+        // Fetched just now, but a follower message says it was created a whole life ago: an incomplete item goes.
+        let created = ["Partial_young": Int64(start - life), "Whole_old": Int64(start - 3 * life)]
+        #expect(Set(cache.listableItems(created: created).map(\.key.id)) == ["Whole_old", "Whole_gone", "Empty_old"])
         clock.advance(by: life)
         #expect(Set(cache.listableItems().map(\.key.id)) == ["Whole_old", "Whole_gone", "Empty_old"])
         #expect(cache.knownItems().count == 6, "known is not listable: a read of a known item still works where cached")
