@@ -63,7 +63,7 @@ struct MountCommand: AsyncParsableCommand {
             let metrics = try await settings.metricsListen.asyncMap { address in
                 try await MetricsServer.start(address, exporter: MetricsExporter(fs: fs), logger: logger)
             }
-            let pushes: CallbackServer?
+            let pushes: BackgroundServer?
             do {
                 pushes = try await startCallback(settings.callbackListen, callback, cacheDirectory: directory, logger: logger)
             } catch {
@@ -88,7 +88,7 @@ struct MountCommand: AsyncParsableCommand {
 /// The live callback, if configured: pushes with media are appended to the cache directory's messages file,
 /// which the mount reads again when it changes (MessageRegistry), as it does after `ingest --cache-dir`.
 private func startCallback(_ address: ListenAddress?, _ configuration: CallbackConfiguration?, cacheDirectory: String,
-                           logger: Logger) async throws -> CallbackServer? {
+                           logger: Logger) async throws -> BackgroundServer? {
     guard let address, let configuration else { return nil }
     let handler = CallbackHandler(configuration: configuration) { messages in
         try MessageRegistry.append(messages, directory: cacheDirectory)

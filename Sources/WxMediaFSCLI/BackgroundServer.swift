@@ -1,0 +1,63 @@
+import Hummingbird
+import Logging
+import MediaFS
+import NIOCore
+
+/// A Hummingbird application run beside the mount (metrics, the message push): `start` returns once it listens
+/// (with the port the system chose when 0 was asked) or throws one line naming what could not be served, and
+/// `stop` closes it and waits briefly for it to end.
+final class BackgroundServer: Sendable {
+    let host: String
+    let port: Int
+    private let listener: any Channel
+    private let server: Task<Void, any Error>
+
+    private init(host: String, port: Int, listener: any Channel, server: Task<Void, any Error>) {
+        self.host = host
+        self.port = port
+        self.listener = listener
+        self.server = server
+    }
+
+    /// `make` builds the application from the callback that reports its listening channel and a logger that
+    /// keeps Hummingbird's line per request out (warnings and above only).
+    static func start<App: ApplicationProtocol>(
+        _ address: ListenAddress, serving what: String, logger: Logger,
+        make: (_ onServerRunning: @escaping @Sendable (any Channel) async -> Void, _ quiet: Logger) -> App
+    ) async throws -> BackgroundServer {
+        let (listeners, continuation) = AsyncStream.makeStream(of: (any Channel).self)
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        let app = make({ channel in
+            continuation.yield(channel)
+            continuation.finish()
+        }, quiet)
+        let server = Task {
+            defer { continuation.finish() }
+            try await app.run()
+        }
+        var iterator = listeners.makeAsyncIterator()
+        guard let listener = await iterator.next(), let port = listener.localAddress?.port else {
+            server.cancel()
+            let reason: String
+            if case .failure(let error) = await server.result { reason = "\(error)" } else { reason = "it did not start" }
+            throw FSError(.io, "cannot serve \(what) on \(address): \(reason)")
+        }
+        return BackgroundServer(host: address.host, port: port, listener: listener, server: server)
+    }
+
+    /// `http://host:port` as a client would write it (IPv6 hosts in brackets).
+    var origin: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+
+    func stop() async {
+        try? await listener.close()
+        let server = self.server
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = await server.result }
+            group.addTask { try? await Task.sleep(for: .milliseconds(200)) }
+            await group.next()
+            group.cancelAll()
+        }
+        server.cancel()
+    }
+}
