@@ -1,7 +1,7 @@
 import Foundation
 import WeChatSimulator
 
-/// What the demo shows once mounted: the paths, then `ls`, `cp` + sha256 and `ffprobe` run for real.
+/// What the demo shows once mounted: the paths, then `ls`, `cp` + sha256, `ffprobe` and an upload by `cp` run for real.
 enum DemoTour {
     static func run(mountpoint: String, items: [SimItemInfo]) async {
         print("\nTry these (each media id is a file, fetched on first read):")
@@ -13,7 +13,9 @@ enum DemoTour {
         let commands = [
             "cp \(path(mountpoint, image)) /tmp/ && sha256sum /tmp/\(image.id).\(image.ext)",
             "ffprobe -v error -show_entries format=format_name,duration -of compact \(path(mountpoint, video))",
-            "ls -l \(mountpoint)/media \(mountpoint)/hd",
+            "cp /tmp/\(image.id).\(image.ext) \(mountpoint)/upload/image/copy.\(image.ext)"
+                + " && getfattr --absolute-names -n user.wechat.media_id --only-values \(mountpoint)/upload/image/copy.\(image.ext); echo",
+            "ls -l \(mountpoint)/media \(mountpoint)/hd \(mountpoint)/upload/image",
             "cat \(mountpoint)/.wxmediafs/stats",
             "stat \(mountpoint)/media/NoSuchMediaId0000 || true",
         ]
