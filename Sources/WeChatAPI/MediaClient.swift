@@ -49,6 +49,8 @@ public struct MediaClient: MediaDownloading {
                 (error, unsent) = (failure, false)
             }
             counters.error(error)
+            // A call that timed out already waited `--timeout`: the read gets ETIMEDOUT now, not after more waits.
+            if error.category == .timeout { throw error }
             if error.category == .tokenInvalid {
                 await tokens.invalidate(token)
                 if !tokenRetried {
