@@ -23,7 +23,7 @@ extension MediaClient {
         return try await withRetries("video_url of \(request.id)") { token in
             let endpoint = plain.endpoint
             try countCall(endpoint)
-            let response = try await APIHTTP.send(HTTPClientRequest(url: mediaURL(plain, token: token)), endpoint: endpoint, timeout: .seconds(30))
+            let response = try await APIHTTP.send(HTTPClientRequest(url: mediaURL(plain, token: token)), endpoint: endpoint, timeout: headDeadline)
             guard response.status == .ok else {
                 throw WeChatError(.http(status: Int(response.status.code)), "\(endpoint) answered HTTP \(response.status.code)", endpoint: endpoint)
             }
@@ -47,7 +47,7 @@ extension MediaClient {
             var http = HTTPClientRequest(url: progress.videoURL ?? mediaURL(progress.request, token: token))
             if let header = progress.rangeHeader { http.headers.add(name: "Range", value: header) }
             try countCall(endpoint)
-            let response = try await APIHTTP.send(http, endpoint: endpoint, timeout: transferDeadline)
+            let response = try await APIHTTP.send(http, endpoint: endpoint, timeout: headDeadline)
 
             if viaCDN, [.forbidden, .notFound, .gone].contains(response.status) {
                 // A fresh video_url has been seen answering 404 for a few seconds; a kept one that answers

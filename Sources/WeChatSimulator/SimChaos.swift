@@ -46,6 +46,14 @@ extension SimulatorState {
         chaos = settings
     }
 
+    /// From now on each call of `endpoints` fails with probability `rate`, with one of `kinds` (drawn from `seed`).
+    public func setFaultRate(_ rate: Double, kinds: [SimFault], endpoints: Set<SimEndpoint>, seed: UInt64) {
+        setChaos(ChaosSettings(rate: rate, kinds: kinds, endpoints: endpoints, generator: SplitMix64(seed: seed)))
+    }
+
+    /// Faults given so far (queued or drawn), by their control name.
+    public func injectedFaultCounts() -> [String: Int] { injectedFaults }
+
     /// A fault drawn for this call of `endpoint`, or nil (no chaos, another endpoint, or the draw says no).
     func drawChaos(for endpoint: SimEndpoint) -> SimFault? {
         guard var settings = chaos, settings.endpoints.contains(endpoint) else { return nil }

@@ -53,7 +53,7 @@ public enum SimFault: Sendable, Equatable {
     }
 
     /// The name `POST /__sim/fault` knows it by; `/__sim/chaos` counts faults under it.
-    var controlName: String {
+    public var controlName: String {
         switch self {
         case .busy: "busy"
         case .minuteQuota: "minute-quota"

@@ -26,7 +26,7 @@ extension Settings {
     /// `quota`: the ledger that counts (and may limit) today's calls; nil for commands that keep no count.
     func client(logger: Logger, quota: QuotaLedger? = nil) throws -> MediaClient {
         let counters = APICounters()
-        return MediaClient(apiBase: apiBase, tokens: try tokenSource(counters: counters, logger: logger), counters: counters, quota: quota,
-                           logger: logger)
+        return MediaClient(apiBase: apiBase, tokens: try tokenSource(counters: counters, logger: logger),
+                           idleTimeout: .milliseconds(Int64(timeout * 1000)), counters: counters, quota: quota, logger: logger)
     }
 }
