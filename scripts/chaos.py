@@ -760,7 +760,7 @@ def scenario_soak(args):
     sim.chaos(0.05, ["http500", "reset", "busy", "truncate", "minute-quota", "html200", "json200", "huge-errmsg", "long-length",
                      "short-length", "range-mismatch", "other-range", "redirect-loop"], args.seed + 12,
               endpoints=["media/get", "media/get/jssdk", "cdn"])
-    mount = Mount(name, sim, extra=["--cache-size", "12M"], log_level="info")
+    mount = Mount(name, sim, extra=["--cache-size", "6M"], log_level="info")
     stop = threading.Event()
     tally = Tally()
     series = []
