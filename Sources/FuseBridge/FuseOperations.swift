@@ -9,9 +9,8 @@ enum FuseOperations {
         ops.`init` = { _, connection in
             // Ask for lookups (and readdirs) of one directory in parallel. Without FUSE_PARALLEL_DIROPS the kernel
             // serialises them per directory: one lookup waiting on a stalled upstream holds every other lookup in
-            // media/ for up to --timeout (scripts/chaos measures it). libfuse 3.14 leaves this flag out of its INIT
-            // reply whatever `want` says (Debian 12's: the kernel offers it, the reply lacks it); later libfuse
-            // versions send it, and then this takes effect. See docs/reliability.md.
+            // media/ (scripts/chaos, item 2). libfuse 3.14 leaves the flag out of its INIT reply whatever `want`
+            // says; cfuse.h's custom I/O adds it to that reply. Later libfuse versions send it themselves.
             guard let connection else { return }
             let parallel = UInt32(FUSE_CAP_PARALLEL_DIROPS)
             if connection.pointee.capable & parallel != 0 { connection.pointee.want |= parallel }
