@@ -86,6 +86,10 @@ class Sim:
         return out
 
     def stop(self):
+        if self.proc.poll() is not None:
+            fail("simulator", f"{os.path.basename(self.log)}: the simulator ended early (status {self.proc.returncode}): "
+                 f"{open(self.log, errors='replace').read()[-300:]}")
+            return
         try:
             TOKENS.update(self.get("/__sim/tokens"))
         except Exception as error:  # noqa: BLE001 — a dead simulator has no tokens to tell
@@ -771,11 +775,15 @@ def scenario_soak(args):
         tick = 0
         while not stop.wait(5):
             tick += 1
-            sim.post("/__sim/expire-tokens")
-            events["token_expiries"] += 1
-            if tick % 3 == 0:
-                sim.post("/__sim/expire-video-urls")
-                events["video_url_expiries"] += 1
+            try:
+                sim.post("/__sim/expire-tokens")
+                events["token_expiries"] += 1
+                if tick % 3 == 0:
+                    sim.post("/__sim/expire-video-urls")
+                    events["video_url_expiries"] += 1
+            except OSError as error:
+                events["control_errors"] = events.get("control_errors", 0) + 1
+                say(f"soak: the simulator's control route failed at {tick * 5} s: {error}")
 
     def sample():
         t0 = time.monotonic()

@@ -270,8 +270,8 @@ struct ContentRange {
 
     /// The size in a 416's `Content-Range: bytes */total`.
     static func unsatisfiedTotal(_ header: String?) -> Int64? {
-        guard let header, header.lowercased().hasPrefix("bytes */") else { return nil }
-        return Int64(header.dropFirst(8))
+        guard let header, header.lowercased().hasPrefix("bytes */"), let total = Int64(header.dropFirst(8)), total >= 0 else { return nil }
+        return total
     }
 }
 

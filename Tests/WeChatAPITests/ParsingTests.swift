@@ -33,6 +33,8 @@ import Testing
         #expect(ContentRange("bytes 1--5/10") == nil)
         #expect(ContentRange("bytes 0-9/x") == nil)
         #expect(ContentRange("bytes 0-9/10")?.total == 10)
+        #expect(ContentRange.unsatisfiedTotal("bytes */-100") == nil)
+        #expect(ContentRange.unsatisfiedTotal("bytes */100") == 100)
     }
 
     @Test func dispositionAndExtensions() {
