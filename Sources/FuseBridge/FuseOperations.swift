@@ -6,6 +6,15 @@ import MediaFS
 enum FuseOperations {
     static func table() -> fuse_lowlevel_ops {
         var ops = fuse_lowlevel_ops()
+        ops.`init` = { _, connection in
+            // Ask for lookups (and readdirs) of one directory in parallel. Without FUSE_PARALLEL_DIROPS the kernel
+            // serialises them per directory: one lookup waiting on a stalled upstream holds every other lookup in
+            // media/ (scripts/chaos, item 2). libfuse 3.14 leaves the flag out of its INIT reply whatever `want`
+            // says; cfuse.h's custom I/O adds it to that reply. Later libfuse versions send it themselves.
+            guard let connection else { return }
+            let parallel = UInt32(FUSE_CAP_PARALLEL_DIROPS)
+            if connection.pointee.capable & parallel != 0 { connection.pointee.want |= parallel }
+        }
         ops.lookup = { request, parent, name in
             guard let request else { return }
             let bridge = bridgeContext(request)

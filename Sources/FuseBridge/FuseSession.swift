@@ -55,6 +55,9 @@ public final class FuseSession: @unchecked Sendable {
             context.release()
             throw FSError(.io, "cannot mount on \(mountpoint) (see the message above)")
         }
+        // Parallel lookups in a directory, which libfuse 3.14 never asks the kernel for (see cfuse.h).
+        let installed = cfuse_session_parallel_dirops(session)
+        if installed != 0 { logger.debug("parallel directory operations not enabled (custom I/O refused: \(installed))") }
     }
 
     /// Serves requests until the filesystem is unmounted or `stop` is called. Blocks the calling thread.

@@ -2,15 +2,21 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// The process-wide HTTP client and the one place AsyncHTTPClient errors become `WeChatError`s.
 ///
 /// A single static client: it lives as long as the process (so it is never torn down under a reader) and
 /// keeps connections to the API and the CDN alive between calls.
 enum APIHTTP {
+    /// Seconds a call may go without receiving a byte (AsyncHTTPClient's read timeout: waiting for the answer's
+    /// head, or between two chunks of its body). Process-wide: set it before the first call (`APITimeouts`).
+    static let idleTimeout = Mutex<Double>(30)
+
     static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+        let idle = idleTimeout.withLock { $0 }
+        configuration.timeout = .init(connect: .seconds(10), read: .milliseconds(Int64(idle * 1000)))
         configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
         configuration.decompression = .disabled
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)

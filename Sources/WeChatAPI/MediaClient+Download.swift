@@ -23,7 +23,7 @@ extension MediaClient {
         return try await withRetries("video_url of \(request.id)") { token in
             let endpoint = plain.endpoint
             try countCall(endpoint)
-            let response = try await APIHTTP.send(HTTPClientRequest(url: mediaURL(plain, token: token)), endpoint: endpoint, timeout: .seconds(30))
+            let response = try await APIHTTP.send(HTTPClientRequest(url: mediaURL(plain, token: token)), endpoint: endpoint, timeout: headDeadline)
             guard response.status == .ok else {
                 throw WeChatError(.http(status: Int(response.status.code)), "\(endpoint) answered HTTP \(response.status.code)", endpoint: endpoint)
             }
@@ -47,7 +47,7 @@ extension MediaClient {
             var http = HTTPClientRequest(url: progress.videoURL ?? mediaURL(progress.request, token: token))
             if let header = progress.rangeHeader { http.headers.add(name: "Range", value: header) }
             try countCall(endpoint)
-            let response = try await APIHTTP.send(http, endpoint: endpoint, timeout: transferDeadline)
+            let response = try await APIHTTP.send(http, endpoint: endpoint, timeout: headDeadline)
 
             if viaCDN, [.forbidden, .notFound, .gone].contains(response.status) {
                 // A fresh video_url has been seen answering 404 for a few seconds; a kept one that answers
@@ -253,18 +253,25 @@ struct ContentRange {
     init?(_ header: String?) {
         guard let header, header.lowercased().hasPrefix("bytes ") else { return nil }
         let spec = header.dropFirst(6)
-        let parts = spec.split(separator: "/", maxSplits: 1)
-        let bounds = parts.first?.split(separator: "-") ?? []
-        guard bounds.count == 2, let start = Int64(bounds[0]), let end = Int64(bounds[1]), end >= start else { return nil }
+        let parts = spec.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        // Exactly `a-b`: "-1-5" is not 1-5, nor "1--5" 1-5 (empty pieces are kept so they fail to parse).
+        let bounds = parts[0].split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, let start = Int64(bounds[0]), let end = Int64(bounds[1]), start >= 0, end >= start else { return nil }
+        // A total must be `*` or a size the range lies within: "bytes 0-99/10" contradicts itself (FuzzTests).
+        var total: Int64?
+        if parts.count == 2, parts[1] != "*" {
+            guard let size = Int64(parts[1]), size > end else { return nil }
+            total = size
+        }
         self.start = start
         self.end = end
-        self.total = parts.count == 2 ? Int64(parts[1]) : nil
+        self.total = total
     }
 
     /// The size in a 416's `Content-Range: bytes */total`.
     static func unsatisfiedTotal(_ header: String?) -> Int64? {
-        guard let header, header.lowercased().hasPrefix("bytes */") else { return nil }
-        return Int64(header.dropFirst(8))
+        guard let header, header.lowercased().hasPrefix("bytes */"), let total = Int64(header.dropFirst(8)), total >= 0 else { return nil }
+        return total
     }
 }
 

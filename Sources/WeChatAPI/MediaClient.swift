@@ -11,6 +11,9 @@ public struct MediaClient: MediaDownloading, MediaUploading {
     let logger: Logger
     /// Upper bound for one download attempt (the idle read timeout of 30 s catches stalls sooner).
     let transferDeadline: TimeAmount
+    /// Longest wait for an answer's head (`--timeout`; the body's stalls are the HTTP client's read timeout,
+    /// `APITimeouts`). AsyncHTTPClient's per-request deadline covers only the wait for the head.
+    let idleTimeout: TimeAmount
     public let counters: APICounters
     /// Today's calls per API and the daily limit (`max_calls_per_day`); nil: not counted by day.
     public let quota: QuotaLedger?
@@ -19,7 +22,7 @@ public struct MediaClient: MediaDownloading, MediaUploading {
     var uploadHTTP: HTTPClient = APIHTTP.client
 
     public init(apiBase: String, tokens: any AccessTokenSource, clock: any APIClock = SystemClock(),
-                retry: RetryPolicy = RetryPolicy(), transferDeadline: TimeAmount = .hours(1),
+                retry: RetryPolicy = RetryPolicy(), transferDeadline: TimeAmount = .hours(1), idleTimeout: TimeAmount = .seconds(30),
                 counters: APICounters = APICounters(), quota: QuotaLedger? = nil, logger: Logger) {
         self.counters = counters
         self.quota = quota
@@ -28,6 +31,7 @@ public struct MediaClient: MediaDownloading, MediaUploading {
         self.clock = clock
         self.retry = retry
         self.transferDeadline = transferDeadline
+        self.idleTimeout = idleTimeout
         self.logger = logger
     }
 
@@ -49,6 +53,8 @@ public struct MediaClient: MediaDownloading, MediaUploading {
                 (error, unsent) = (failure, false)
             }
             counters.error(error)
+            // A call that timed out already waited `--timeout`: the read gets ETIMEDOUT now, not after more waits.
+            if error.category == .timeout { throw error }
             if error.category == .tokenInvalid {
                 await tokens.invalidate(token)
                 if !tokenRetried {
@@ -74,6 +80,9 @@ public struct MediaClient: MediaDownloading, MediaUploading {
         try quota?.admit(endpoint)
         counters.call(endpoint)
     }
+
+    /// The deadline of one request: the answer's head must come within the idle timeout.
+    var headDeadline: TimeAmount { min(transferDeadline, idleTimeout) }
 
     func mediaURL(_ request: MediaRequest, token: AccessToken) -> String {
         "\(apiBase)/cgi-bin/\(request.endpoint)?access_token=\(token.value.queryEscaped)&media_id=\(request.id.rawValue)"

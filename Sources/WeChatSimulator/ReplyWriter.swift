@@ -8,9 +8,10 @@ import NIOCore
 
 /// Turns a ``SimReply`` into the wire answer: Content-Length or chunked, HEAD without a body, the body paced
 /// to the bandwidth cap in chunks of ≤64 KiB (aligned to the generator's chunks), each chunk counted as sent,
-/// and a `reset`/`truncate` fault cutting the body at about half.
+/// and a `reset`/`truncate` fault cutting the body at about half; `overdeclare`/`underdeclare` send the whole
+/// body under a Content-Length 1 KiB larger / smaller than it (at most half of it smaller), then close.
 struct ReplyWriter: Sendable {
-    enum Cut: Sendable { case reset, truncate }
+    enum Cut: Sendable { case reset, truncate, overdeclare, underdeclare }
 
     /// Thrown to make Hummingbird drop the connection in the middle of a body.
     struct CutConnection: Error {}
@@ -25,7 +26,11 @@ struct ReplyWriter: Sendable {
     func response(for reply: SimReply) throws -> Response {
         var headers = reply.headers
         let length = reply.body.length
-        if knobs.contentLength { headers[.contentLength] = String(length) }
+        var declared = length
+        if cut == .overdeclare { declared = length + 1024 }
+        if cut == .underdeclare { declared = length - min(1024, length / 2) }
+        let framed = knobs.contentLength || cut == .overdeclare || cut == .underdeclare
+        if framed { headers[.contentLength] = String(declared) }
         if isHead {
             let empty = knobs.contentLength ? ResponseBody() : ResponseBody(contentLength: nil) { try await $0.finish(nil) }
             return Response(status: reply.status, headers: headers, body: empty)
@@ -40,7 +45,7 @@ struct ReplyWriter: Sendable {
             reader = try body.makeReader()
             start = range.lowerBound
         }
-        let body = ResponseBody(contentLength: knobs.contentLength ? Int(length) : nil) { writer in
+        let body = ResponseBody(contentLength: framed ? Int(declared) : nil) { writer in
             try await stream(reader, from: start, length: length, into: &writer)
         }
         return Response(status: reply.status, headers: headers, body: body)
@@ -48,7 +53,7 @@ struct ReplyWriter: Sendable {
 
     private func stream(_ reader: MediaReader, from start: Int64, length: Int64,
                         into writer: inout any ResponseBodyWriter) async throws {
-        let limit = cut == nil ? length : length / 2
+        let limit = cut == .reset || cut == .truncate ? length / 2 : length
         let chunkCap = knobs.bandwidth.map { min(GeneratedBytes.chunkSize, max(1024, $0 / 20)) } ?? GeneratedBytes.chunkSize
         let began = ContinuousClock.now
         var sent: Int64 = 0

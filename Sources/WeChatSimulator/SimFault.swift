@@ -15,6 +15,15 @@ public enum SimFault: Sendable, Equatable {
     /// The next video_url(s) issued answer 404 for that long after issue. Consumed by media/get calls that
     /// issue a video_url, whatever endpoint it was injected on.
     case video404(seconds: Double)
+    /// Chaos kinds (see SimChaos.swift and SimReply+Chaos.swift):
+    case stall(seconds: Double)  // hold the answer that long, then answer normally
+    case hugeErrmsg              // {"errcode":-1,"errmsg":"…1 MiB…"}
+    case longLength              // Content-Length larger than the body: the whole body, then close
+    case shortLength             // a 206 whose Content-Length is smaller than its body (a 200: truncate)
+    case rangeMismatch           // a Content-Range that does not match the bytes sent
+    case otherRange              // a 206 (consistent in itself) for another range than was asked
+    case redirectLoop            // 302 to the very same URL
+    case badVideoURL             // {"video_url":"file:///etc/passwd"}
 
     /// The names used by `POST /__sim/fault`.
     init?(controlName: String, seconds: Double) {
@@ -31,7 +40,41 @@ public enum SimFault: Sendable, Equatable {
         case "json200": self = .json200
         case "http410": self = .http410
         case "video404": self = .video404(seconds: seconds)
+        case "stall": self = .stall(seconds: seconds)
+        case "huge-errmsg": self = .hugeErrmsg
+        case "long-length": self = .longLength
+        case "short-length": self = .shortLength
+        case "range-mismatch": self = .rangeMismatch
+        case "other-range": self = .otherRange
+        case "redirect-loop": self = .redirectLoop
+        case "bad-video-url": self = .badVideoURL
         default: return nil
+        }
+    }
+
+    /// The name `POST /__sim/fault` knows it by; `/__sim/chaos` counts faults under it.
+    public var controlName: String {
+        switch self {
+        case .busy: "busy"
+        case .minuteQuota: "minute-quota"
+        case .dailyQuota: "daily-quota"
+        case .http500: "http500"
+        case .resetMidBody: "reset"
+        case .truncatedBody: "truncate"
+        case .expiredToken: "expired-token"
+        case .invalidToken: "invalid-token"
+        case .html200: "html200"
+        case .json200: "json200"
+        case .http410: "http410"
+        case .video404: "video404"
+        case .stall: "stall"
+        case .hugeErrmsg: "huge-errmsg"
+        case .longLength: "long-length"
+        case .shortLength: "short-length"
+        case .rangeMismatch: "range-mismatch"
+        case .otherRange: "other-range"
+        case .redirectLoop: "redirect-loop"
+        case .badVideoURL: "bad-video-url"
         }
     }
 }

@@ -6,8 +6,9 @@ extension SimResponder {
     func control(_ request: Request, context: SimRequestContext) async -> Response {
         guard context.peerIsLoopback else { return Self.controlAnswer(.forbidden, ["error": "loopback only"]) }
         let command = request.uri.path.dropFirst("/__sim/".count)
-        let expected: HTTPRequest.Method = ["stats", "items", "last-upload"].contains(command) ? .get : .post
-        guard request.method == expected else {
+        let expected: HTTPRequest.Method = ["stats", "items", "last-upload", "tokens"].contains(command) ? .get : .post
+        // chaos: POST sets the fault rate, GET reports the faults given so far.
+        guard request.method == expected || (command == "chaos" && request.method == .get) else {
             return Self.controlAnswer(.methodNotAllowed, ["error": "use \(expected.rawValue)"])
         }
         switch command {
@@ -34,6 +35,12 @@ extension SimResponder {
                   let endpoint = SimEndpoint(rawValue: order.endpoint ?? SimEndpoint.mediaGet.rawValue)
             else { return Self.controlAnswer(.badRequest, ["error": "want {\"endpoint\",\"fault\",\"count\",\"seconds\"}"]) }
             await state.inject(fault, endpoint: endpoint, count: order.count ?? 1)
+        case "chaos":
+            if request.method == .get { return Self.encoded(await state.chaosReport()) }
+            return await setChaos(request)
+        case "tokens":
+            // Every token issued, so a test can look for them where they must never be (logs, argv, stats).
+            return Self.encoded(await state.issuedTokens())
         case "config":
             guard let order = await Self.decode(ConfigCommand.self, request) else {
                 return Self.controlAnswer(.badRequest, ["error": "want a JSON object of knobs"])
@@ -55,6 +62,23 @@ extension SimResponder {
         let expired = await state.expireMedia(id: order.id)
         if order.id != nil && expired == 0 { return Self.controlAnswer(.notFound, ["error": "unknown media id"]) }
         return Self.encoded(ExpireMediaAnswer(expired: expired, ok: true))
+    }
+
+    private func setChaos(_ request: Request) async -> Response {
+        guard let order = await Self.decode(ChaosCommand.self, request), order.rate.isFinite, (0...1).contains(order.rate) else {
+            return Self.controlAnswer(.badRequest, ["error": "want {\"rate\":0…1,\"kinds\",\"endpoints\",\"seed\",\"seconds\"}"])
+        }
+        let kinds = (order.kinds ?? ["http500", "reset", "busy", "truncate", "minute-quota"]).map {
+            SimFault(controlName: $0, seconds: order.seconds ?? 60)
+        }
+        let endpoints = (order.endpoints ?? [SimEndpoint.mediaGet.rawValue, SimEndpoint.jssdk.rawValue, SimEndpoint.cdn.rawValue])
+            .map(SimEndpoint.init(rawValue:))
+        guard kinds.allSatisfy({ $0 != nil }), endpoints.allSatisfy({ $0 != nil }) else {
+            return Self.controlAnswer(.badRequest, ["error": "unknown fault kind or endpoint"])
+        }
+        await state.setChaos(ChaosSettings(rate: order.rate, kinds: kinds.compactMap { $0 }, endpoints: Set(endpoints.compactMap { $0 }),
+                                           generator: SplitMix64(seed: order.seed ?? 1)))
+        return Self.encoded(await state.chaosReport())
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async -> T? {

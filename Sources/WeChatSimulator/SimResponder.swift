@@ -48,6 +48,24 @@ struct SimResponder: HTTPResponder {
                 reply = await route(endpoint, request, context, knobs)
             case .video404?, nil:
                 reply = await route(endpoint, request, context, knobs)
+            case .stall(let seconds)?:
+                try await Task.sleep(for: .seconds(seconds))
+                reply = await route(endpoint, request, context, knobs)
+            case .hugeErrmsg?: reply = .hugeErrmsg
+            case .badVideoURL?: reply = .badVideoURL
+            case .redirectLoop?: reply = .redirectLoop(to: request.uri.string)
+            case .longLength?:
+                cut = .overdeclare
+                reply = await route(endpoint, request, context, knobs)
+            case .shortLength?:
+                // Only a 206 can be caught (its Content-Range counts the bytes): a 200 gets a truncation instead.
+                let routed = await route(endpoint, request, context, knobs)
+                cut = routed.status == .partialContent ? .underdeclare : .truncate
+                reply = routed
+            case .rangeMismatch?: reply = await route(endpoint, request, context, knobs).withMismatchedRange()
+            case .otherRange?:
+                let routed = await route(endpoint, request, context, knobs)
+                reply = routed.forOtherRange() ?? routed.withMismatchedRange()
             }
         }
         log(request, status: reply.status)

@@ -67,6 +67,9 @@ extension SimulatorState {
         return .success((token, knobs.tokenTTL))
     }
 
+    /// Every token issued so far, valid or not.
+    public func issuedTokens() -> [String] { tokens.records.keys.sorted() }
+
     /// Every token issued so far answers 42001 from now on.
     public func expireAllTokens() {
         let time = now()

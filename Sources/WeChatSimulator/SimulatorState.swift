@@ -28,6 +28,11 @@ public actor SimulatorState {
     var table: [SimEndpoint: EndpointCounters] = [:]
     var pendingFaults: [SimEndpoint: [(fault: SimFault, remaining: Int)]] = [:]
     var armedVideo404: [(seconds: Double, remaining: Int)] = []
+    /// Faults at a rate (see SimChaos.swift); nil: none.
+    var chaos: ChaosSettings?
+    var chaosDraws = 0
+    /// Faults given so far, queued or drawn, by control name.
+    var injectedFaults: [String: Int] = [:]
     var tokens = TokenBook()
     var mediaItems: [String: SimItem] = [:]   // media/get: image, voice, video, thumb
     var hdItems: [String: SimItem] = [:]      // media/get/jssdk: hd (the same id may be in both)
@@ -94,10 +99,15 @@ public actor SimulatorState {
 
     func currentKnobs() -> Knobs { knobs }
 
-    /// Takes the fault due for this call of `endpoint`, if any.
+    /// Takes the fault due for this call of `endpoint`, if any: a queued one, else one drawn by chaos.
     func takeFault(for endpoint: SimEndpoint) -> SimFault? {
-        guard var queue = pendingFaults[endpoint], !queue.isEmpty else { return nil }
+        guard var queue = pendingFaults[endpoint], !queue.isEmpty else {
+            let drawn = drawChaos(for: endpoint)
+            if let drawn { countInjected(drawn) }
+            return drawn
+        }
         let fault = queue[0].fault
+        countInjected(fault)
         queue[0].remaining -= 1
         if queue[0].remaining <= 0 { queue.removeFirst() }
         pendingFaults[endpoint] = queue

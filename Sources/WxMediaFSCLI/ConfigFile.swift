@@ -91,6 +91,7 @@ struct ConfigFile: Sendable {
 private struct ConfigFileContents: Decodable {
     var strings: [ConfigKey: String] = [:]
     var negativeTTL: Double?
+    var timeout: Double?
     var maxCallsPerDay: Int?
     var mountOptions: [String]?
 
@@ -100,6 +101,8 @@ private struct ConfigFileContents: Decodable {
             switch key {
             case .negativeTTL:  // 60 or 60.0
                 negativeTTL = try (try? container.decode(Double.self, forKey: key)) ?? Double(container.decode(Int.self, forKey: key))
+            case .timeout:
+                timeout = try (try? container.decode(Double.self, forKey: key)) ?? Double(container.decode(Int.self, forKey: key))
             case .maxCallsPerDay: maxCallsPerDay = try container.decode(Int.self, forKey: key)
             case .mountOptions: mountOptions = try container.decode([String].self, forKey: key)
             default: strings[key] = try container.decode(String.self, forKey: key)
@@ -120,6 +123,10 @@ private struct ConfigFileContents: Decodable {
             if let negativeTTL {
                 checking = "negative_ttl = \(TOMLLiteral.number(negativeTTL))"
                 try layer.set(negativeTTL: negativeTTL)
+            }
+            if let timeout {
+                checking = "timeout = \(TOMLLiteral.number(timeout))"
+                try layer.set(timeout: timeout)
             }
             if let maxCallsPerDay {
                 checking = "max_calls_per_day = \(maxCallsPerDay)"

@@ -9,6 +9,7 @@ enum ConfigKey: String, CodingKey, CaseIterable, Sendable {
     case cacheDir = "cache_dir"
     case cacheSize = "cache_size"
     case negativeTTL = "negative_ttl"
+    case timeout
     case logLevel = "log_level"
     case logFormat = "log_format"
     case logFile = "log_file"
@@ -27,7 +28,7 @@ enum ConfigKey: String, CodingKey, CaseIterable, Sendable {
     /// The TOML type a config file must give, for error messages.
     var expectedType: String {
         switch self {
-        case .negativeTTL: "a number of seconds"
+        case .negativeTTL, .timeout: "a number of seconds"
         case .maxCallsPerDay: "an integer"
         case .mountOptions: "an array of strings"
         case .cacheSize: "a string such as \"2G\""

@@ -15,7 +15,7 @@ struct MountHelperArguments: Equatable {
     static let settings: [String: String] = [
         "appid": "--appid", "secret_file": "--secret-file", "api_base": "--api-base", "token_mode": "--token-mode",
         "token_file": "--token-file", "cache_dir": "--cache-dir", "cache_size": "--cache-size",
-        "negative_ttl": "--negative-ttl", "log_level": "--log-level", "config": "--config", "log_file": "--log-file",
+        "negative_ttl": "--negative-ttl", "timeout": "--timeout", "log_level": "--log-level", "config": "--config", "log_file": "--log-file",
         "max_calls_per_day": "--max-calls-per-day", "log_format": "--log-format", "metrics_listen": "--metrics-listen",
         "callback_listen": "--callback-listen", "callback_token_file": "--callback-token-file",
         "callback_aes_key_file": "--callback-aes-key-file",

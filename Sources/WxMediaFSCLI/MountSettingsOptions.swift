@@ -11,6 +11,9 @@ struct MountSettingsOptions: ParsableArguments {
     @Option(help: "Seconds an invalid media_id stays ENOENT without asking the server again (default: \(TOMLLiteral.number(Settings.Defaults.negativeTTL))).")
     var negativeTTL: Double?
 
+    @Option(help: "Seconds a call to WeChat or the CDN may go without receiving a byte; then the read fails with ETIMEDOUT, not retried (default: \(TOMLLiteral.number(Settings.Defaults.timeout))).")
+    var timeout: Double?
+
     @Option(help: ArgumentHelp("Upstream calls a day (China day, from 00:00 UTC+8) after which uncached lookups fail with EDQUOT; 0: no limit (default: 0).", valueName: "n"))
     var maxCallsPerDay: Int?
 
@@ -33,6 +36,9 @@ struct MountSettingsOptions: ParsableArguments {
         if let negativeTTL, !(negativeTTL.isFinite && negativeTTL >= 0) {
             throw ValidationError("--negative-ttl must be a number of seconds, 0 or more")
         }
+        if let timeout, !(timeout.isFinite && timeout > 0) {
+            throw ValidationError("--timeout must be a number of seconds, more than 0")
+        }
         if let maxCallsPerDay, maxCallsPerDay < 0 {
             throw ValidationError("--max-calls-per-day must be a whole number, 0 or more (0: no limit)")
         }
@@ -42,6 +48,7 @@ struct MountSettingsOptions: ParsableArguments {
         layer.cacheDir = cacheDir
         layer.cacheSize = cacheSize
         layer.negativeTTL = negativeTTL
+        layer.timeout = timeout
         layer.maxCallsPerDay = maxCallsPerDay
         layer.metricsListen = metricsListen
         layer.callbackListen = callbackListen

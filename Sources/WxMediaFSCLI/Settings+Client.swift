@@ -6,6 +6,8 @@ extension Settings {
     /// secret from `secret`'s file, else from WECHAT_APPSECRET).
     /// `counters`: where token refreshes are counted (the client's, so `.wxmediafs/stats` shows them).
     func tokenSource(counters: APICounters? = nil, logger: Logger) throws -> any AccessTokenSource {
+        // Before any call: the HTTP client is made with it on first use.
+        APITimeouts.setIdle(seconds: timeout)
         if let tokenFile { return FileTokenSource(path: tokenFile, counters: counters, logger: logger) }
         guard appid != nil else {
             throw ConfigError("no appid — set appid in the config file, WXMEDIAFS_APPID (or WECHAT_APPID), or pass --appid")
@@ -24,7 +26,7 @@ extension Settings {
     /// `quota`: the ledger that counts (and may limit) today's calls; nil for commands that keep no count.
     func client(logger: Logger, quota: QuotaLedger? = nil) throws -> MediaClient {
         let counters = APICounters()
-        return MediaClient(apiBase: apiBase, tokens: try tokenSource(counters: counters, logger: logger), counters: counters, quota: quota,
-                           logger: logger)
+        return MediaClient(apiBase: apiBase, tokens: try tokenSource(counters: counters, logger: logger),
+                           idleTimeout: .milliseconds(Int64(timeout * 1000)), counters: counters, quota: quota, logger: logger)
     }
 }

@@ -48,6 +48,7 @@ extension Settings {
         case .cacheDir: TOMLLiteral.string(cacheDir)
         case .cacheSize: TOMLLiteral.string(cacheSize.text)
         case .negativeTTL: TOMLLiteral.number(negativeTTL)
+        case .timeout: TOMLLiteral.number(timeout)
         case .logLevel: TOMLLiteral.string(logLevel.rawValue)
         case .logFormat: TOMLLiteral.string(logFormat.rawValue)
         case .logFile: logFile.map(TOMLLiteral.string)

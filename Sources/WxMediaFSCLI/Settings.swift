@@ -10,6 +10,7 @@ struct Settings: Sendable {
         static let tokenMode = TokenMode.stable
         static let cacheSize = ByteSize(bytes: 2 << 30)
         static let negativeTTL: Double = 60
+        static let timeout: Double = 30
         static let logLevel = Logger.Level.warning
         static let logFormat = LogFormat.text
         static let maxCallsPerDay = 0
@@ -30,6 +31,8 @@ struct Settings: Sendable {
     var cacheDir: String
     var cacheSize: ByteSize
     var negativeTTL: Double
+    /// Seconds an upstream call may go without receiving anything (ETIMEDOUT then).
+    var timeout: Double
     var logLevel: Logger.Level
     var logFormat: LogFormat
     /// nil: standard error only (and nothing once a mount has detached).
@@ -65,6 +68,7 @@ struct Settings: Sendable {
             cacheDir: merge.pick(.cacheDir, \.cacheDir, default: Defaults.cacheDir(environment: environment)),
             cacheSize: merge.pick(.cacheSize, \.cacheSize, default: Defaults.cacheSize),
             negativeTTL: merge.pick(.negativeTTL, \.negativeTTL, default: Defaults.negativeTTL),
+            timeout: merge.pick(.timeout, \.timeout, default: Defaults.timeout),
             logLevel: merge.pick(.logLevel, \.logLevel, default: Defaults.logLevel),
             logFormat: merge.pick(.logFormat, \.logFormat, default: Defaults.logFormat),
             logFile: merge.pick(.logFile, \.logFile),

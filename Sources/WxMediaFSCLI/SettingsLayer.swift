@@ -12,6 +12,7 @@ struct SettingsLayer: Equatable, Sendable {
     var cacheDir: String?
     var cacheSize: ByteSize?
     var negativeTTL: Double?
+    var timeout: Double?
     var logLevel: Logger.Level?
     var logFormat: LogFormat?
     var logFile: String?
@@ -52,6 +53,9 @@ extension SettingsLayer {
         case .negativeTTL:
             guard let seconds = Double(text) else { throw Self.badSeconds }
             try set(negativeTTL: seconds)
+        case .timeout:
+            guard let seconds = Double(text) else { throw Self.badTimeout }
+            try set(timeout: seconds)
         case .logLevel:
             guard let level = Logger.Level(rawValue: text) else { throw ValueProblem("not one of \(Self.levels)") }
             logLevel = level
@@ -79,6 +83,11 @@ extension SettingsLayer {
         negativeTTL = seconds
     }
 
+    mutating func set(timeout seconds: Double) throws(ValueProblem) {
+        guard seconds.isFinite, seconds > 0 else { throw Self.badTimeout }
+        timeout = seconds
+    }
+
     mutating func set(maxCallsPerDay count: Int) throws(ValueProblem) {
         guard count >= 0 else { throw Self.badCount }
         maxCallsPerDay = count
@@ -88,5 +97,6 @@ extension SettingsLayer {
 
     static let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
     private static let badSeconds = ValueProblem("not a number of seconds (0 or more)")
+    private static let badTimeout = ValueProblem("not a number of seconds (more than 0)")
     private static let badCount = ValueProblem("not a whole number of 0 or more (0: no limit)")
 }

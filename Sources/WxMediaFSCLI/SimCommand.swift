@@ -8,7 +8,8 @@ struct SimCommand: AsyncParsableCommand {
         abstract: "Run the local simulator of the WeChat temporary-media API (loopback only).",
         discussion: """
             Prints its base URL on the first line of standard output. Control routes (loopback only): GET /__sim/stats, \
-            /__sim/items, /__sim/last-upload; POST /__sim/fault, /__sim/config, /__sim/reset, /__sim/expire-tokens, \
+            /__sim/items, /__sim/last-upload, /__sim/tokens, /__sim/chaos; POST /__sim/fault, /__sim/chaos (faults at a \
+            rate: {"rate":0.1,"kinds":[…],"endpoints":[…],"seed":N}), /__sim/config, /__sim/reset, /__sim/expire-tokens, \
             /__sim/expire-video-urls, /__sim/expire-media. POST /cgi-bin/openapi/quota/get answers each API's daily_limit, \
             used and remain for the current China day (00:00 UTC+8).
 

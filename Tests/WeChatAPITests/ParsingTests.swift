@@ -26,6 +26,15 @@ import Testing
         #expect(ContentRange("items 0-9/10") == nil)
         #expect(ContentRange("bytes x-y/z") == nil)
         #expect(ContentRange(nil) == nil)
+        // Found by FuzzTests: a range past its own total, and pieces that parse only when empty ones are dropped.
+        #expect(ContentRange("bytes 0-99/10") == nil)
+        #expect(ContentRange("bytes 0-9/9") == nil)
+        #expect(ContentRange("bytes -1-5/10") == nil)
+        #expect(ContentRange("bytes 1--5/10") == nil)
+        #expect(ContentRange("bytes 0-9/x") == nil)
+        #expect(ContentRange("bytes 0-9/10")?.total == 10)
+        #expect(ContentRange.unsatisfiedTotal("bytes */-100") == nil)
+        #expect(ContentRange.unsatisfiedTotal("bytes */100") == 100)
     }
 
     @Test func dispositionAndExtensions() {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 import WeChatAPI
 import WeChatSimulator
@@ -32,9 +33,12 @@ struct SimFixture {
 
     func calls(_ endpoint: SimEndpoint) async -> Int { await sim.state.counters()[endpoint]?.requests ?? 0 }
 
-    func download(_ kind: MediaKind, range: ByteRange? = nil) async throws -> (MediaHead, [UInt8]) {
+    func download(_ kind: MediaKind, range: ByteRange? = nil, idleTimeout: TimeAmount? = nil) async throws -> (MediaHead, [UInt8]) {
         let info = item(kind)
         let sink = MemorySink()
+        let client = idleTimeout.map {
+            MediaClient(apiBase: sim.baseURL, tokens: provider, clock: ManualClock(), idleTimeout: $0, logger: quietLogger())
+        } ?? self.client
         let head = try await client.download(MediaRequest(id: MediaID(info.id)!, hd: kind == .hd), range: range, into: sink)
         return (head, sink.bytes)
     }

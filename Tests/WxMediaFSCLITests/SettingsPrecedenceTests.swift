@@ -146,6 +146,14 @@ import Testing
         #expect(throws: ConfigError("WXMEDIAFS_METRICS_LISTEN=9100: not HOST:PORT (e.g. 127.0.0.1:9100, [::1]:9100)")) {
             try Settings.resolve(flags: SettingsLayer(), environment: ["WXMEDIAFS_METRICS_LISTEN": "9100"], file: nil)
         }
+        #expect(throws: ConfigError("WXMEDIAFS_TIMEOUT=0: not a number of seconds (more than 0)")) {
+            try Settings.resolve(flags: SettingsLayer(), environment: ["WXMEDIAFS_TIMEOUT": "0"], file: nil)
+        }
+        // --timeout: 30 s by default, a file's value under the flag's.
+        #expect(try Settings.resolve(flags: SettingsLayer(), environment: [:], file: nil).timeout == 30)
+        let timeoutFile = try file("timeout = 5")
+        #expect(try Settings.resolve(flags: SettingsLayer(), environment: [:], file: timeoutFile).timeout == 5)
+        #expect(try Settings.resolve(flags: SettingsLayer(timeout: 2.5), environment: [:], file: timeoutFile).timeout == 2.5)
         // Variables that are not settings are left alone.
         _ = try Settings.resolve(flags: SettingsLayer(), environment: ["WXMEDIAFS_BIN": "/x", "WXMEDIAFS_CONFIG": "/y"], file: nil)
     }

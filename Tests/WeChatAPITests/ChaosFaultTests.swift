@@ -1,0 +1,45 @@
+import NIOCore
+import Testing
+import WeChatAPI
+import WeChatSimulator
+
+/// The simulator's chaos kinds (scripts/chaos injects them at a rate): every hostile answer is an error for the
+/// client, never bytes other than the item's; a fault rate is drawn from its seed.
+@Suite struct ChaosFaultTests {
+    @Test(arguments: [SimFault.hugeErrmsg, .longLength, .shortLength, .rangeMismatch, .otherRange, .redirectLoop, .badVideoURL])
+    func hostileAnswersAreErrorsNeverWrongBytes(_ fault: SimFault) async throws {
+        let fixture = try await SimFixture.start()
+        defer { Task { await fixture.sim.stop() } }
+        for (kind, endpoint) in [(MediaKind.image, SimEndpoint.mediaGet), (.video, .cdn)] {
+            await fixture.sim.state.inject(fault, endpoint: endpoint, count: 20)
+            let truth = await fixture.sim.bytes(of: fixture.item(kind).id, kind: kind)
+            if let (_, bytes) = try? await fixture.download(kind) {
+                #expect(bytes == truth, "\(fault) on \(endpoint) gave other bytes")
+            }
+            await fixture.sim.state.inject(fault, endpoint: endpoint, count: 0)
+        }
+        #expect((await fixture.sim.state.injectedFaultCounts()[fault.controlName] ?? 0) > 0)
+    }
+
+    @Test func aStallFailsAfterTheIdleTimeoutWithoutRetry() async throws {
+        let fixture = try await SimFixture.start()
+        defer { Task { await fixture.sim.stop() } }
+        await fixture.sim.state.inject(.stall(seconds: 30), endpoint: .mediaGet, count: 5)
+        let start = ContinuousClock.now
+        let error = await #expect(throws: WeChatError.self) { try await fixture.download(.image, idleTimeout: .seconds(1)) }
+        #expect(error?.category == .timeout)
+        #expect(ContinuousClock.now - start < .seconds(5), "one timed-out call, not one per retry")
+        #expect(await fixture.calls(.mediaGet) == 1)
+    }
+
+    @Test func aFaultRateIsDrawnFromItsSeed() async throws {
+        let fixture = try await SimFixture.start()
+        defer { Task { await fixture.sim.stop() } }
+        await fixture.sim.state.setFaultRate(1, kinds: [.http500], endpoints: [.mediaGet], seed: 7)
+        await #expect(throws: WeChatError.self) { try await fixture.download(.image) }
+        #expect(await fixture.sim.state.injectedFaultCounts()["http500"] == RetryPolicy().attempts)
+        await fixture.sim.state.setFaultRate(0, kinds: [], endpoints: [], seed: 0)
+        let (_, bytes) = try await fixture.download(.image)
+        #expect(bytes == (await fixture.sim.bytes(of: fixture.item(.image).id, kind: .image)))
+    }
+}
