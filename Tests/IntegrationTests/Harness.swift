@@ -52,6 +52,11 @@ enum Harness {
             done.wait()
         }
         _ = readers.wait(timeout: .now() + 5)
+        // Closed now, not whenever the Process is freed: a suite that leaked them ran the test process up to
+        // 1,357 descriptors, where Foundation's Process.run (which scans /proc/self/fd) crashed in memcpy.
+        for handle in [out.fileHandleForReading, out.fileHandleForWriting, err.fileHandleForReading, err.fileHandleForWriting] {
+            try? handle.close()
+        }
         return Result(
             status: process.terminationStatus,
             output: String(decoding: outData.withLock { $0 }, as: UTF8.self),
@@ -118,6 +123,8 @@ final class Child: @unchecked Sendable {
             lock.unlock()
         }
         try process.run()
+        try? out.fileHandleForWriting.close()  // the child has its own copies
+        try? err.fileHandleForWriting.close()
         watch(out.fileHandleForReading, error: false)
         watch(err.fileHandleForReading, error: true)
     }
@@ -126,6 +133,7 @@ final class Child: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             var pending = Data()
             defer {
+                try? handle.close()  // at its end: see runBlocking
                 lock.lock()
                 closedStreams += 1
                 lock.broadcast()
