@@ -31,9 +31,12 @@ let package = Package(
             pkgConfig: "fuse3",
             providers: [.apt(["libfuse3-dev"])]
         ),
+        .target(name: "CSanitizerHooks"),
+        .target(name: "Locking", dependencies: ["CSanitizerHooks"], swiftSettings: swiftSettings),
         .target(
             name: "WeChatAPI",
             dependencies: [
+                "Locking",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -56,12 +59,12 @@ let package = Package(
         .target(name: "VoiceCodec", dependencies: ["CSpeex"], swiftSettings: swiftSettings),
         .target(
             name: "MediaCache",
-            dependencies: ["CChecksum", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CChecksum", "Locking", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "MediaFS",
-            dependencies: ["WeChatAPI", "MediaCache", "VoiceCodec", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Locking", "WeChatAPI", "MediaCache", "VoiceCodec", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -82,7 +85,7 @@ let package = Package(
         .target(
             name: "WxMediaFSCLI",
             dependencies: [
-                "WeChatAPI", "WeChatCallback", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator", "VoiceCodec",
+                "Locking", "WeChatAPI", "WeChatCallback", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator", "VoiceCodec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,12 +100,12 @@ let package = Package(
             dependencies: ["WxMediaFSCLI"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WeChatAPITests", dependencies: ["WeChatAPI", "WeChatSimulator"], swiftSettings: swiftSettings),
-        .testTarget(name: "WeChatCallbackTests", dependencies: ["WeChatCallback", "WeChatAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "MediaCacheTests", dependencies: ["MediaCache", "CChecksum"], swiftSettings: swiftSettings),
-        .testTarget(name: "MediaFSTests", dependencies: ["MediaFS", "MediaCache", "WeChatAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "WeChatAPITests", dependencies: ["Locking", "WeChatAPI", "WeChatSimulator"], swiftSettings: swiftSettings),
+        .testTarget(name: "WeChatCallbackTests", dependencies: ["Locking", "WeChatCallback", "WeChatAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaCacheTests", dependencies: ["Locking", "MediaCache", "CChecksum"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaFSTests", dependencies: ["Locking", "MediaFS", "MediaCache", "WeChatAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "VoiceCodecTests", dependencies: ["VoiceCodec"], swiftSettings: swiftSettings),
-        .testTarget(name: "WxMediaFSCLITests", dependencies: ["WxMediaFSCLI", "FuseBridge", "WeChatCallback"], swiftSettings: swiftSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["WeChatSimulator", "WeChatAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "WxMediaFSCLITests", dependencies: ["Locking", "WxMediaFSCLI", "FuseBridge", "WeChatCallback"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["Locking", "WeChatSimulator", "WeChatAPI"], swiftSettings: swiftSettings),
     ]
 )

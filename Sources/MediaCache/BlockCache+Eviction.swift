@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 
 extension BlockCache {
@@ -10,7 +11,7 @@ extension BlockCache {
         let now = now()
         let budget = budget
         let life = mediaLife
-        let (victims, expired) = index.withLock { state in
+        let (victims, expired) = index.locked { state in
             let victims = state.evict(toFit: budget)
             return (victims, victims.isEmpty ? [] : state.expire(now: now, life: life))
         }

@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 
 public struct CacheStatistics: Sendable, Codable, Equatable {
@@ -25,20 +26,20 @@ extension BlockCache {
                 }
             }
         }
-        index.withLock { $0 = CacheIndex() }
+        index.locked { $0 = CacheIndex() }
     }
 
     /// Reads every block and checks it; corrupt ones are dropped (they will be fetched again). A block that cannot
     /// be read (EACCES, EIO…) is counted apart and the check goes on.
     public func verifyAll() async -> (checked: Int, corrupt: Int, unreadable: Int) {
-        let blocks: [(CacheKey, Int)] = index.withLock { state in
+        let blocks: [(CacheKey, Int)] = index.locked { state in
             state.entries.flatMap { key, entry in entry.blocks.indices.map { (key, $0) } }
         }
         var corrupt = 0
         var unreadable = 0
         for (key, block) in blocks {
-            index.withLock { $0.entries.modify(key) { $0.blocks.markVerified(block, false) } }
-            let length = index.withLock { $0.entries[key]?.blocks[block] } ?? 0
+            index.locked { $0.entries.modify(key) { $0.blocks.markVerified(block, false) } }
+            let length = index.locked { $0.entries[key]?.blocks[block] } ?? 0
             do {
                 if try await read(key, block: block, range: 0..<min(length, 1)) == nil { corrupt += 1 }
             } catch {

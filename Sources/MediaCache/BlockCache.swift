@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Logging
 import Synchronization
@@ -52,12 +53,12 @@ public final class BlockCache: Sendable {
 
     // MARK: memory-only questions
 
-    public func item(_ key: CacheKey) -> CachedItem? { index.withLock { $0.item(key) } }
+    public func item(_ key: CacheKey) -> CachedItem? { index.locked { $0.item(key) } }
 
-    public func hasBlock(_ key: CacheKey, _ block: Int) -> Bool { index.withLock { $0.entries[key]?.blocks[block] != nil } }
+    public func hasBlock(_ key: CacheKey, _ block: Int) -> Bool { index.locked { $0.entries[key]?.blocks[block] != nil } }
 
     public func knownItems() -> [CacheKey: CachedItem] {
-        index.withLock { state in
+        index.locked { state in
             Dictionary(uniqueKeysWithValues: state.entries.compactMap { key, entry in state.item(key, entry).map { (key, $0) } })
         }
     }
@@ -70,7 +71,7 @@ public final class BlockCache: Sendable {
     public func listableItems(_ kind: CacheKey.Kind? = nil, created: [String: Int64] = [:]) -> [(key: CacheKey, fileExtension: String)] {
         let now = now()
         let life = mediaLife
-        return index.withLock { state in
+        return index.locked { state in
             state.entries.compactMap { key, entry in
                 guard kind == nil || key.kind == kind, entry.hasItem else { return nil }
                 let extra = entry.flags.contains(.hasExtra) ? state.extras[key] : nil
@@ -83,7 +84,7 @@ public final class BlockCache: Sendable {
     }
 
     public func statistics() -> CacheStatistics {
-        index.withLock { state in
+        index.locked { state in
             CacheStatistics(
                 bytes: state.totalBytes, budget: budget, items: state.entries.values.reduce(0) { $0 + ($1.hasItem ? 1 : 0) },  // no copy of the index
                 blocks: state.entries.values.reduce(0) { $0 + $1.blocks.count },
@@ -93,9 +94,9 @@ public final class BlockCache: Sendable {
     }
 
     /// An open reader pins its item: eviction never takes its blocks.
-    public func pin(_ key: CacheKey) { index.withLock { $0.entries.update(key, default: .init()) { $0.pins += 1 } } }
+    public func pin(_ key: CacheKey) { index.locked { $0.entries.update(key, default: .init()) { $0.pins += 1 } } }
     public func unpin(_ key: CacheKey) {
-        index.withLock { state in
+        index.locked { state in
             state.entries.modify(key) { $0.pins = max(0, $0.pins - 1) }
         }
     }
@@ -109,7 +110,7 @@ public final class BlockCache: Sendable {
             try CacheFiles.makeDirectory(directory)
             try CacheFiles.writeAtomically(directory + "/meta", [[UInt8](data)])
         }
-        index.withLock { state in
+        index.locked { state in
             state.store(item, key: key)
             state.touch(key)
         }
@@ -118,7 +119,7 @@ public final class BlockCache: Sendable {
     /// `range` of block `block` (offsets inside the block), or nil when the block is absent or corrupt (a miss).
     /// Throws when the file cannot be read (see `readFailed`): that read fails, the next one is not doomed.
     public func read(_ key: CacheKey, block: Int, range: Range<Int>) async throws -> [UInt8]? {
-        let known: (length: Int, verified: Bool)? = index.withLock { state in
+        let known: (length: Int, verified: Bool)? = index.locked { state in
             guard let length = state.entries[key]?.blocks[block] else { return nil }
             state.touch(key)
             return (length, state.entries[key]?.blocks.isVerified(block) ?? false)
@@ -145,7 +146,7 @@ public final class BlockCache: Sendable {
                 forget(key, block, corrupt: false)
                 return nil
             case .data(let verified) where verified.count == known.length:
-                index.withLock { $0.entries.modify(key) { $0.blocks.markVerified(block, true) } }
+                index.locked { $0.entries.modify(key) { $0.blocks.markVerified(block, true) } }
                 return Array(verified[range])
             case .data, .corrupt:
                 logger.warning("cache block failed its check and was dropped", metadata: ["item": "\(key)", "block": "\(block)"])
@@ -168,7 +169,7 @@ public final class BlockCache: Sendable {
             let header = data.withUnsafeBytes { BlockFormat.header(index: block, data: $0) }
             try CacheFiles.writeAtomically(path, [header, data])
         }
-        index.withLock { state in
+        index.locked { state in
             state.addBlock(key, index: block, length: data.count, verified: true)
             state.touch(key)
         }
@@ -182,11 +183,11 @@ public final class BlockCache: Sendable {
     private func readFailed(_ key: CacheKey, _ block: Int, _ error: CacheIOError) {
         logger.warning("cannot read a cache block: \(error)", metadata: ["item": "\(key)", "block": "\(block)"])
         guard !error.isTransient else { return }
-        index.withLock { $0.removeBlock(key, index: block) }
+        index.locked { $0.removeBlock(key, index: block) }
     }
 
     func forget(_ key: CacheKey, _ block: Int, corrupt: Bool) {
-        index.withLock { state in
+        index.locked { state in
             state.removeBlock(key, index: block)
             if corrupt { state.corruptBlocks += 1 }
         }

@@ -1,3 +1,4 @@
+import Locking
 import Logging
 import Synchronization
 import MediaCache
@@ -48,10 +49,10 @@ final class SpeexReader: Sendable {
     /// Boxed for the reason `IdleHook` gives (a bare closure in a Mutex grows a thunk chain on every read).
     private let reader = Mutex<ClosureBox<@Sendable (MediaID) async throws -> [UInt8]>?>(nil)
 
-    func install(_ body: @escaping @Sendable (MediaID) async throws -> [UInt8]) { reader.withLock { $0 = ClosureBox(body) } }
+    func install(_ body: @escaping @Sendable (MediaID) async throws -> [UInt8]) { reader.locked { $0 = ClosureBox(body) } }
 
     func read(_ id: MediaID) async throws -> [UInt8] {
-        guard let body = reader.withLock({ $0 })?.body else { throw FSError(.io, "no filesystem to read hd/\(id).speex from") }
+        guard let body = reader.locked({ $0 })?.body else { throw FSError(.io, "no filesystem to read hd/\(id).speex from") }
         return try await body(id)
     }
 }

@@ -1,3 +1,4 @@
+import Locking
 import Logging
 import MediaCache
 import Synchronization
@@ -19,15 +20,15 @@ struct FSContext: Sendable {
 
 /// The way back from an item to the inode table, installed once the filesystem exists.
 final class IdleHook: Sendable {
-    /// The closure sits in a struct field, never directly as the Mutex's generic value: read through `withLock`'s
+    /// The closure sits in a struct field, never directly as the Mutex's generic value: read through `locked`'s
     /// `inout` parameter, a bare closure is re-abstracted and written back wrapped in two more thunks on every
     /// call, a chain that grew by two frames per idle report (10,000 lookups after a remount made every later
     /// call walk 20,000 thunks: 4,900 stats/s instead of 100,000, and a long-lived mount would overflow a stack).
     private let report = Mutex<ClosureBox<@Sendable (CacheKey, MediaItem) -> Void>?>(nil)
 
-    func install(_ body: @escaping @Sendable (CacheKey, MediaItem) -> Void) { report.withLock { $0 = ClosureBox(body) } }
+    func install(_ body: @escaping @Sendable (CacheKey, MediaItem) -> Void) { report.locked { $0 = ClosureBox(body) } }
 
-    func callAsFunction(_ key: CacheKey, _ item: MediaItem) { report.withLock { $0 }?.body(key, item) }
+    func callAsFunction(_ key: CacheKey, _ item: MediaItem) { report.locked { $0 }?.body(key, item) }
 }
 
 /// A closure stored at its own abstraction (see `IdleHook`): a class reference is all the Mutex ever copies.
@@ -55,14 +56,14 @@ final class FSCounters: Sendable {
 
     private let values = Mutex(Values())
 
-    func hit() { values.withLock { $0.hits += 1 } }
-    func miss() { values.withLock { $0.misses += 1 } }
-    func read() { values.withLock { $0.reads += 1 } }
-    func lookup() { values.withLock { $0.lookups += 1 } }
-    func negativeHit() { values.withLock { $0.negativeHits += 1 } }
-    func error(_ errno: Errno) { values.withLock { $0.errors["\(errno.rawValue)", default: 0] += 1 } }
+    func hit() { values.locked { $0.hits += 1 } }
+    func miss() { values.locked { $0.misses += 1 } }
+    func read() { values.locked { $0.reads += 1 } }
+    func lookup() { values.locked { $0.lookups += 1 } }
+    func negativeHit() { values.locked { $0.negativeHits += 1 } }
+    func error(_ errno: Errno) { values.locked { $0.errors["\(errno.rawValue)", default: 0] += 1 } }
     func snapshot() -> Values {
-        var snapshot = values.withLock { $0 }
+        var snapshot = values.locked { $0 }
         let blocks = snapshot.hits + snapshot.misses
         snapshot.hitRatio = blocks > 0 ? Double(snapshot.hits) / Double(blocks) : nil
         return snapshot

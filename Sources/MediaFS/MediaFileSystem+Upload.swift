@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import MediaCache
 import WeChatAPI
@@ -70,7 +71,7 @@ extension MediaFileSystem {
         let now = context.clock.now()
         let inode = uploads.add(UploadArea.Entry(type: type, name: name, size: 0, mediaID: nil, createdAt: nil, modified: now, path: staging))
         let writer = UploadWriter(inode: inode, type: type, name: name, stagingPath: staging, descriptor: descriptor, dirty: true, area: uploads)
-        let handle = handles.withLock { $0.add(.upload(writer)) }
+        let handle = handles.locked { $0.add(.upload(writer)) }
         return (try uploadAttributes(inode), OpenedFile(handle: handle, keepCache: false, directIO: false))
     }
 
@@ -81,7 +82,7 @@ extension MediaFileSystem {
         if flags & O_ACCMODE == O_RDONLY, flags & O_TRUNC == 0 {
             let descriptor = Glibc.open(entry.path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { throw counted(FSError(.io, "upload/\(entry.type.rawValue)/\(entry.name): \(String(cString: strerror(errno)))")) }
-            return OpenedFile(handle: handles.withLock { $0.add(.local(descriptor)) }, keepCache: false, directIO: false)
+            return OpenedFile(handle: handles.locked { $0.add(.local(descriptor)) }, keepCache: false, directIO: false)
         }
         try checkOwner(caller)
         let staging = uploads.newStagingPath()
@@ -100,11 +101,11 @@ extension MediaFileSystem {
                 throw counted(error)
             }
         }
-        return OpenedFile(handle: handles.withLock { $0.add(.upload(writer)) }, keepCache: false, directIO: false)
+        return OpenedFile(handle: handles.locked { $0.add(.upload(writer)) }, keepCache: false, directIO: false)
     }
 
     public func write(handle: UInt64, offset: Int64, bytes: [UInt8]) async throws -> Int {
-        guard case .upload(let writer)? = handles.withLock({ $0.get(handle) }) else {
+        guard case .upload(let writer)? = handles.locked({ $0.get(handle) }) else {
             throw counted(FSError(.badFile, "handle \(handle) is not open for writing"))
         }
         do {
@@ -116,13 +117,13 @@ extension MediaFileSystem {
 
     /// Whether `flush` of this handle has work (an upload writer); every other close answers at once.
     public func needsFlush(handle: UInt64) -> Bool {
-        if case .upload? = handles.withLock({ $0.get(handle) }) { return true }
+        if case .upload? = handles.locked({ $0.get(handle) }) { return true }
         return false
     }
 
     /// The writer's `close`: uploads what changed and returns once the server answered.
     public func flush(handle: UInt64) async throws {
-        guard case .upload(let writer)? = handles.withLock({ $0.get(handle) }), let uploader else { return }
+        guard case .upload(let writer)? = handles.locked({ $0.get(handle) }), let uploader else { return }
         do {
             try await writer.flush(using: uploader) { [self] entry, path in await seedCache(entry, from: path) }
             context.logger.info("uploaded upload/\(writer.type.rawValue)/\(writer.name)")
@@ -139,7 +140,7 @@ extension MediaFileSystem {
         guard Self.isUploadFile(inode), uploads != nil else { throw counted(FSError(.readOnlyFS, "read-only")) }
         try checkOwner(caller)
         if let size {
-            if let handle, case .upload(let writer)? = handles.withLock({ $0.get(handle) }) {
+            if let handle, case .upload(let writer)? = handles.locked({ $0.get(handle) }) {
                 do { try await writer.truncate(to: size) } catch { throw counted(error) }
             } else if size != (try uploadAttributes(inode)).size {
                 throw counted(FSError(.notPermitted, "truncate a file of upload/ through an open descriptor"))

@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Logging
 import MediaCache
@@ -39,7 +40,7 @@ public final class MediaFileSystem: Sendable {
         uploads = uploader.map { _ in UploadArea(directory: cache.directory + "/uploads", life: cache.mediaLife, now: clock.now()) }
         negative = Mutex(NegativeCache(limit: config.negativeCacheLimit))
         started = clock.now()
-        idle.install { [weak self] key, item in self?.inodes.withLock { $0.idle(key, item) } }
+        idle.install { [weak self] key, item in self?.inodes.locked { $0.idle(key, item) } }
         speex.install { [weak self] id in
             guard let self else { throw FSError(.io, "the filesystem is gone") }
             return try await self.speexStream(id)
@@ -55,9 +56,9 @@ public final class MediaFileSystem: Sendable {
         do {
             let attributes = try await resolve(parent: parent, name: name)
             if attributes.inode >= Inode.firstItem {
-                inodes.withLock { $0.looked(attributes.inode) }  // its pending lookup
+                inodes.locked { $0.looked(attributes.inode) }  // its pending lookup
                 // A lookup answered from the cache leaves its actor with nothing to do: let it go now.
-                if let item = inodes.withLock({ $0.existingItem(attributes.inode) }) { await item.reportIfIdle() }
+                if let item = inodes.locked({ $0.existingItem(attributes.inode) }) { await item.reportIfIdle() }
             }
             return attributes
         } catch {
@@ -74,14 +75,14 @@ public final class MediaFileSystem: Sendable {
         let key = CacheKey(kind: kind, id: parsed.id.rawValue)
         guard let info = context.cache.item(key), parsed.fileExtension == nil || parsed.fileExtension == info.fileExtension else { return nil }
         context.counters.lookup()
-        let inode = inodes.withLock { $0.lookedWithoutActor(key) }
+        let inode = inodes.locked { $0.lookedWithoutActor(key) }
         return attributes(inode, info, key: key)
     }
 
     /// A getattr answered without waiting, or nil when it must wait for an item's first answer (`getattr`).
     public func getattrNow(_ inode: UInt64) -> FileAttributes? {
         if inode < Inode.firstItem || inode & (Inode.inboxBit | Inode.uploadBit) != 0 { return nil }
-        guard let key = inodes.withLock({ $0.key(inode) }), let info = context.cache.item(key) else { return nil }
+        guard let key = inodes.locked({ $0.key(inode) }), let info = context.cache.item(key) else { return nil }
         return attributes(inode, info, key: key)
     }
 
@@ -103,7 +104,7 @@ public final class MediaFileSystem: Sendable {
             guard let parsed = ItemName(name) else { throw FSError(.noEntry, "not a media id: \(name.prefix(140))") }
             let kind: CacheKey.Kind = parent == Inode.media ? .media : parsed.fileExtension == "wav" ? .hdWAV : .hd
             let key = CacheKey(kind: kind, id: parsed.id.rawValue)
-            if negative.withLock({ $0.contains(key, now: context.clock.now()) }) {
+            if negative.locked({ $0.contains(key, now: context.clock.now()) }) {
                 context.counters.negativeHit()
                 throw FSError(.noEntry, "\(parsed.id) is not found (remembered)")
             }
@@ -112,16 +113,16 @@ public final class MediaFileSystem: Sendable {
             do {
                 info = try await item.ensureInfo()
             } catch {
-                inodes.withLock { $0.lookupFailed(inode) }
+                inodes.locked { $0.lookupFailed(inode) }
                 let fsError = FSError(error)
                 if fsError.errno == .noEntry {
                     let now = context.clock.now()
-                    negative.withLock { $0.insert(key, until: now + context.config.negativeTTL, now: now) }
+                    negative.locked { $0.insert(key, until: now + context.config.negativeTTL, now: now) }
                 }
                 throw fsError
             }
             if let ext = parsed.fileExtension, ext != info.fileExtension {
-                inodes.withLock { $0.lookupFailed(inode) }
+                inodes.locked { $0.lookupFailed(inode) }
                 throw FSError(.noEntry, "\(parsed.id) is a .\(info.fileExtension), not a .\(ext)")
             }
             return attributes(inode, info, key: key)
@@ -140,9 +141,9 @@ public final class MediaFileSystem: Sendable {
         let (stamp, recorded) = messages.current
         let now = context.clock.now()
         let key = "\(stamp)/\(Int(now / 60))"
-        if let tree = inboxCache.withLock({ $0?.key == key ? $0?.tree : nil }) { return tree }
+        if let tree = inboxCache.locked({ $0?.key == key ? $0?.tree : nil }) { return tree }
         let tree = InboxTree(messages: recorded, now: now, life: context.cache.mediaLife) { context.cache.item($0) != nil }
-        inboxCache.withLock { $0 = (key, tree) }
+        inboxCache.locked { $0 = (key, tree) }
         return tree
     }
 
@@ -172,7 +173,7 @@ public final class MediaFileSystem: Sendable {
         case let inode where Self.isUploadFile(inode): return try uploadAttributes(inode)
         default:
             // Known to the cache index: no actor needed.
-            if let key = inodes.withLock({ $0.key(inode) }), let info = context.cache.item(key) { return attributes(inode, info, key: key) }
+            if let key = inodes.locked({ $0.key(inode) }), let info = context.cache.item(key) { return attributes(inode, info, key: key) }
             guard let item = heldItem(inode) else { throw FSError(.noEntry, "unknown inode \(inode)") }
             do {
                 return attributes(inode, try await item.ensureInfo(), key: item.key)
@@ -185,13 +186,13 @@ public final class MediaFileSystem: Sendable {
     /// Waits until every block received so far is written to the cache (call before the process exits, or
     /// the blocks still in memory are lost and fetched again next time), then writes the day's call count.
     public func drain() async {
-        for item in inodes.withLock({ $0.allItems }) { await item.drain() }
+        for item in inodes.locked({ $0.allItems }) { await item.drain() }
         await quota?.sync()
     }
 
     public func forget(_ inode: UInt64, count: UInt64) {
         guard !Self.isUploadFile(inode) else { return }  // not counted: an entry lives until removed
-        inodes.withLock { $0.forget(inode, count: count) }
+        inodes.locked { $0.forget(inode, count: count) }
     }
 
     // MARK: directories
@@ -223,7 +224,7 @@ public final class MediaFileSystem: Sendable {
             for (key, fileExtension) in listed {
                 // No item is made for a listing (the kernel does not hold readdir's entries): a known inode,
                 // or a stable placeholder number above every real one (d_ino is informational).
-                let number = inodes.withLock { $0.inode(of: key) } ?? Self.placeholderInode(key)
+                let number = inodes.locked { $0.inode(of: key) } ?? Self.placeholderInode(key)
                 entries.append(DirectoryEntry(name: "\(key.id).\(fileExtension)", inode: number, isDirectory: false))
             }
             if inode == Inode.media {
@@ -256,21 +257,21 @@ public final class MediaFileSystem: Sendable {
         case Inode.root, Inode.media, Inode.hd, Inode.control, Inode.inbox, Inode.upload, Inode.uploadTypes:
             throw FSError(.isDirectory, "a directory")
         case Inode.stats:
-            let handle = handles.withLock { $0.add(.snapshot(statsDocument())) }
+            let handle = handles.locked { $0.add(.snapshot(statsDocument())) }
             return OpenedFile(handle: handle, keepCache: false, directIO: true)
         default:
             guard let item = heldItem(inode) else { throw FSError(.noEntry, "unknown inode \(inode)") }
             _ = try await item.ensureInfo()
             context.cache.pin(item.key)
-            inodes.withLock { $0.opened(inode, item) }
-            let handle = handles.withLock { $0.add(.item(item, inode: inode)) }
+            inodes.locked { $0.opened(inode, item) }
+            let handle = handles.locked { $0.add(.item(item, inode: inode)) }
             return OpenedFile(handle: handle, keepCache: true, directIO: false)
         }
     }
 
     public func read(handle: UInt64, offset: Int64, count: Int) async throws -> [UInt8] {
         context.counters.read()
-        switch handles.withLock({ $0.get(handle) }) {
+        switch handles.locked({ $0.get(handle) }) {
         case .snapshot(let bytes):
             guard offset < bytes.count else { return [] }
             return Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)])
@@ -290,10 +291,10 @@ public final class MediaFileSystem: Sendable {
     }
 
     public func release(handle: UInt64) {
-        switch handles.withLock({ $0.remove(handle) }) {
+        switch handles.locked({ $0.remove(handle) }) {
         case .item(let item, let inode)?:
             context.cache.unpin(item.key)
-            inodes.withLock { $0.released(inode) }
+            inodes.locked { $0.released(inode) }
         case .local(let descriptor)?:
             close(descriptor)
         case .upload(let writer)?:
@@ -314,19 +315,19 @@ public final class MediaFileSystem: Sendable {
     // MARK: helpers
 
     /// Items held in memory now (the kernel still knows them, or a file is open).
-    public var itemsInMemory: Int { inodes.withLock { $0.count } }
+    public var itemsInMemory: Int { inodes.locked { $0.count } }
 
     /// Item actors the inode table holds now (idle ones are let go).
-    var actorsHeld: Int { inodes.withLock { $0.actorCount } }
+    var actorsHeld: Int { inodes.locked { $0.actorCount } }
 
     /// The item of an inode the kernel holds, its actor made again if it was let go while idle.
     func heldItem(_ inode: UInt64) -> MediaItem? {
         let context = context
-        return inodes.withLock { $0.item(inode) { MediaItem(key: $0, context: context) } }
+        return inodes.locked { $0.item(inode) { MediaItem(key: $0, context: context) } }
     }
 
     /// Ids remembered as not found.
-    public var negativeEntries: Int { negative.withLock { $0.count } }
+    public var negativeEntries: Int { negative.locked { $0.count } }
 
     static func placeholderInode(_ key: CacheKey) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -339,7 +340,7 @@ public final class MediaFileSystem: Sendable {
     func speexStream(_ id: MediaID) async throws -> [UInt8] {
         let key = CacheKey(kind: .hd, id: id.rawValue)
         let context = context
-        let item = inodes.withLock { $0.shared(key) { MediaItem(key: key, context: context) } }
+        let item = inodes.locked { $0.shared(key) { MediaItem(key: key, context: context) } }
         let info = try await item.ensureInfo()
         guard info.size <= DecodedVoiceSource.largestStream else {
             throw FSError(.io, "hd/\(id).speex is \(info.size) bytes: too large for voice, not decoded")
@@ -349,7 +350,7 @@ public final class MediaFileSystem: Sendable {
 
     private func itemFor(_ key: CacheKey) -> (UInt64, MediaItem) {
         let context = context
-        return inodes.withLock { $0.item(for: key) { MediaItem(key: key, context: context) } }
+        return inodes.locked { $0.item(for: key) { MediaItem(key: key, context: context) } }
     }
 
     func directory(_ inode: UInt64, writable: Bool = false) -> FileAttributes {

@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Synchronization
 import WeChatAPI
@@ -23,9 +24,9 @@ public final class MessageRegistry: Sendable {
         var info = stat()
         guard stat(path, &info) == 0 else { return ("", []) }
         let stamp = "\(info.st_size):\(info.st_mtim.tv_sec):\(info.st_mtim.tv_nsec)"
-        if let cached = state.withLock({ $0.stamp == stamp ? $0.messages : nil }) { return (stamp, cached) }
+        if let cached = state.locked({ $0.stamp == stamp ? $0.messages : nil }) { return (stamp, cached) }
         let messages = Self.read(path)
-        state.withLock { $0 = (stamp, messages) }
+        state.locked { $0 = (stamp, messages) }
         return (stamp, messages)
     }
 

@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 
 /// The FUSE operations whose latency is measured (FuseBridge times each request from its C callback to the end
@@ -35,13 +36,13 @@ public final class OperationLatencies: Sendable {
 
     /// Sets the one observer of every later measurement (nil: none).
     public func observe(_ observer: (@Sendable (FSOperation, Duration) -> Void)?) {
-        state.withLock { $0.observer = observer }
+        state.locked { $0.observer = observer }
     }
 
     public func record(_ operation: FSOperation, _ duration: Duration) {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
         let slot = Self.bucketBounds.firstIndex { seconds <= $0 } ?? Self.bucketBounds.count
-        let observer = state.withLock { state in
+        let observer = state.locked { state in
             state.histograms[operation, default: Histogram()].counts[slot] += 1
             state.histograms[operation]!.sum += seconds
             state.histograms[operation]!.count += 1
@@ -59,7 +60,7 @@ public final class OperationLatencies: Sendable {
 
     /// A summary per operation seen so far (by the operation's name).
     public func snapshot() -> [String: LatencySummary] {
-        let histograms = state.withLock { $0.histograms }
+        let histograms = state.locked { $0.histograms }
         return Dictionary(uniqueKeysWithValues: histograms.map { ($0.key.rawValue, LatencySummary($0.value)) })
     }
 }

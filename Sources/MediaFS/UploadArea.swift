@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Synchronization
 import WeChatAPI
@@ -52,13 +53,13 @@ final class UploadArea: Sendable {
 
     // MARK: the table
 
-    func entry(_ inode: UInt64) -> Entry? { state.withLock { $0.entries[inode] } }
+    func entry(_ inode: UInt64) -> Entry? { state.locked { $0.entries[inode] } }
 
-    func inode(_ type: UploadType, _ name: String) -> UInt64? { state.withLock { $0.names["\(type.rawValue)/\(name)"] } }
+    func inode(_ type: UploadType, _ name: String) -> UInt64? { state.locked { $0.names["\(type.rawValue)/\(name)"] } }
 
     /// The names of `upload/<type>/` (files past their media life are no longer listed).
     func listing(_ type: UploadType, now: Double) -> [(name: String, inode: UInt64)] {
-        state.withLock { state in
+        state.locked { state in
             state.entries.filter { $0.value.type == type && !isExpired($0.value, now: now) }
                 .map { ($0.value.name, $0.key) }.sorted { $0.name < $1.name }
         }
@@ -71,7 +72,7 @@ final class UploadArea: Sendable {
 
     /// Adds an entry being written under `name` (replacing one of the same name) and returns its number.
     func add(_ entry: Entry) -> UInt64 {
-        state.withLock { state in
+        state.locked { state in
             let inode = Inode.uploadBit | state.next
             state.next += 1
             if let old = state.names["\(entry.type.rawValue)/\(entry.name)"] { state.entries[old] = nil }
@@ -84,7 +85,7 @@ final class UploadArea: Sendable {
     /// Changes an entry; false when it is gone (removed meanwhile).
     @discardableResult
     func update(_ inode: UInt64, _ change: (inout Entry) -> Void) -> Bool {
-        state.withLock { state in
+        state.locked { state in
             guard state.entries[inode] != nil else { return false }
             change(&state.entries[inode]!)
             return true
@@ -93,7 +94,7 @@ final class UploadArea: Sendable {
 
     /// Removes an entry and its kept copy; saves the manifest if it was uploaded.
     func remove(_ inode: UInt64) {
-        let removed = state.withLock { state -> Entry? in
+        let removed = state.locked { state -> Entry? in
             guard let entry = state.entries.removeValue(forKey: inode) else { return nil }
             let key = "\(entry.type.rawValue)/\(entry.name)"
             if state.names[key] == inode { state.names[key] = nil }
@@ -108,7 +109,7 @@ final class UploadArea: Sendable {
 
     /// Writes the uploaded entries to the manifest (temporary file, then rename: never half a manifest).
     func save() {
-        let done = state.withLock { $0.entries.values.filter { $0.mediaID != nil } }.sorted { ($0.type.rawValue, $0.name) < ($1.type.rawValue, $1.name) }
+        let done = state.locked { $0.entries.values.filter { $0.mediaID != nil } }.sorted { ($0.type.rawValue, $0.name) < ($1.type.rawValue, $1.name) }
         guard let data = try? JSONEncoder().encode(done) else { return }
         let temporary = "\(manifestPath).\(getpid()).tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else { return }

@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 
 /// Upstream calls and bytes per endpoint, and errors by label (`errcode_40007`, `transport`, …).
@@ -6,12 +7,12 @@ public final class APICounters: Sendable {
 
     public init() {}
 
-    func call(_ endpoint: String) { state.withLock { $0.endpoints[endpoint, default: .init()].calls += 1 } }
-    func bytes(_ endpoint: String, _ count: Int) { state.withLock { $0.endpoints[endpoint, default: .init()].bytes += Int64(count) } }
+    func call(_ endpoint: String) { state.locked { $0.endpoints[endpoint, default: .init()].calls += 1 } }
+    func bytes(_ endpoint: String, _ count: Int) { state.locked { $0.endpoints[endpoint, default: .init()].bytes += Int64(count) } }
     /// Errors by label; a server inventing new codes gets at most `distinctErrors` labels, then `other` (the
     /// stats file and the metrics' label sets stay bounded).
     func error(_ error: WeChatError) {
-        state.withLock { stats in
+        state.locked { stats in
             let label = error.shortDescription
             let kept = stats.errors[label] != nil || stats.errors.count < Self.distinctErrors ? label : "other"
             stats.errors[kept, default: 0] += 1
@@ -20,9 +21,9 @@ public final class APICounters: Sendable {
 
     static let distinctErrors = 64
     /// A token fetch succeeded (TokenProvider): a new or renewed access token is in use.
-    func tokenRefreshed() { state.withLock { $0.tokenRefreshes += 1 } }
+    func tokenRefreshed() { state.locked { $0.tokenRefreshes += 1 } }
 
-    public func snapshot() -> UpstreamStats { state.withLock { $0 } }
+    public func snapshot() -> UpstreamStats { state.locked { $0 } }
 }
 
 public struct UpstreamStats: Sendable, Codable, Equatable {

@@ -1,3 +1,4 @@
+import Locking
 import AsyncHTTPClient
 import Logging
 import NIOCore
@@ -15,7 +16,7 @@ enum APIHTTP {
 
     static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration()
-        let idle = idleTimeout.withLock { $0 }
+        let idle = idleTimeout.locked { $0 }
         configuration.timeout = .init(connect: .seconds(10), read: .milliseconds(Int64(idle * 1000)))
         configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
         configuration.decompression = .disabled

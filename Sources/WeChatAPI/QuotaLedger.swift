@@ -1,3 +1,4 @@
+import Locking
 import Logging
 import Synchronization
 
@@ -53,7 +54,7 @@ public final class QuotaLedger: Sendable {
     public func admit(_ endpoint: String) throws(DailyLimitReached) {
         guard Self.counts(endpoint) else { return }
         let now = clock.now()
-        let refusal: (DailyLimitReached, log: Bool)? = state.withLock { state in
+        let refusal: (DailyLimitReached, log: Bool)? = state.locked { state in
             state.roll(to: QuotaDay(containing: now))
             if let spent = refusalIfSpent(&state) { return spent }
             state.calls[endpoint, default: 0] += 1
@@ -67,7 +68,7 @@ public final class QuotaLedger: Sendable {
     /// fetched, so a refused lookup costs no call at all).
     public func check() throws(DailyLimitReached) {
         let now = clock.now()
-        let refusal = state.withLock { state in
+        let refusal = state.locked { state in
             state.roll(to: QuotaDay(containing: now))
             return refusalIfSpent(&state)
         }
@@ -78,7 +79,7 @@ public final class QuotaLedger: Sendable {
     public func record(_ endpoint: String, count: Int = 1) {
         guard Self.counts(endpoint), count > 0 else { return }
         let now = clock.now()
-        state.withLock { state in
+        state.locked { state in
             state.roll(to: QuotaDay(containing: now))
             state.calls[endpoint, default: 0] += count
             state.pending[endpoint, default: 0] += count
@@ -88,7 +89,7 @@ public final class QuotaLedger: Sendable {
     /// Today's calls.
     public func snapshot() -> QuotaRecord {
         let now = clock.now()
-        return state.withLock { state in
+        return state.locked { state in
             state.roll(to: QuotaDay(containing: now))
             return QuotaRecord(day: state.day, calls: state.calls)
         }
@@ -103,7 +104,7 @@ public final class QuotaLedger: Sendable {
     /// This process's calls not yet written, which are now the caller's to write; nil when there are none.
     public func takePending() -> QuotaRecord? {
         let now = clock.now()
-        return state.withLock { state in
+        return state.locked { state in
             state.roll(to: QuotaDay(containing: now))
             guard !state.pending.isEmpty else { return nil }
             defer { state.pending = [:] }
@@ -114,7 +115,7 @@ public final class QuotaLedger: Sendable {
     /// Gives back calls `takePending` handed out that could not be written (they are written next time).
     public func restore(pending record: QuotaRecord) {
         let now = clock.now()
-        state.withLock { state in
+        state.locked { state in
             state.roll(to: QuotaDay(containing: now))
             guard record.day == state.day else { return }
             state.pending.merge(record.calls, uniquingKeysWith: +)
@@ -125,7 +126,7 @@ public final class QuotaLedger: Sendable {
     /// ours not yet written. A record of another day changes nothing.
     public func adopt(_ record: QuotaRecord) {
         let now = clock.now()
-        state.withLock { state in
+        state.locked { state in
             state.roll(to: QuotaDay(containing: now))
             guard record.day == state.day else { return }
             state.calls = record.calls.merging(state.pending, uniquingKeysWith: +)

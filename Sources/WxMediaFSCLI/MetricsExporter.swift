@@ -1,3 +1,4 @@
+import Locking
 import MediaFS
 import Prometheus
 import Synchronization
@@ -28,7 +29,7 @@ final class MetricsExporter: Sendable {
 
     /// The text exposition of every metric, fresh from the filesystem's counters.
     func scrape() -> [UInt8] {
-        scrapes.withLock { _ in
+        scrapes.locked { _ in
             update(fs.statistics())
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)

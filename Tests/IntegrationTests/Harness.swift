@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Synchronization
 
@@ -42,8 +43,8 @@ enum Harness {
         do { try process.run() } catch { return Result(status: -1, output: "", error: "\(error)", timedOut: false) }
         let outData = Mutex(Data()), errData = Mutex(Data())
         let readers = DispatchGroup()
-        DispatchQueue.global().async(group: readers) { outData.withLock { $0 = out.fileHandleForReading.readDataToEndOfFile() } }
-        DispatchQueue.global().async(group: readers) { errData.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() } }
+        DispatchQueue.global().async(group: readers) { outData.locked { $0 = out.fileHandleForReading.readDataToEndOfFile() } }
+        DispatchQueue.global().async(group: readers) { errData.locked { $0 = err.fileHandleForReading.readDataToEndOfFile() } }
         var timedOut = false
         if done.wait(timeout: .now() + timeout) == .timedOut {
             timedOut = true
@@ -59,8 +60,8 @@ enum Harness {
         }
         return Result(
             status: process.terminationStatus,
-            output: String(decoding: outData.withLock { $0 }, as: UTF8.self),
-            error: String(decoding: errData.withLock { $0 }, as: UTF8.self),
+            output: String(decoding: outData.locked { $0 }, as: UTF8.self),
+            error: String(decoding: errData.locked { $0 }, as: UTF8.self),
             timedOut: timedOut
         )
     }

@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Synchronization
 @testable import MediaCache
@@ -8,8 +9,8 @@ final class TestClock: Sendable {
 
     init(_ start: Double = Date().timeIntervalSince1970) { time = Mutex(start) }
 
-    var now: @Sendable () -> Double { { [self] in time.withLock { $0 } } }
-    func advance(by seconds: Double) { time.withLock { $0 += seconds } }
+    var now: @Sendable () -> Double { { [self] in time.locked { $0 } } }
+    func advance(by seconds: Double) { time.locked { $0 += seconds } }
 }
 
 /// A pid no process can have (above any pid_max).

@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Synchronization
 import WeChatAPI
@@ -27,11 +28,11 @@ final class FakeDownloader: MediaDownloading {
         self.failure = failure
     }
 
-    var calls: Int { counters.withLock { $0.calls } }
-    var bytesSent: Int { counters.withLock { $0.bytes } }
+    var calls: Int { counters.locked { $0.calls } }
+    var bytesSent: Int { counters.locked { $0.bytes } }
 
     func videoURL(for request: MediaRequest) async throws -> String {
-        counters.withLock { $0.calls += 1 }
+        counters.locked { $0.calls += 1 }
         guard let item = items[request.id.rawValue], item.video else {
             throw WeChatError(.api(errcode: 40007), "invalid media_id rid: fake-2", rid: "fake-2")
         }
@@ -39,7 +40,7 @@ final class FakeDownloader: MediaDownloading {
     }
 
     func download<Sink: MediaSink>(_ request: MediaRequest, range: ByteRange?, into sink: Sink) async throws -> MediaHead {
-        counters.withLock { $0.calls += 1 }
+        counters.locked { $0.calls += 1 }
         if delay > 0 { try await Task.sleep(nanoseconds: delay) }
         if let failure { throw failure }
         guard let item = items[request.id.rawValue] else {
@@ -60,7 +61,7 @@ final class FakeDownloader: MediaDownloading {
         while position < end {
             let next = min(end, position + 3000)  // odd chunking, across block edges
             try await sink.write(Array(item.bytes[position..<next]))
-            counters.withLock { $0.bytes += next - position }
+            counters.locked { $0.bytes += next - position }
             position = next
         }
         return head

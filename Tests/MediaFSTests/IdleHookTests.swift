@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import MediaCache
 import Synchronization
@@ -19,9 +20,9 @@ import Testing
         let item = MediaItem(key: CacheKey(kind: .media, id: "x"), context: fixture.fs.context)
         let hook = IdleHook()
         let depths = Mutex<[Int]>([])
-        hook.install { _, _ in depths.withLock { $0.append(Self.stackAddress()) } }
+        hook.install { _, _ in depths.locked { $0.append(Self.stackAddress()) } }
         for _ in 0..<5_000 { hook(CacheKey(kind: .media, id: "x"), item) }
-        let seen = depths.withLock { $0 }
+        let seen = depths.locked { $0 }
         #expect(seen.count == 5_000)
         #expect(abs(seen[0] - seen[4_999]) < 1024, "the stack grew by \(abs(seen[0] - seen[4_999])) bytes over 5,000 calls")
     }

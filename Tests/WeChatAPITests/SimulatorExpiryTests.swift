@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Logging
 import Synchronization
@@ -166,8 +167,8 @@ private final class SimClock: Sendable {
     private let value: Mutex<Double>
     init(_ start: Double) { value = Mutex(start) }
     var now: Double {
-        get { value.withLock { $0 } }
-        set { value.withLock { $0 = newValue } }
+        get { value.locked { $0 } }
+        set { value.locked { $0 = newValue } }
     }
 }
 

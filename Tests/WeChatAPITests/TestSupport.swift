@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Logging
 import NIOCore
@@ -64,7 +65,7 @@ final class CapturedLog: Sendable {
         return logger
     }
 
-    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+    var text: String { lines.locked { $0.joined(separator: "\n") } }
 }
 
 struct CapturingHandler: LogHandler {
@@ -79,6 +80,6 @@ struct CapturingHandler: LogHandler {
 
     func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        log.lines.withLock { $0.append("\(event.level) \(event.message) \(all) \(event.error.map { String(describing: $0) } ?? "")") }
+        log.lines.locked { $0.append("\(event.level) \(event.message) \(all) \(event.error.map { String(describing: $0) } ?? "")") }
     }
 }

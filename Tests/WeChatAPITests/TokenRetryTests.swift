@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 import Testing
 @testable import WeChatAPI
@@ -11,7 +12,7 @@ final class ScriptedFetcher: TokenFetcher {
     init(_ outcome: @escaping @Sendable (Int) -> WeChatError?) { self.outcome = outcome }
 
     func fetchToken() async throws -> FetchedToken {
-        let number = count.withLock { value -> Int in
+        let number = count.locked { value -> Int in
             value += 1
             return value
         }
@@ -20,7 +21,7 @@ final class ScriptedFetcher: TokenFetcher {
         return FetchedToken(value: "token-\(number)", expiresIn: 7200)
     }
 
-    var fetches: Int { count.withLock { $0 } }
+    var fetches: Int { count.locked { $0 } }
 }
 
 private let busy = WeChatError(.api(errcode: -1), "system error")

@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 import Testing
 @testable import WeChatAPI
@@ -10,7 +11,7 @@ final class CountingFetcher: TokenFetcher {
     init(lifetime: Double? = 7200) { self.lifetime = lifetime }
 
     func fetchToken() async throws -> FetchedToken {
-        let number = count.withLock { value -> Int in
+        let number = count.locked { value -> Int in
             value += 1
             return value
         }
@@ -18,7 +19,7 @@ final class CountingFetcher: TokenFetcher {
         return FetchedToken(value: "token-\(number)", expiresIn: lifetime)
     }
 
-    var fetches: Int { count.withLock { $0 } }
+    var fetches: Int { count.locked { $0 } }
 }
 
 @Suite struct TokenTests {

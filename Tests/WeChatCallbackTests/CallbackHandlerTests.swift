@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Synchronization
 import Testing
@@ -13,9 +14,9 @@ import WeChatAPI
         init(failing: Bool = false) { self.failing = failing }
         func record(_ new: [FollowerMessage]) throws {
             if failing { throw CocoaError(.fileWriteOutOfSpace) }
-            messages.withLock { $0 += new }
+            messages.locked { $0 += new }
         }
-        var count: Int { messages.withLock { $0.count } }
+        var count: Int { messages.locked { $0.count } }
     }
 
     let recorder = Recorder()
@@ -69,7 +70,7 @@ import WeChatAPI
     @Test func aSignedPlainPushIsRecorded() throws {
         let answer = try handler().handle(CallbackRequest(method: .post, query: plainQuery, body: Self.image))
         #expect(answer.body == "success")
-        let recorded = recorder.messages.withLock { $0 }
+        let recorded = recorder.messages.locked { $0 }
         #expect(recorded.count == 1 && recorded.first?.mediaID.rawValue == "Image_id_7" && recorded.first?.msgID == "777")
         #expect(recorded.first?.fromUser == "oSender" && recorded.first?.createTime == 1_786_000_000)
         // A text message has no media: success, nothing recorded.
@@ -126,7 +127,7 @@ import WeChatAPI
         let query = ["signature": Vectors.plainSignature, "timestamp": Vectors.timestamp, "nonce": Vectors.nonce, "encrypt_type": "aes",
                      "msg_signature": Vectors.encryptedSignature, "openid": "oSender"]
         #expect(try handler(safe: true).handle(CallbackRequest(method: .post, query: query, body: envelope)).body == "success")
-        #expect(recorder.messages.withLock { $0.map(\.mediaID.rawValue) } == ["Image_id_1_abcdefghijklmnopqrs"])
+        #expect(recorder.messages.locked { $0.map(\.mediaID.rawValue) } == ["Image_id_1_abcdefghijklmnopqrs"])
         // msg_signature is over Encrypt: a good `signature` alone does not do.
         let bad = query.merging(["msg_signature": Vectors.plainSignature]) { $1 }
         #expect(status { try handler(safe: true).handle(CallbackRequest(method: .post, query: bad, body: envelope)) } == 403)
@@ -142,7 +143,7 @@ import WeChatAPI
         let query = plainQuery.merging(["msg_signature": Vectors.encryptedSignature, "encrypt_type": "aes"]) { $1 }
         _ = try handler(safe: true).handle(CallbackRequest(method: .post, query: query, body: body))
         _ = try handler(safe: false).handle(CallbackRequest(method: .post, query: query, body: body))
-        #expect(recorder.messages.withLock { $0.map(\.mediaID.rawValue) } == ["Image_id_1_abcdefghijklmnopqrs", "Image_id_7"])
+        #expect(recorder.messages.locked { $0.map(\.mediaID.rawValue) } == ["Image_id_1_abcdefghijklmnopqrs", "Image_id_7"])
     }
 
     @Test func aFailedRecordIs500SoWeChatPushesAgain() {

@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Logging
 import Synchronization
@@ -9,8 +10,8 @@ import Testing
 @Suite struct JSONLogHandlerTests {
     final class Lines: Sendable {
         let lines = Mutex<[String]>([])
-        var all: [String] { lines.withLock { $0 } }
-        func write(_ text: String) { lines.withLock { $0.append(text) } }
+        var all: [String] { lines.locked { $0 } }
+        func write(_ text: String) { lines.locked { $0.append(text) } }
     }
 
     func logger(_ lines: Lines, label: String = "wxmediafs.test") -> Logger {
