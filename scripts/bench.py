@@ -357,19 +357,24 @@ class Bench:
             os.stat(os.path.join(directory, name))
         return len(names) / (time.perf_counter() - start)
 
+    def wanted(self, step):
+        return not self.o.only or step in self.o.only
+
     def run(self):
         try:
             video = self.make_video()
             sim = Sim(self.binary, self.work, ["--media", os.path.join(self.o.data, "media")])
             try:
-                self.cold(sim, video)
-                self.ffprobe(sim, video)
-                self.local_reads(sim, video)
-                self.concurrent(sim, video)
+                for name, step in (("cold", self.cold), ("ffprobe", self.ffprobe), ("local", self.local_reads),
+                                   ("concurrent", self.concurrent)):
+                    if self.wanted(name):
+                        step(sim, video)
             finally:
                 sim.stop()
-            self.peak_rss()
-            self.stats_after_remount()
+            if self.wanted("rss"):
+                self.peak_rss()
+            if self.wanted("stats"):
+                self.stats_after_remount()
         finally:
             subprocess.run(["sh", "-c", f"for m in {self.work}/*-mnt-*; do fusermount3 -u -z $m 2>/dev/null; done"])
             shutil.rmtree(self.work, ignore_errors=True)
@@ -385,6 +390,9 @@ def main():
     parser.add_argument("--data", required=True, help="where the generated MP4 is kept between runs")
     parser.add_argument("--quick", action="store_true", help="tiny items, one repetition: a smoke run, no figures")
     parser.add_argument("--reps", type=int)
+    parser.add_argument("--only", action="append", choices=["cold", "ffprobe", "local", "concurrent", "rss", "stats"],
+                        help="run these rows only (repeatable): cold (curl, httpdirfs, rclone, first byte), ffprobe, "
+                             "local (warm, hot, pread), concurrent, rss, stats")
     options = parser.parse_args()
     quick = options.quick
     options.reps = options.reps or (1 if quick else 5)

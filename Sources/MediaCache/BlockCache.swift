@@ -147,7 +147,7 @@ public final class BlockCache: Sendable {
                 return nil
             case .data(let verified) where verified.count == known.length:
                 index.locked { $0.entries.modify(key) { $0.blocks.markVerified(block, true) } }
-                return Array(verified[range])
+                return range == 0..<verified.count ? verified : Array(verified[range])  // whole: no copy
             case .data, .corrupt:
                 logger.warning("cache block failed its check and was dropped", metadata: ["item": "\(key)", "block": "\(block)"])
                 forget(key, block, corrupt: true)

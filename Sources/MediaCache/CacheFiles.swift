@@ -79,7 +79,8 @@ enum CacheFiles {
         }
     }
 
-    /// `count` bytes at `offset`, fewer if the file is shorter; nil if it is gone.
+    /// `count` bytes at `offset`, fewer if the file is shorter; nil if it is gone. Read straight into the
+    /// returned array (no zero fill, no second copy).
     static func readSlice(_ path: String, offset: Int, count: Int) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
@@ -87,16 +88,20 @@ enum CacheFiles {
             throw CacheIOError(errno: errno, operation: "open \(path)")
         }
         defer { close(fd) }
-        var result = [UInt8](repeating: 0, count: count)
+        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = try readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), at: offset, path)
+        }
+    }
+
+    /// Fills `buffer` from `offset` with `pread` until it is full or the file ends; the bytes read.
+    private static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, _ path: String) throws -> Int {
         var filled = 0
-        while filled < count {
-            let got = try result.withUnsafeMutableBytes { raw throws in
-                try syscall("read \(path)") { pread(fd, raw.baseAddress! + filled, count - filled, off_t(offset + filled)) }
-            }
+        while filled < buffer.count {
+            let got = try syscall("read \(path)") { pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset + filled)) }
             if got == 0 { break }
             filled += got
         }
-        return filled == count ? result : Array(result[0..<filled])
+        return filled
     }
 
     enum BlockContent {
@@ -105,15 +110,27 @@ enum CacheFiles {
         case corrupt
     }
 
-    /// A block file's data if its header and checksum hold and it is block `index`.
+    /// A block file's data if its header and checksum hold, it is block `index` and the file ends with its data.
+    /// The header is read first, so the data is read once, straight into the returned array, and checked there.
     static func readVerifiedBlock(_ path: String, index: Int) throws -> BlockContent {
-        guard let bytes = try readAll(path) else { return .absent }
-        return bytes.withUnsafeBytes { raw -> BlockContent in
-            guard let header = BlockFormat.parse(raw), header.index == index,
-                  raw.count == BlockFormat.headerSize + header.length else { return .corrupt }
-            let data = UnsafeRawBufferPointer(rebasing: raw[BlockFormat.headerSize...])
-            guard CRC32C.checksum(data) == header.dataCRC else { return .corrupt }
-            return .data(Array(data))
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return .absent }
+            throw CacheIOError(errno: errno, operation: "open \(path)")
         }
+        defer { close(fd) }
+        var status = stat()
+        _ = try syscall("stat \(path)") { fstat(fd, &status) }
+        var headerBytes = [UInt8](repeating: 0, count: BlockFormat.headerSize)
+        let got = try headerBytes.withUnsafeMutableBytes { try readFully(fd, into: $0, at: 0, path) }
+        guard got == BlockFormat.headerSize, let header = headerBytes.withUnsafeBytes({ BlockFormat.parse($0) }),
+              header.index == index, Int(status.st_size) == BlockFormat.headerSize + header.length
+        else { return .corrupt }
+        let data = try [UInt8](unsafeUninitializedCapacity: header.length) { buffer, initialized in
+            initialized = try readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), at: BlockFormat.headerSize, path)
+        }
+        guard data.count == header.length,
+              data.withUnsafeBytes({ CRC32C.checksum($0) }) == header.dataCRC else { return .corrupt }
+        return .data(data)
     }
 }

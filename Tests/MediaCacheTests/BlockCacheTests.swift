@@ -85,6 +85,39 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
     }
 
+    @Test func aBlockWithBytesAfterItsDataIsAMiss() async throws {
+        let directory = temporaryDirectory()
+        do {
+            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
+            try await cache.store(key, block: 0, data: [UInt8](repeating: 7, count: 4096))
+        }
+        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        #expect(reopened.hasBlock(key, 0))  // known from the scan, not read yet
+        let handle = try #require(FileHandle(forUpdatingAtPath: directory + "/v1/media/\(key.id)/0.blk"))
+        try handle.seekToEnd()
+        handle.write(Data([7, 7, 7]))
+        try handle.close()
+        #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
+        #expect(reopened.statistics().corruptBlocks == 1 && !reopened.hasBlock(key, 0))
+    }
+
+    @Test func wholeAndPartialReadsAfterAReopenAreTheStoredBytes() async throws {
+        let directory = temporaryDirectory()
+        let data = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
+        do {
+            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            try await cache.storeItem(item(size: 8192, blockSize: 4096), for: key)
+            try await cache.store(key, block: 0, data: data)
+            try await cache.store(key, block: 1, data: Array(data.reversed()))
+        }
+        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        #expect(try await reopened.read(key, block: 0, range: 0..<4096) == data)      // first read: verified whole
+        #expect(try await reopened.read(key, block: 0, range: 100..<300) == Array(data[100..<300]))  // then a slice
+        #expect(try await reopened.read(key, block: 1, range: 4000..<4096) == Array(data.reversed()[4000..<4096]))
+        #expect(try await reopened.read(key, block: 1, range: 0..<4096) == Array(data.reversed()))
+    }
+
     @Test func theBlockFormatIsPinned() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
         let random = (0..<100_003).map { _ in UInt8.random(in: 0...255) }
