@@ -41,11 +41,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
 
     @Test func aCorruptBlockIsAMissAndIsRemoved() async throws {
         let directory = temporaryDirectory()
-        do {
-            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
-            try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
-            try await cache.store(key, block: 0, data: [UInt8](repeating: 7, count: 4096))
-        }
+        try await storeOneBlock(in: directory)
         let path = directory + "/v1/media/\(key.id)/0.blk"
         let handle = try #require(FileHandle(forUpdatingAtPath: path))
         try handle.seek(toOffset: 2000)
@@ -75,11 +71,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
 
     @Test func aTruncatedBlockIsAMiss() async throws {
         let directory = temporaryDirectory()
-        do {
-            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
-            try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
-            try await cache.store(key, block: 0, data: [UInt8](repeating: 7, count: 4096))
-        }
+        try await storeOneBlock(in: directory)
         truncate(directory + "/v1/media/\(key.id)/0.blk", 1000)
         let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
@@ -87,11 +79,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
 
     @Test func aBlockWithBytesAfterItsDataIsAMiss() async throws {
         let directory = temporaryDirectory()
-        do {
-            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
-            try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
-            try await cache.store(key, block: 0, data: [UInt8](repeating: 7, count: 4096))
-        }
+        try await storeOneBlock(in: directory)
         let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(reopened.hasBlock(key, 0))  // known from the scan, not read yet
         let handle = try #require(FileHandle(forUpdatingAtPath: directory + "/v1/media/\(key.id)/0.blk"))
@@ -171,5 +159,12 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         _ = FileManager.default.createFile(atPath: itemFolder + "/1.blk.tmp-999999999-2", contents: Data([1, 2, 3]))
         _ = try BlockCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(!FileManager.default.fileExists(atPath: itemFolder + "/1.blk.tmp-999999999-2"))
+    }
+
+    /// A cache in `directory` holding one 4 KiB item whose one block is all 7s, closed again.
+    private func storeOneBlock(in directory: String) async throws {
+        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
+        try await cache.store(key, block: 0, data: [UInt8](repeating: 7, count: 4096))
     }
 }
