@@ -60,13 +60,17 @@ enum CacheFiles {
         throw CacheIOError(errno: code, operation: what())
     }
 
+    /// A descriptor for reading `path`, nil if it is gone; other failures throw.
+    private static func openForReading(_ path: String) throws -> Int32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 { return fd }
+        if errno == ENOENT { return nil }
+        throw CacheIOError(errno: errno, operation: "open \(path)")
+    }
+
     /// Reads a whole file (small files: meta, blocks); nil if it is gone.
     static func readAll(_ path: String) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw CacheIOError(errno: errno, operation: "open \(path)")
-        }
+        guard let fd = try openForReading(path) else { return nil }
         defer { close(fd) }
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
@@ -82,11 +86,7 @@ enum CacheFiles {
     /// `count` bytes at `offset`, fewer if the file is shorter; nil if it is gone. Read straight into the
     /// returned array (no zero fill, no second copy).
     static func readSlice(_ path: String, offset: Int, count: Int) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw CacheIOError(errno: errno, operation: "open \(path)")
-        }
+        guard let fd = try openForReading(path) else { return nil }
         defer { close(fd) }
         return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             initialized = try readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), at: offset, path)
@@ -113,11 +113,7 @@ enum CacheFiles {
     /// A block file's data if its header and checksum hold, it is block `index` and the file ends with its data.
     /// The header is read first, so the data is read once, straight into the returned array, and checked there.
     static func readVerifiedBlock(_ path: String, index: Int) throws -> BlockContent {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return .absent }
-            throw CacheIOError(errno: errno, operation: "open \(path)")
-        }
+        guard let fd = try openForReading(path) else { return .absent }
         defer { close(fd) }
         var status = stat()
         _ = try syscall("stat \(path)") { fstat(fd, &status) }
