@@ -207,7 +207,7 @@ actor MediaItem {
         guard range.upperBound <= data.count else {
             throw FSError(.io, "\(key): block \(block) came with \(data.count) bytes, fewer than the size announced")
         }
-        return Array(data[range])
+        return range == 0..<data.count ? data : Array(data[range])  // a whole block: no copy
     }
 
     private func isClaimed(_ block: Int) -> Bool {
