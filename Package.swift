@@ -32,6 +32,7 @@ let package = Package(
             providers: [.apt(["libfuse3-dev"])]
         ),
         .target(name: "CSanitizerHooks"),
+        .systemLibrary(name: "CMalloc"),
         .target(name: "Locking", dependencies: ["CSanitizerHooks"], swiftSettings: swiftSettings),
         .target(
             name: "WeChatAPI",
@@ -85,7 +86,7 @@ let package = Package(
         .target(
             name: "WxMediaFSCLI",
             dependencies: [
-                "Locking", "WeChatAPI", "WeChatCallback", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator", "VoiceCodec",
+                "CMalloc", "Locking", "WeChatAPI", "WeChatCallback", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator", "VoiceCodec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
