@@ -3,7 +3,8 @@
 
 Each row runs its readers in turn (A B A B …) for --reps repetitions and reports the median ratio and its
 spread (min–max): on a shared, noisy machine an absolute number alone means nothing. Cold runs start from a
-fresh mount and cache directory with the page cache dropped (echo 3 > /proc/sys/vm/drop_caches). The server
+fresh mount and cache directory with the page cache dropped (echo 3 > /proc/sys/vm/drop_caches), then the file the
+simulator serves read back into it: the server's disk is not the reader's (see drop_caches). The server
 is `wxmediafs sim` over loopback for every reader: wxmediafs reads through media/get and the CDN route, curl
 reads the same video_url, httpdirfs and rclone read the same bytes through the simulator's HTML listing
 (/files/). Byte counts come from the simulator's own counters (/__sim/stats).
@@ -18,10 +19,17 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def drop_caches():
+def drop_caches(server_file=None):
+    """Empties the page cache; then reads `server_file` (what the simulator serves) back into it, so that a cold
+    row measures the readers and not this VM's disk under the server, which took 0.08 to 0.5 s for the same
+    256 MiB from one run to the next (curl of the same URL: 0.15 or 0.4–0.5 s, docs/benchmarks.md)."""
     subprocess.run(["sync"])
     with open("/proc/sys/vm/drop_caches", "w") as f:
         f.write("3\n")
+    if server_file:
+        with open(server_file, "rb") as f:
+            while f.read(1 << 20):
+                pass
 
 
 def timed(arguments, **kwargs):
@@ -167,12 +175,12 @@ class Bench:
         vs_curl, vs_httpdirfs, vs_rclone, ttfb = [], [], [], []
         times = {"curl": [], "wxmediafs": [], "httpdirfs": [], "rclone": []}
         for rep in range(self.o.reps):
-            drop_caches()
+            drop_caches(video)
             times["curl"].append(timed(["curl", "-sf", "-o", "/dev/null", url]))
             for kind in ("wxmediafs", "httpdirfs", "rclone"):
                 mount = Mount(kind, self.binary, sim, self.work)
                 try:
-                    drop_caches()
+                    drop_caches(video)
                     times[kind].append(timed(["cat", mount.path(name)]))
                 finally:
                     mount.stop()
@@ -180,11 +188,11 @@ class Bench:
             vs_httpdirfs.append(times["httpdirfs"][-1] / times["wxmediafs"][-1])
             vs_rclone.append(times["rclone"][-1] / times["wxmediafs"][-1])
             # time to first byte of a cold item: head -c1 through a fresh mount vs curl of one byte, both as commands
-            drop_caches()
+            drop_caches(video)
             curl_first = timed(["curl", "-sf", "-r", "0-0", "-o", "/dev/null", url])
             mount = Mount("wxmediafs", self.binary, sim, self.work)
             try:
-                drop_caches()
+                drop_caches(video)
                 ours = timed(["head", "-c1", mount.path(name)])
             finally:
                 mount.stop()
@@ -212,7 +220,7 @@ class Bench:
             for kind in ("wxmediafs", "httpdirfs", "rclone"):
                 mount = Mount(kind, self.binary, sim, self.work)
                 try:
-                    drop_caches()
+                    drop_caches(video)
                     sim.reset()
                     took[kind] = timed(["ffprobe", "-v", "error", "-show_format", "-show_streams", mount.path(name)])
                     time.sleep(0.5)  # read-ahead still landing counts too
@@ -282,7 +290,7 @@ class Bench:
         for rep in range(self.o.reps):
             mount = Mount("wxmediafs", self.binary, sim, self.work)
             try:
-                drop_caches()
+                drop_caches(video)
                 sim.reset()
                 start = time.perf_counter()
                 readers = [subprocess.Popen(["cat", mount.path(name)], stdout=subprocess.DEVNULL) for _ in range(self.o.readers)]
