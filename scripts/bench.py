@@ -38,6 +38,14 @@ def timed(arguments, **kwargs):
     return time.perf_counter() - start
 
 
+def set_read_ahead(mountpoint, kilobytes):
+    """The read-ahead of a FUSE mount's bdi, found by its device in /proc/self/mountinfo."""
+    with open("/proc/self/mountinfo") as f:
+        device = next(line.split()[2] for line in f if line.split()[4] == mountpoint)
+    with open(f"/sys/class/bdi/{device}/read_ahead_kb", "w") as f:
+        f.write(str(kilobytes))
+
+
 def wait_for(predicate, timeout=30, what="something"):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -361,6 +369,56 @@ class Bench:
         finally:
             sim.stop()
 
+    # reference rows: the floor, what a libfuse filesystem that does no work reaches (scripts/fuse-floor.c)
+    def floor(self, video):
+        size = os.path.getsize(video)
+        program = os.path.join(self.work, "fuse-floor")
+        compiler = shutil.which("cc") or shutil.which("clang")
+        fuse = subprocess.run(["pkg-config", "--cflags", "--libs", "fuse3"], capture_output=True, text=True, check=True).stdout.split()
+        subprocess.run([compiler, "-O2", os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuse-floor.c"), "-o", program] + fuse,
+                       check=True)
+        local = os.path.join(self.work, "local.mp4")
+        if not os.path.exists(local):
+            shutil.copyfile(video, local)
+        names = [f"floor-{n}" for n in range(self.o.ids)]
+        local_names = tempfile.mkdtemp(dir=self.work, prefix="floor-local-")
+        for name in names:
+            with open(os.path.join(local_names, name), "wb") as f:
+                f.write(b"x" * 1024)
+        point = tempfile.mkdtemp(dir=self.work, prefix="floor-mnt-")
+        process = subprocess.Popen([program, str(size), point])
+        warm, hot, stats = [], [], []
+        try:
+            wait_for(lambda: os.path.ismount(point), what="the floor filesystem")
+            set_read_ahead(point, 1024)  # as wxmediafs sets its own (FuseBridge/ReadAhead.swift)
+            big = os.path.join(point, "big")
+            for rep in range(self.o.reps):
+                drop_caches()
+                local_warm = timed(["cat", local])
+                drop_caches()
+                floor_warm = timed(["cat", big])
+                timed(["cat", local]), timed(["cat", big])
+                local_hot, floor_hot = timed(["cat", local]), timed(["cat", big])
+                drop_caches()
+                local_rate = self.stat_rate(local_names, names)
+                drop_caches()
+                floor_rate = self.stat_rate(point, names)
+                warm.append(local_warm / floor_warm)
+                hot.append(local_hot / floor_hot)
+                stats.append(floor_rate / local_rate)
+                log(f"floor rep {rep + 1}: warm {local_warm:.3f}/{floor_warm:.3f} s, hot {local_hot:.3f}/{floor_hot:.3f} s, "
+                    f"stat {local_rate:,.0f}/{floor_rate:,.0f} per s (local/floor)")
+        finally:
+            process.terminate()
+            process.wait()
+            if os.path.ismount(point):
+                subprocess.run(["fusermount3", "-u", "-z", point], stderr=subprocess.DEVNULL)
+        reference = "a libfuse filesystem doing no work (`scripts/fuse-floor.c`)"
+        self.row("floor: warm read, page cache dropped (FUSE alone, no disk)", reference, "— (no FUSE filesystem does better)", warm,
+                 "ratio = local time ÷ the floor's; compare the warm row")
+        self.row("floor: hot sequential read", reference, "—", hot, "compare the hot sequential row")
+        self.row(f"floor: `stat` of {len(names):,} names", reference, "—", stats, "compare the `stat` row")
+
     @staticmethod
     def stat_rate(directory, names):
         start = time.perf_counter()
@@ -386,6 +444,8 @@ class Bench:
                 self.peak_rss()
             if self.wanted("stats"):
                 self.stats_after_remount()
+            if self.wanted("floor"):
+                self.floor(video)
         finally:
             subprocess.run(["sh", "-c", f"for m in {self.work}/*-mnt-*; do fusermount3 -u -z $m 2>/dev/null; done"])
             shutil.rmtree(self.work, ignore_errors=True)
@@ -401,9 +461,9 @@ def main():
     parser.add_argument("--data", required=True, help="where the generated MP4 is kept between runs")
     parser.add_argument("--quick", action="store_true", help="tiny items, one repetition: a smoke run, no figures")
     parser.add_argument("--reps", type=int)
-    parser.add_argument("--only", action="append", choices=["cold", "ffprobe", "local", "concurrent", "rss", "stats"],
+    parser.add_argument("--only", action="append", choices=["cold", "ffprobe", "local", "concurrent", "rss", "stats", "floor"],
                         help="run these rows only (repeatable): cold (curl, httpdirfs, rclone, first byte), ffprobe, "
-                             "local (warm, hot, pread), concurrent, rss, stats")
+                             "local (warm, hot, pread), concurrent, rss, stats, floor (a do-nothing libfuse filesystem)")
     options = parser.parse_args()
     quick = options.quick
     options.reps = options.reps or (1 if quick else 5)
