@@ -387,7 +387,7 @@ class Bench:
                 f.write(b"x" * 1024)
         point = tempfile.mkdtemp(dir=self.work, prefix="floor-mnt-")
         process = subprocess.Popen([program, str(size), point])
-        warm, hot, stats = [], [], []
+        warm, hot, random_reads, stats = [], [], [], []
         try:
             wait_for(lambda: os.path.ismount(point), what="the floor filesystem")
             set_read_ahead(point, 1024)  # as wxmediafs sets its own (FuseBridge/ReadAhead.swift)
@@ -399,15 +399,17 @@ class Bench:
                 floor_warm = timed(["cat", big])
                 timed(["cat", local]), timed(["cat", big])
                 local_hot, floor_hot = timed(["cat", local]), timed(["cat", big])
+                local_ops, floor_ops = self.preads(local), self.preads(big)
                 drop_caches()
                 local_rate = self.stat_rate(local_names, names)
                 drop_caches()
                 floor_rate = self.stat_rate(point, names)
                 warm.append(local_warm / floor_warm)
                 hot.append(local_hot / floor_hot)
+                random_reads.append(floor_ops / local_ops)
                 stats.append(floor_rate / local_rate)
                 log(f"floor rep {rep + 1}: warm {local_warm:.3f}/{floor_warm:.3f} s, hot {local_hot:.3f}/{floor_hot:.3f} s, "
-                    f"stat {local_rate:,.0f}/{floor_rate:,.0f} per s (local/floor)")
+                    f"pread {local_ops:,.0f}/{floor_ops:,.0f} per s, stat {local_rate:,.0f}/{floor_rate:,.0f} per s (local/floor)")
         finally:
             process.terminate()
             process.wait()
@@ -417,6 +419,7 @@ class Bench:
         self.row("floor: warm read, page cache dropped (FUSE alone, no disk)", reference, "— (no FUSE filesystem does better)", warm,
                  "ratio = local time ÷ the floor's; compare the warm row")
         self.row("floor: hot sequential read", reference, "—", hot, "compare the hot sequential row")
+        self.row("floor: hot random 4 KiB `pread`", reference, "—", random_reads, "compare the hot random `pread` row")
         self.row(f"floor: `stat` of {len(names):,} names", reference, "—", stats, "compare the `stat` row")
 
     @staticmethod
