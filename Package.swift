@@ -101,12 +101,14 @@ let package = Package(
             dependencies: ["WxMediaFSCLI"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WeChatAPITests", dependencies: ["Locking", "WeChatAPI", "WeChatSimulator"], swiftSettings: swiftSettings),
+        // Scratch space under /tmp for the tests, removed when the test process exits (Tests/Scratch).
+        .target(name: "Scratch", path: "Tests/Scratch", swiftSettings: swiftSettings),
+        .testTarget(name: "WeChatAPITests", dependencies: ["Locking", "Scratch", "WeChatAPI", "WeChatSimulator"], swiftSettings: swiftSettings),
         .testTarget(name: "WeChatCallbackTests", dependencies: ["Locking", "WeChatCallback", "WeChatAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "MediaCacheTests", dependencies: ["Locking", "MediaCache", "CChecksum"], swiftSettings: swiftSettings),
-        .testTarget(name: "MediaFSTests", dependencies: ["Locking", "MediaFS", "MediaCache", "WeChatAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaCacheTests", dependencies: ["Locking", "MediaCache", "CChecksum", "Scratch"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaFSTests", dependencies: ["Locking", "MediaFS", "MediaCache", "Scratch", "WeChatAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "VoiceCodecTests", dependencies: ["VoiceCodec"], swiftSettings: swiftSettings),
-        .testTarget(name: "WxMediaFSCLITests", dependencies: ["Locking", "WxMediaFSCLI", "FuseBridge", "WeChatCallback"], swiftSettings: swiftSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["Locking", "WeChatSimulator", "WeChatAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "WxMediaFSCLITests", dependencies: ["Locking", "Scratch", "WxMediaFSCLI", "FuseBridge", "WeChatCallback"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["Locking", "Scratch", "WeChatSimulator", "WeChatAPI"], swiftSettings: swiftSettings),
     ]
 )

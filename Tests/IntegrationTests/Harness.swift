@@ -1,6 +1,7 @@
 import Locking
 import Foundation
 import Synchronization
+import Scratch
 
 /// Runs real programs for the integration tests, always with a timeout: a broken mount must never hang the suite.
 enum Harness {
@@ -93,9 +94,7 @@ enum Harness {
     }
 
     static func temporaryDirectory(_ name: String) -> String {
-        let path = "/tmp/wxmediafs-it-\(name)-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        Scratch.directory(name)
     }
 }
 

@@ -3,11 +3,10 @@ import Logging
 import Testing
 import CChecksum
 @testable import MediaCache
+import Scratch
 
 func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "wxmediafs-cache-test-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    Scratch.directory("cache-test")
 }
 
 let silent = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })

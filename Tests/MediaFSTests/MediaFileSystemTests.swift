@@ -4,6 +4,7 @@ import MediaCache
 import Testing
 import WeChatAPI
 @testable import MediaFS
+import Scratch
 
 let silent = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -19,7 +20,7 @@ struct FSFixture {
          blockSize: Int = 4096, cacheDirectory: String? = nil) throws {
         fake = FakeDownloader(items: items, rangeSupport: rangeSupport, delayNanoseconds: delay, failure: failure)
         clock = ManualClock()
-        self.cacheDirectory = cacheDirectory ?? NSTemporaryDirectory() + "wxmediafs-fs-test-\(UUID().uuidString)"
+        self.cacheDirectory = cacheDirectory ?? Scratch.path("fs-test")
         let clock = clock
         let cache = try BlockCache(directory: self.cacheDirectory, budget: 1 << 30, blockSize: blockSize, now: { clock.now() }, logger: silent)
         var config = FSConfiguration()

@@ -3,6 +3,7 @@ import MediaCache
 import Testing
 import WeChatAPI
 @testable import MediaFS
+import Scratch
 
 /// `<cache-dir>/quota.json`: written on sync, continued by a restart on the same China day, zero on the next one,
 /// added to (never overwritten) by another process on the same directory. A manual clock moves the days; the
@@ -10,7 +11,7 @@ import WeChatAPI
 @Suite struct QuotaStoreTests {
     static let chinaMidnight = 1_795_881_600.0   // 2026-11-29 00:00 UTC+8 (`date -u -d 2026-11-28T16:00:00Z +%s`)
 
-    let directory = NSTemporaryDirectory() + "wxmediafs-quota-test-\(UUID().uuidString)"
+    let directory = Scratch.path("quota-test")
     let clock = ManualClock(now: QuotaStoreTests.chinaMidnight + 10 * 3600)
 
     init() throws {

@@ -2,6 +2,7 @@ import Locking
 import Synchronization
 import Testing
 @testable import WeChatAPI
+import Scratch
 
 /// A fetcher that counts and can be held, to line up concurrent callers.
 final class CountingFetcher: TokenFetcher {
@@ -99,7 +100,7 @@ final class CountingFetcher: TokenFetcher {
     }
 
     @Test func aTokenFileIsReadAgainWhenItChanges() async throws {
-        let path = "/tmp/wxmediafs-token-\(UInt32.random(in: 0...UInt32.max))"
+        let path = Scratch.path("token")
         try "first-token\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { unlink(path) }
         let source = FileTokenSource(path: path, logger: quietLogger())

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WeChatAPI
 import WeChatSimulator
+import Scratch
 
 @Suite struct UploadTests {
     @Test(arguments: [(UploadType.image, MediaKind.image), (.voice, .voice), (.video, .video), (.thumb, .thumb)])
@@ -10,7 +11,7 @@ import WeChatSimulator
         defer { Task { await fixture.sim.stop() } }
         let source = fixture.item(kind)
         let original = await fixture.sim.bytes(of: source.id, kind: kind)!
-        let path = "/tmp/wxmediafs-upload-\(UInt32.random(in: 0...UInt32.max)).\(source.ext)"
+        let path = Scratch.path("upload.\(source.ext)")
         try Data(original).write(to: URL(fileURLWithPath: path))
         defer { unlink(path) }
         let result = try await fixture.client.upload(file: path, type: type)
@@ -28,7 +29,7 @@ import WeChatSimulator
     func thePartIsTypedByItsExtension(_ ext: String, _ type: UploadType, _ contentType: String) async throws {
         let fixture = try await SimFixture.start()
         defer { Task { await fixture.sim.stop() } }
-        let path = "/tmp/wxmediafs-typed-\(UInt32.random(in: 0...UInt32.max)).\(ext)"
+        let path = Scratch.path("typed.\(ext)")
         try Data(repeating: 0x42, count: 1000).write(to: URL(fileURLWithPath: path))
         defer { unlink(path) }
         _ = try await fixture.client.upload(file: path, type: type)
@@ -47,7 +48,7 @@ import WeChatSimulator
     @Test func anOversizedThumbIsTooLarge() async throws {
         let fixture = try await SimFixture.start()
         defer { Task { await fixture.sim.stop() } }
-        let path = "/tmp/wxmediafs-big-\(UInt32.random(in: 0...UInt32.max)).jpg"
+        let path = Scratch.path("big.jpg")
         try Data(repeating: 0xFF, count: 200 * 1024).write(to: URL(fileURLWithPath: path))
         defer { unlink(path) }
         let error = await #expect(throws: WeChatError.self) { try await fixture.client.upload(file: path, type: .thumb) }

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import WeChatAPI
 import WeChatSimulator
+import Scratch
 
 /// A token source that never fetches: for a client pointed at a server that is not there.
 struct FixedTokens: AccessTokenSource {
@@ -15,7 +16,7 @@ struct FixedTokens: AccessTokenSource {
 @Suite struct UploadResendTests {
     func imageFile() async throws -> (SimFixture, String) {
         let fixture = try await SimFixture.start()
-        let path = "/tmp/wxmediafs-resend-\(UInt32.random(in: 0...UInt32.max)).jpg"
+        let path = Scratch.path("resend.jpg")
         try Data(repeating: 0xD8, count: 4096).write(to: URL(fileURLWithPath: path))
         return (fixture, path)
     }

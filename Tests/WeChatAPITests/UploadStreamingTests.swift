@@ -2,10 +2,11 @@ import Foundation
 import Testing
 @testable import WeChatAPI
 import WeChatSimulator
+import Scratch
 
 /// A sparse file of `size` bytes (no disk used), removed by the caller.
 func sparseFile(size: Int64, ext: String) throws -> String {
-    let path = "/tmp/wxmediafs-sparse-\(UInt32.random(in: 0...UInt32.max)).\(ext)"
+    let path = Scratch.path("sparse.\(ext)")
     guard FileManager.default.createFile(atPath: path, contents: nil), truncate(path, off_t(size)) == 0 else {
         throw WeChatError(.local, "cannot make \(path)")
     }
@@ -32,7 +33,7 @@ func sparseFile(size: Int64, ext: String) throws -> String {
     }
 
     @Test func theWholeBodyIsProducedInOrder() async throws {
-        let path = "/tmp/wxmediafs-body-\(UInt32.random(in: 0...UInt32.max)).jpg"
+        let path = Scratch.path("body.jpg")
         let content = (0..<1000).map { UInt8(truncatingIfNeeded: $0) }
         try Data(content).write(to: URL(fileURLWithPath: path))
         defer { unlink(path) }

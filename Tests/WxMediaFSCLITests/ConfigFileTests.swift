@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WxMediaFSCLI
+import Scratch
 
 /// A config file is read, or refused with one line naming the file, the key and the fix.
 @Suite struct ConfigFileTests {
@@ -83,7 +84,7 @@ import Testing
     }
 
     @Test func whichFileIsRead() throws {
-        let directory = NSTemporaryDirectory() + "wxmediafs-config-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let directory = Scratch.path("config")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let standard = directory + "/config.toml", other = directory + "/other.toml"
