@@ -39,11 +39,19 @@ def timed(arguments, **kwargs):
 
 
 def set_read_ahead(mountpoint, kilobytes):
-    """The read-ahead of a FUSE mount's bdi, found by its device in /proc/self/mountinfo."""
-    with open("/proc/self/mountinfo") as f:
-        device = next(line.split()[2] for line in f if line.split()[4] == mountpoint)
-    with open(f"/sys/class/bdi/{device}/read_ahead_kb", "w") as f:
-        f.write(str(kilobytes))
+    """The read-ahead of a FUSE mount's bdi, found by its device in /proc/self/mountinfo (as wxmediafs finds its own,
+    FuseBridge/ReadAhead.swift). Returns whether it was set; a mount left at the kernel's 128 KiB is still measured."""
+    target = os.path.realpath(mountpoint)
+    try:
+        with open("/proc/self/mountinfo") as f:
+            device = next((line.split()[2] for line in f if line.split()[4].replace("\\040", " ") == target), None)
+        if device is None:
+            return False
+        with open(f"/sys/class/bdi/{device}/read_ahead_kb", "w") as f:
+            f.write(str(kilobytes))
+        return True
+    except OSError:
+        return False
 
 
 def wait_for(predicate, timeout=30, what="something"):
@@ -373,7 +381,9 @@ class Bench:
     def floor(self, video):
         size = os.path.getsize(video)
         program = os.path.join(self.work, "fuse-floor")
-        compiler = shutil.which("cc") or shutil.which("clang")
+        compiler = shutil.which("cc") or shutil.which("clang")  # Swift's toolchain brings clang
+        if compiler is None:
+            raise RuntimeError("the floor rows need a C compiler (cc or clang) to build scripts/fuse-floor.c")
         fuse = subprocess.run(["pkg-config", "--cflags", "--libs", "fuse3"], capture_output=True, text=True, check=True).stdout.split()
         subprocess.run([compiler, "-O2", os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuse-floor.c"), "-o", program] + fuse,
                        check=True)
@@ -390,7 +400,8 @@ class Bench:
         warm, hot, random_reads, stats = [], [], [], []
         try:
             wait_for(lambda: os.path.ismount(point), what="the floor filesystem")
-            set_read_ahead(point, 1024)  # as wxmediafs sets its own (FuseBridge/ReadAhead.swift)
+            if not set_read_ahead(point, 1024):  # as wxmediafs sets its own (FuseBridge/ReadAhead.swift)
+                log("floor: its read-ahead stays at 128 KiB (not found in /proc/self/mountinfo)")
             big = os.path.join(point, "big")
             for rep in range(self.o.reps):
                 drop_caches()
@@ -412,7 +423,11 @@ class Bench:
                     f"pread {local_ops:,.0f}/{floor_ops:,.0f} per s, stat {local_rate:,.0f}/{floor_rate:,.0f} per s (local/floor)")
         finally:
             process.terminate()
-            process.wait()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
             if os.path.ismount(point):
                 subprocess.run(["fusermount3", "-u", "-z", point], stderr=subprocess.DEVNULL)
         reference = "a libfuse filesystem doing no work (`scripts/fuse-floor.c`)"
@@ -452,10 +467,11 @@ class Bench:
         finally:
             subprocess.run(["sh", "-c", f"for m in {self.work}/*-mnt-*; do fusermount3 -u -z $m 2>/dev/null; done"])
             shutil.rmtree(self.work, ignore_errors=True)
-        print("| row | reference | target | median | spread (min–max) | notes |")
-        print("|---|---|---|---|---|---|")
-        for row in self.rows:
-            print("| " + " | ".join(row) + " |")
+            # the rows measured so far, even when a later step failed
+            print("| row | reference | target | median | spread (min–max) | notes |")
+            print("|---|---|---|---|---|---|")
+            for row in self.rows:
+                print("| " + " | ".join(row) + " |")
 
 
 def main():

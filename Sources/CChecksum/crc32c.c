@@ -43,7 +43,8 @@ static void gf2_square(uint32_t *square, const uint32_t *matrix) {
     for (int n = 0; n < 32; n++) square[n] = gf2_times(matrix, matrix[n]);
 }
 
-/* The operator that runs a CRC register over `bytes` zero bytes (a power of two). */
+/* The operator that runs a CRC register over `bytes` zero bytes, which must be a power of two (LONG_RUN and
+   SHORT_RUN are). */
 static void zeros_operator(uint32_t operator[32], size_t bytes) {
     uint32_t odd[32], even[32];
     odd[0] = 0x82F63B78u; /* one zero bit */
@@ -64,11 +65,11 @@ static void zeros_operator(uint32_t operator[32], size_t bytes) {
     memcpy(operator, result, sizeof(uint32_t) * 32);
 }
 
-static void shift_table(uint32_t table[4][256], size_t bytes) {
+static void shift_table(uint32_t shifts[4][256], size_t bytes) {
     uint32_t operator[32];
     zeros_operator(operator, bytes);
     for (uint32_t n = 0; n < 256; n++)
-        for (int lane = 0; lane < 4; lane++) table[lane][n] = gf2_times(operator, n << (8 * lane));
+        for (int lane = 0; lane < 4; lane++) shifts[lane][n] = gf2_times(operator, n << (8 * lane));
 }
 
 static void make_shift_tables(void) {
@@ -76,8 +77,8 @@ static void make_shift_tables(void) {
     shift_table(short_shift, SHORT_RUN);
 }
 
-static inline uint32_t shift(uint32_t table[4][256], uint32_t crc) {
-    return table[0][crc & 0xFF] ^ table[1][(crc >> 8) & 0xFF] ^ table[2][(crc >> 16) & 0xFF] ^ table[3][crc >> 24];
+static inline uint32_t shift(uint32_t shifts[4][256], uint32_t crc) {
+    return shifts[0][crc & 0xFF] ^ shifts[1][(crc >> 8) & 0xFF] ^ shifts[2][(crc >> 16) & 0xFF] ^ shifts[3][crc >> 24];
 }
 
 static inline uint64_t load64(const uint8_t *bytes) {
@@ -88,7 +89,7 @@ static inline uint64_t load64(const uint8_t *bytes) {
 
 /* Three chains over runs of `run` bytes each, as long as three runs are left. */
 __attribute__((target("sse4.2")))
-static inline uint64_t three_chains(uint64_t crc0, const uint8_t **bytes, size_t *length, size_t run, uint32_t table[4][256]) {
+static inline uint64_t three_chains(uint64_t crc0, const uint8_t **bytes, size_t *length, size_t run, uint32_t shifts[4][256]) {
     while (*length >= 3 * run) {
         const uint8_t *next = *bytes, *end = next + run;
         uint64_t crc1 = 0, crc2 = 0;
@@ -98,8 +99,8 @@ static inline uint64_t three_chains(uint64_t crc0, const uint8_t **bytes, size_t
             crc2 = _mm_crc32_u64(crc2, load64(next + 2 * run));
             next += 8;
         } while (next < end);
-        crc0 = shift(table, (uint32_t)crc0) ^ (uint32_t)crc1;
-        crc0 = shift(table, (uint32_t)crc0) ^ (uint32_t)crc2;
+        crc0 = shift(shifts, (uint32_t)crc0) ^ (uint32_t)crc1;
+        crc0 = shift(shifts, (uint32_t)crc0) ^ (uint32_t)crc2;
         *bytes += 3 * run;
         *length -= 3 * run;
     }

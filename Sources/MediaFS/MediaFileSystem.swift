@@ -18,6 +18,8 @@ public final class MediaFileSystem: Sendable {
     let started: Double
     /// FUSE operation latencies, recorded by the bridge (the filesystem itself knows nothing of FUSE requests).
     public let latencies = OperationLatencies()
+    /// The block cache's block: the unit of every download, disk write and in-memory buffer.
+    public var blockSize: Int { context.cache.blockSize }
     /// The follower messages recorded in the cache directory (`inbox/`, names in `media/`).
     let messages: MessageRegistry
     private let inboxCache = Mutex<(key: String, tree: InboxTree)?>(nil)

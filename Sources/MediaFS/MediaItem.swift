@@ -146,7 +146,7 @@ actor MediaItem {
         guard offset < end else { return [] }
         let firstBlock = Int(offset / Int64(blockSize))
         if Int((end - 1) / Int64(blockSize)) == firstBlock {
-            // The usual case (aligned kernel reads): one block, one copy.
+            // The usual case (aligned kernel reads): one block, at most one copy (none for a whole block).
             let inBlock = Int(offset - Int64(firstBlock) * Int64(blockSize))
             return try await blockBytes(firstBlock, inBlock..<(inBlock + Int(end - offset)), info: info)
         }

@@ -1,17 +1,17 @@
 import CMalloc
 
-/// How glibc's malloc serves the mount's block buffers (docs/benchmarks.md, cold read). A download cuts the
-/// stream into 1 MiB blocks, each a new array that lives until its disk write ends. By default glibc maps each
-/// such allocation on its own or gives the pages back at the next free (its trim threshold follows the mmap one,
-/// so 2 MiB), and the next block faults every one of its 256 pages in again: 16% of the mount's CPU on a cold
-/// read. Blocks served from the heap, with up to 4 MiB of free heap kept, reuse the same pages.
+/// How glibc's malloc serves the mount's block buffers (docs/benchmarks.md, levers). A download cuts the stream
+/// into blocks (1 MiB by default), each a new array that lives until its disk write ends. By default glibc maps
+/// each such allocation on its own or gives the pages back at the next free (its trim threshold follows the mmap
+/// one, so about 2 MiB), and the next block faults every one of its pages in again: 16% of the mount's CPU on a
+/// cold read. Served from the heap, with up to four blocks of free heap kept per arena, blocks reuse the same
+/// pages. Setting either threshold turns glibc's dynamic ones off: any allocation of two blocks or more is
+/// mapped on its own, as glibc does with anything large before its first free.
 enum MallocTuning {
-    static let mmapThreshold: Int32 = 2 << 20  // above a block and its array header
-    static let trimThreshold: Int32 = 4 << 20  // a few blocks' worth of free heap is kept per arena
-
     /// For the mounting process, before it serves.
-    static func keepBlockBuffers() {
-        _ = mallopt(M_MMAP_THRESHOLD, mmapThreshold)
-        _ = mallopt(M_TRIM_THRESHOLD, trimThreshold)
+    static func keepBlockBuffers(blockSize: Int) {
+        let block = Int32(clamping: blockSize)
+        _ = mallopt(M_MMAP_THRESHOLD, 2 * block)  // above a block and its array header
+        _ = mallopt(M_TRIM_THRESHOLD, 4 * block)
     }
 }

@@ -61,7 +61,7 @@ final class SignalClock: @unchecked Sendable {
 func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger: Logger,
            whileMounted: (@Sendable () async -> Bool)? = nil) async throws {
     try MountPreflight.check(mountpoint: mountpoint, options: MountPreflight.options(options))
-    MallocTuning.keepBlockBuffers()
+    MallocTuning.keepBlockBuffers(blockSize: fs.blockSize)
     let session = try FuseSession(fs: fs, mountpoint: mountpoint, options: MountPreflight.options(options), logger: logger)
     let loopEnd = Completion()
     let signalled = SignalClock()
