@@ -255,11 +255,25 @@ class Bench:
         self.row("`ffprobe` cold MP4, moov at the end, vs httpdirfs (time ratio)", "httpdirfs", "> 1, fetching ≤ 2%", ratios["httpdirfs"], detail)
         self.row("`ffprobe` cold MP4, moov at the end, vs rclone (time ratio)", "rclone", "> 1, fetching ≤ 2%", ratios["rclone"], detail)
 
+    def local_copy(self, video):
+        """The video as a plain local file, the reference of the warm and hot rows (copied once per run)."""
+        local = os.path.join(self.work, "local.mp4")
+        if not os.path.exists(local):
+            shutil.copyfile(video, local)
+        return local
+
+    def local_names(self, names, prefix):
+        """A local directory of 1 KiB files with these names, the reference of the `stat` rows."""
+        directory = tempfile.mkdtemp(dir=self.work, prefix=prefix)
+        for name in names:
+            with open(os.path.join(directory, name), "wb") as f:
+                f.write(b"x" * 1024)
+        return directory
+
     # rows 2 and 3: warm and hot reads against a local file
     def local_reads(self, sim, video):
         name = VIDEO_ID + ".mp4"
-        local = os.path.join(self.work, "local.mp4")
-        shutil.copyfile(video, local)
+        local = self.local_copy(video)
         cache = tempfile.mkdtemp(dir=self.work, prefix="warm-cache-")
         mount = Mount("wxmediafs", self.binary, sim, self.work, cache=cache)
         timed(["cat", mount.path(name)])  # fills the block cache
@@ -354,10 +368,7 @@ class Bench:
                 with open(mount.path(name), "rb") as f:
                     f.read()
             mount.stop()
-            local = tempfile.mkdtemp(dir=self.work, prefix="stat-local-")
-            for name in names:
-                with open(os.path.join(local, name), "wb") as f:
-                    f.write(b"x" * 1024)
+            local = self.local_names(names, "stat-local-")
             ratios, calls = [], []
             for rep in range(self.o.reps):
                 mount = Mount("wxmediafs", self.binary, sim, self.work, cache=cache)
@@ -387,14 +398,9 @@ class Bench:
         fuse = subprocess.run(["pkg-config", "--cflags", "--libs", "fuse3"], capture_output=True, text=True, check=True).stdout.split()
         subprocess.run([compiler, "-O2", os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuse-floor.c"), "-o", program] + fuse,
                        check=True)
-        local = os.path.join(self.work, "local.mp4")
-        if not os.path.exists(local):
-            shutil.copyfile(video, local)
+        local = self.local_copy(video)
         names = [f"floor-{n}" for n in range(self.o.ids)]
-        local_names = tempfile.mkdtemp(dir=self.work, prefix="floor-local-")
-        for name in names:
-            with open(os.path.join(local_names, name), "wb") as f:
-                f.write(b"x" * 1024)
+        local_names = self.local_names(names, "floor-local-")
         point = tempfile.mkdtemp(dir=self.work, prefix="floor-mnt-")
         process = subprocess.Popen([program, str(size), point])
         warm, hot, random_reads, stats = [], [], [], []

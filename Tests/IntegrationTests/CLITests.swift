@@ -1,13 +1,14 @@
 import Foundation
 import Testing
+import Scratch
 
 /// The command line as a user meets it: `get` byte-exact, one-line errors with errno exit statuses.
 @Suite(.serialized) struct CLITests {
     @Test func getReturnsEveryFixtureByteIdentical() async throws {
         try requireFUSE()
         let sim = try SimProcess()
-        let directory = Harness.temporaryDirectory("get")
-        let cache = Harness.temporaryDirectory("get-cache")
+        let directory = Scratch.directory("get")
+        let cache = Scratch.directory("get-cache")
         let items = try await sim.items()
         var expected: [String: String] = [:]
         for item in items { expected[item.id] = try await sim.expectedSHA(item) }
@@ -33,7 +34,7 @@ import Testing
         let sim = try SimProcess()
         let result = await Harness.run(
             [Harness.binary, "get", "Missing_id_0000", "--api-base", sim.baseURL, "--appid", SimProcess.appID, "-o", "/tmp/wxmediafs-never",
-             "--cache-dir", Harness.temporaryDirectory("cache")],
+             "--cache-dir", Scratch.directory("cache")],
             environment: ["WECHAT_APPSECRET": SimProcess.secret]
         )
         #expect(result.status == 2)
@@ -64,16 +65,16 @@ import Testing
     @Test func theSecretComesFromAFileAndTheSimulatorServesADirectory() async throws {
         try requireFUSE()
         // `sim --media DIR` serves DIR/<kind>/<id>.<ext>; `get --secret-file` reads the secret from a file.
-        let media = Harness.temporaryDirectory("media")
+        let media = Scratch.directory("media")
         let id = "Own_item_" + String(repeating: "x", count: 40)
         try FileManager.default.createDirectory(atPath: media + "/image", withIntermediateDirectories: true)
         let source = "\(Harness.fixtures)/thumb"
         let thumb = try #require(try FileManager.default.contentsOfDirectory(atPath: source).first)
         try FileManager.default.copyItem(atPath: "\(source)/\(thumb)", toPath: "\(media)/image/\(id).jpg")
         let sim = try SimProcess(["--media", media])
-        let secretFile = Harness.temporaryDirectory("secret") + "/secret"
+        let secretFile = Scratch.directory("secret") + "/secret"
         try (SimProcess.secret + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
-        let output = Harness.temporaryDirectory("own") + "/own.jpg"
+        let output = Scratch.directory("own") + "/own.jpg"
         let result = await Harness.run([Harness.binary, "get", id, "--api-base", sim.baseURL, "--appid", SimProcess.appID,
                                         "--secret-file", secretFile, "-o", output, "--no-cache"])
         #expect(result.status == 0, "\(result.error)")
@@ -86,7 +87,7 @@ import Testing
     @Test func aMissingDevFuseIsOneClearLine() async throws {
         try requireFUSE()
         // A private mount namespace whose /dev is empty: the binary must say what is wrong, not crash or hang.
-        let mountpoint = Harness.temporaryDirectory("mnt")
+        let mountpoint = Scratch.directory("mnt")
         let script = "mount -t tmpfs tmpfs /dev && exec \(Harness.binary) mount \(mountpoint) --api-base http://127.0.0.1:9 --appid wx1"
         let result = await Harness.run(["unshare", "--mount", "sh", "-c", script], timeout: 30, environment: ["WECHAT_APPSECRET": "x"])
         #expect(result.status == 19, "ENODEV")
@@ -138,7 +139,7 @@ import Testing
         let sim = try SimProcess(["--generate", "video:12M"])
         let video = try #require(try await sim.items().first { $0.size == 12 << 20 })
         let expected = try await sim.expectedSHA(video)
-        let tiny = Harness.temporaryDirectory("tinyfs")
+        let tiny = Scratch.directory("tinyfs")
         let mounted = await Harness.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", tiny])
         try #require(mounted.status == 0, "\(mounted.error)")
         defer { umount2(tiny, Int32(MNT_DETACH)) }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WeChatSimulator
+import Scratch
 
 /// One cache directory, several processes: a mount owns it (flock on <cache-dir>/lock); `get` and `cache` beside
 /// it are guests that delete nothing; a second mount is refused with EBUSY (16) and one line naming the first.
@@ -24,7 +25,7 @@ import WeChatSimulator
         let image = try #require(items.first { $0.kind == "image" && $0.size == 16 << 20 })
         let voice = try #require(items.first { $0.kind == "voice" })
         let expected = try await sim.expectedSHA(image)
-        let cache = Harness.temporaryDirectory("shared-cache")
+        let cache = Scratch.directory("shared-cache")
         let folder = "\(cache)/v1/media/\(image.id)"
         let mount = try MountProcess(sim: sim, cacheDirectory: cache)
         defer { mount.unmount() }
@@ -36,7 +37,7 @@ import WeChatSimulator
                      "mid-stream: blocks on disk, no meta yet")
 
         // Both at once, while the stream goes on (each scans the directory as it starts).
-        let output = Harness.temporaryDirectory("get") + "/voice"
+        let output = Scratch.directory("get") + "/voice"
         async let get = Harness.run(getArguments(sim, voice.id, cache: cache, output: output), environment: ["WECHAT_APPSECRET": SimProcess.secret])
         async let stats = Harness.run([Harness.binary, "cache", "stats", "--cache-dir", cache], timeout: 30)
         let (got, statistics) = await (get, stats)
@@ -67,7 +68,7 @@ import WeChatSimulator
     @Test func aSecondMountOnTheSameCacheIsRefusedNamingTheFirst() async throws {
         try requireFUSE()
         let sim = try SimProcess()
-        let cache = Harness.temporaryDirectory("shared-cache")
+        let cache = Scratch.directory("shared-cache")
         let first = try MountProcess(sim: sim, cacheDirectory: cache)
         defer { first.unmount() }
         let second = try MountProcess(sim: sim, cacheDirectory: cache, expectReady: false)
@@ -93,8 +94,8 @@ import WeChatSimulator
         let sim = try SimProcess(["--bandwidth", "2000000", "--generate", "image:16M"])
         let image = try #require(try await sim.items().first { $0.kind == "image" && $0.size == 16 << 20 })
         let expected = try await sim.expectedSHA(image)
-        let cache = Harness.temporaryDirectory("shared-cache")
-        let output = Harness.temporaryDirectory("get") + "/image"
+        let cache = Scratch.directory("shared-cache")
+        let output = Scratch.directory("get") + "/image"
         let get = Task { await Harness.run(getArguments(sim, image.id, cache: cache, output: output), environment: ["WECHAT_APPSECRET": SimProcess.secret]) }
         let deadline = Date().addingTimeInterval(10)
         while (try? String(contentsOfFile: cache + "/lock", encoding: .utf8))?.contains(" get") != true, Date() < deadline {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// `mount --callback-listen`: WeChat's message push pointed at the mount. A signed push shows its media in
 /// `inbox/` at once, with no download before the read and the simulator's exact bytes after it; every bad push is
@@ -10,7 +11,7 @@ import Testing
     static let encodingAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
     func secretFile(_ name: String, _ text: String) throws -> String {
-        let path = Harness.temporaryDirectory("push-secret") + "/" + name
+        let path = Scratch.directory("push-secret") + "/" + name
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o600)
         return path
@@ -85,7 +86,7 @@ import Testing
                                      environment: ["WXMEDIAFS_CALLBACK_TOKEN": Self.token])
         defer { mount.unmount() }
         let push = PushClient(port: port, token: Self.token)
-        let huge = Harness.temporaryDirectory("push-huge") + "/body"
+        let huge = Scratch.directory("push-huge") + "/body"
         #expect(FileManager.default.createFile(atPath: huge, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: huge))
         try handle.truncate(atOffset: 100 << 20)  // 100 MB of zeros, sparse
@@ -145,7 +146,7 @@ import Testing
 
     @Test func theSecretsStayOutOfArgvConfigCheckAndErrors() async throws {
         // No token: the mount stops with one line and exit 78 before it mounts.
-        let mountpoint = Harness.temporaryDirectory("push-mnt")
+        let mountpoint = Scratch.directory("push-mnt")
         let none = await Harness.run([Harness.binary, "mount", mountpoint, "--appid", SimProcess.appID, "--callback-listen", "127.0.0.1:1"],
                                      environment: ["WECHAT_APPSECRET": "x", "WXMEDIAFS_CALLBACK_TOKEN": "", "WXMEDIAFS_CONFIG": ""])
         #expect(none.status == 78 && none.error.contains("no callback token"), "\(none.status) \(none.error)")

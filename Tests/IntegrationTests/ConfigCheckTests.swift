@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// `wxmediafs config check` as an operator runs it: the effective configuration with each value's source, the
 /// secret never shown, and exit status 78 (EX_CONFIG) for a file that cannot be used.
@@ -12,7 +13,7 @@ import Testing
     ]
 
     func write(_ text: String) throws -> String {
-        let path = Harness.temporaryDirectory("config") + "/config.toml"
+        let path = Scratch.directory("config") + "/config.toml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

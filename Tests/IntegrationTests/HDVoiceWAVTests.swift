@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// `hd/<id>.wav` on a real mount: what ffprobe and ffmpeg make of it, one upstream call for both names, and a
 /// corrupt stream giving EIO on the .wav while the .speex still reads as served.
@@ -15,7 +16,7 @@ import Testing
         let sim = try SimProcess()
         let item = try #require(try await sim.items().first { $0.kind == "hd" })
         let packets = Self.packets(try Data(contentsOf: URL(fileURLWithPath: "\(Harness.fixtures)/hd/\(item.id).speex")))
-        let cache = Harness.temporaryDirectory("wav-cache")
+        let cache = Scratch.directory("wav-cache")
         let mount = try MountProcess(sim: sim, cacheDirectory: cache)
         defer { mount.unmount() }
         try await sim.resetCounters()
@@ -27,13 +28,13 @@ import Testing
         #expect(probe.output.contains("codec_name=pcm_s16le") && probe.output.contains("sample_rate=16000") && probe.output.contains("channels=1"), "\(probe.output)\(probe.error)")
         let duration = probe.output.split(separator: "\n").first { $0.hasPrefix("duration=") }.flatMap { Double($0.dropFirst(9)) }
         #expect(abs((duration ?? 0) - Double(packets) * 0.02) < 0.001, "\(probe.output)")
-        let converted = Harness.temporaryDirectory("wav") + "/voice.flac"
+        let converted = Scratch.directory("wav") + "/voice.flac"
         #expect(await Harness.run(["ffmpeg", "-v", "error", "-nostdin", "-i", wav, converted]).status == 0)
         #expect((try? FileManager.default.attributesOfItem(atPath: converted)[.size] as? Int).map { $0 > 1000 } == true)
         #expect(await mount.sha256("hd/\(item.id).speex") == (try await sim.expectedSHA(item)), "the speex is served as it is")
         #expect(try await sim.calls("media/get/jssdk") == 1, "one upstream call serves both names")
         // The same WAV without a mount: `get --wav` (the cache bypassed), compared byte for byte with cmp.
-        let got = Harness.temporaryDirectory("get-wav") + "/voice.wav"
+        let got = Scratch.directory("get-wav") + "/voice.wav"
         let get = await Harness.run([Harness.binary, "get", "--wav", item.id, "-o", got, "--no-cache", "--api-base", sim.baseURL,
                                      "--appid", SimProcess.appID], environment: ["WECHAT_APPSECRET": SimProcess.secret])
         #expect(get.status == 0, "\(get.error)")
@@ -53,7 +54,7 @@ import Testing
     }
 
     @Test func aTruncatedStreamIsEIOOnTheWAVOnly() async throws {
-        let media = Harness.temporaryDirectory("bad-voice")
+        let media = Scratch.directory("bad-voice")
         let id = "Truncated_voice_0000000000000000000000000000000000000000000000001"
         let fixture = try FileManager.default.contentsOfDirectory(atPath: "\(Harness.fixtures)/hd").first { $0.hasSuffix(".speex") }
         let stream = try Data(contentsOf: URL(fileURLWithPath: "\(Harness.fixtures)/hd/\(try #require(fixture))"))

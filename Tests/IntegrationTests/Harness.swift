@@ -1,7 +1,6 @@
 import Locking
 import Foundation
 import Synchronization
-import Scratch
 
 /// Runs real programs for the integration tests, always with a timeout: a broken mount must never hang the suite.
 enum Harness {
@@ -91,10 +90,6 @@ enum Harness {
         let result = await run(["sha256sum", path])
         guard result.status == 0 else { return nil }
         return result.output.split(separator: " ").first.map(String.init)
-    }
-
-    static func temporaryDirectory(_ name: String) -> String {
-        Scratch.directory(name)
     }
 }
 

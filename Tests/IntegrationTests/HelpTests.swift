@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// Help an admin can act on: every subcommand shows examples; progress bars only on a terminal.
 @Suite struct HelpTests {
@@ -20,7 +21,7 @@ import Testing
     @Test func progressOnATerminalOnly() async throws {
         let sim = try SimProcess()
         let item = try #require(try await sim.items().first { $0.kind == "image" })
-        let directory = Harness.temporaryDirectory("progress")
+        let directory = Scratch.directory("progress")
         func get(_ extra: String, terminal: Bool) async -> String {
             let command = "\(Harness.binary) get \(item.id) -o \(directory)/out\(extra.isEmpty ? "" : "-q") --no-cache --api-base \(sim.baseURL) --appid \(SimProcess.appID) \(extra)"
             let result = terminal ? await Harness.run(["script", "-qec", command, "/dev/null"], environment: ["WECHAT_APPSECRET": SimProcess.secret])

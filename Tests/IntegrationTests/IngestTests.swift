@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// `wxmediafs ingest` as an admin runs it: files or stdin in, one line per media out; hostile input refused
 /// with one line and exit 22, a 100 MB file never read.
@@ -13,7 +14,7 @@ import Testing
         """
 
     @Test func filesAndStandardInput() async throws {
-        let file = Harness.temporaryDirectory("ingest") + "/pushes.xml"
+        let file = Scratch.directory("ingest") + "/pushes.xml"
         try Self.messages.write(toFile: file, atomically: true, encoding: .utf8)
         let lines = await Harness.run([Harness.binary, "ingest", file])
         #expect(lines.status == 0, "\(lines.error)")
@@ -26,7 +27,7 @@ import Testing
     }
 
     @Test func hostileInputIsOneLineAndExit22() async throws {
-        let directory = Harness.temporaryDirectory("ingest-hostile")
+        let directory = Scratch.directory("ingest-hostile")
         let laughs = directory + "/laughs.xml"
         try "<!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]><xml><MediaId>&b;</MediaId></xml>"
             .write(toFile: laughs, atomically: true, encoding: .utf8)
@@ -48,7 +49,7 @@ import Testing
     @Test func recordedMessagesAppearInTheMount() async throws {
         let sim = try SimProcess()
         let image = try #require(try await sim.items().first { $0.kind == "image" })
-        let cache = Harness.temporaryDirectory("ingest-cache")
+        let cache = Scratch.directory("ingest-cache")
         let mount = try MountProcess(sim: sim, cacheDirectory: cache)
         defer { mount.unmount() }
         try await sim.resetCounters()
@@ -57,7 +58,7 @@ import Testing
             <xml><FromUserName>oSenderA</FromUserName><CreateTime>\(now)</CreateTime><MsgType>image</MsgType><MediaId>\(image.id)</MediaId><MsgId>777</MsgId></xml>
             <xml><FromUserName>oSenderB</FromUserName><CreateTime>\(old)</CreateTime><MsgType>voice</MsgType><MediaId>Old_voice_1</MediaId><MsgId>5</MsgId></xml>
             """
-        let file = Harness.temporaryDirectory("ingest-xml") + "/push.xml"
+        let file = Scratch.directory("ingest-xml") + "/push.xml"
         try xml.write(toFile: file, atomically: true, encoding: .utf8)
         let ingest = await Harness.run([Harness.binary, "ingest", "--cache-dir", cache, file])
         #expect(ingest.status == 0, "\(ingest.error)")

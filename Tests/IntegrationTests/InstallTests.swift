@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// What `scripts/install` lays out, staged by scripts/test under .build/install-staged (`--destdir`): each file
 /// checked by the tool that will use it (bash, man, systemd-analyze).
@@ -39,7 +40,7 @@ import Testing
     @Test func theUnitVerifies() async throws {
         let unit = try String(contentsOfFile: try staged("/etc/systemd/system/wxmediafs@.service"), encoding: .utf8)
         #expect(unit.contains("Type=notify") && unit.contains("ExecStart=/usr/local/bin/wxmediafs mount %f") && unit.contains("Restart=on-failure"))
-        let directory = Harness.temporaryDirectory("unit")
+        let directory = Scratch.directory("unit")
         let instance = directory + "/wxmediafs@mnt-wx.service"
         try unit.replacingOccurrences(of: "/usr/local/bin/wxmediafs", with: try staged("/usr/local/bin/wxmediafs"))
             .write(toFile: instance, atomically: true, encoding: .utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// `--metrics-listen` and `wxmediafs status`, checked against what the test did (files and sizes it chose, the
 /// budget it gave) and what the simulator itself counted.
@@ -81,7 +82,7 @@ import Testing
 
     @Test func statusOfAPathThatIsNoMountIsOneLineAndENOENT() async throws {
         try requireFUSE()
-        let directory = Harness.temporaryDirectory("not-a-mount")
+        let directory = Scratch.directory("not-a-mount")
         let result = await Harness.run([Harness.binary, "status", directory], timeout: 20)
         #expect(result.status == 2)
         #expect(result.error == "wxmediafs: status \(directory): not a wxmediafs mount (no \(directory)/.wxmediafs/stats)\n", "\(result.error)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// mount(8) and fstab: `mount -t fuse.wxmediafs` runs mount.fuse3, which runs `wxmediafs SOURCE MOUNTPOINT -o …`
 /// and waits for it. It must return once the filesystem is mounted (status 0), with the mount detached in the
@@ -16,7 +17,7 @@ import Testing
     }
 
     func secretFile() throws -> String {
-        let path = Harness.temporaryDirectory("secret") + "/appsecret"
+        let path = Scratch.directory("secret") + "/appsecret"
         try SimProcess.secret.write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o600)
         return path
@@ -25,9 +26,9 @@ import Testing
     @Test func mountFuse3ReturnsOnceMountedAndTheDaemonServes() async throws {
         let sim = try SimProcess()
         let item = try #require(try await sim.items().first { $0.kind == "image" })
-        let mountpoint = Harness.temporaryDirectory("helper-mnt"), cache = Harness.temporaryDirectory("helper-cache")
+        let mountpoint = Scratch.directory("helper-mnt"), cache = Scratch.directory("helper-cache")
         let binDirectory = (Harness.binary as NSString).deletingLastPathComponent
-        let log = Harness.temporaryDirectory("helper-log") + "/wxmediafs.log"
+        let log = Scratch.directory("helper-log") + "/wxmediafs.log"
         let options = "appid=\(SimProcess.appID),secret_file=\(try secretFile()),api_base=\(sim.baseURL),cache_dir=\(cache),_netdev,nofail,"
             + "log_file=\(log),log_level=info"
         let result = await Harness.run(["/sbin/mount.fuse3", "wxmediafs", mountpoint, "-o", options, "-t", "fuse.wxmediafs"],
@@ -51,7 +52,7 @@ import Testing
 
     @Test func aFailedMountFailsMountItself() async throws {
         let sim = try SimProcess()
-        let mountpoint = Harness.temporaryDirectory("helper-mnt")
+        let mountpoint = Scratch.directory("helper-mnt")
         let binDirectory = (Harness.binary as NSString).deletingLastPathComponent
         let result = await Harness.run(
             ["/sbin/mount.fuse3", "wxmediafs", mountpoint, "-o", "appid=\(SimProcess.appID),api_base=\(sim.baseURL)", "-t", "fuse.wxmediafs"],
@@ -73,10 +74,10 @@ import Testing
         defer { if !installed { unlink(link) } }
         let sim = try SimProcess()
         let item = try #require(try await sim.items().first { $0.kind == "voice" })
-        let mountpoint = Harness.temporaryDirectory("fstab-mnt"), skipped = Harness.temporaryDirectory("fstab-noauto")
-        let cache = Harness.temporaryDirectory("fstab-cache")
+        let mountpoint = Scratch.directory("fstab-mnt"), skipped = Scratch.directory("fstab-noauto")
+        let cache = Scratch.directory("fstab-cache")
         let options = "appid=\(SimProcess.appID),secret_file=\(try secretFile()),api_base=\(sim.baseURL),cache_dir=\(cache)"
-        let fstab = Harness.temporaryDirectory("fstab") + "/fstab"
+        let fstab = Scratch.directory("fstab") + "/fstab"
         try """
             # a test fstab
             wxmediafs \(mountpoint) fuse.wxmediafs \(options),_netdev,nofail,x-systemd.automount 0 0

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// The real binary, the real simulator over loopback HTTP, a real FUSE mount, real tools.
 @Suite(.serialized) struct MountTests {
@@ -9,7 +10,7 @@ import Testing
         let mount = try MountProcess(sim: sim)
         defer { mount.unmount() }
         let items = try await sim.items()
-        let copies = Harness.temporaryDirectory("copies")
+        let copies = Scratch.directory("copies")
         for item in items {
             let target = "\(copies)/\(item.id).\(item.ext)"
             let copy = await mount.run(["cp", mount.path(item.path), target])
@@ -86,7 +87,7 @@ import Testing
     @Test func aRemountReadsEverythingFromTheCache() async throws {
         try requireFUSE()
         let sim = try SimProcess(["--generate", "video:8M"])
-        let cache = Harness.temporaryDirectory("cache")
+        let cache = Scratch.directory("cache")
         let items = try await sim.items()
         var expected: [String: String] = [:]
         for item in items { expected[item.id] = try await sim.expectedSHA(item) }  // before counting: `get` calls too
@@ -109,8 +110,8 @@ import Testing
         let sim = try SimProcess(["--generate", "image:6M", "--bandwidth", "2000000"])
         let image = try #require(try await sim.items().first { $0.kind == "image" && $0.size == 6 << 20 })
         let expected = try await sim.expectedSHA(image)
-        let cache = Harness.temporaryDirectory("cache")
-        let mountpoint = Harness.temporaryDirectory("mnt")
+        let cache = Scratch.directory("cache")
+        let mountpoint = Scratch.directory("mnt")
         let first = try MountProcess(sim: sim, mountpoint: mountpoint, cacheDirectory: cache)
         let folder = "\(cache)/v1/media/\(image.id)"
         let reader = Task { await first.run(["cat", first.path(image.path)], timeout: 60) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// Uploading by copying into `upload/<type>/` of a real mount (issue #9 part 1), with `cp`, `getfattr`, `setpriv`.
 /// Expected bytes are the source files' own sha256; the server's side is read from the simulator's counters.
@@ -50,7 +51,7 @@ import Testing
         let sim = try SimProcess()
         let mount = try MountProcess(sim: sim)
         defer { mount.unmount() }
-        let work = Harness.temporaryDirectory("upload-src")
+        let work = Scratch.directory("upload-src")
         let image = try await sources(sim)[0].path
 
         let wrongType = await mount.run(["cp", image, mount.path("upload/video/photo.jpg")])
@@ -107,7 +108,7 @@ import Testing
     @Test func uploadsStayAcrossARemountAndRewritingUploadsAgain() async throws {
         try requireFUSE()
         let sim = try SimProcess()
-        let cache = Harness.temporaryDirectory("upload-cache")
+        let cache = Scratch.directory("upload-cache")
         let voice = try await sources(sim)[1].path
         var mount = try MountProcess(sim: sim, cacheDirectory: cache)
         #expect(await mount.run(["cp", voice, mount.path("upload/voice/hello.amr")]).status == 0)
@@ -124,7 +125,7 @@ import Testing
         #expect(append.status == 0, "\(append.error)")
         let second = try #require(await attribute("user.wechat.media_id", mount.path("upload/voice/hello.amr")))
         #expect(second != first)
-        let expected = Harness.temporaryDirectory("upload-expected") + "/hello.amr"
+        let expected = Scratch.directory("upload-expected") + "/hello.amr"
         try (try Data(contentsOf: URL(fileURLWithPath: voice)) + Data("tail".utf8)).write(to: URL(fileURLWithPath: expected))
         #expect(await mount.sha256("media/\(second).amr") == (await Harness.sha256(expected)))
         #expect(await mount.sha256("media/\(first).amr") == (await Harness.sha256(voice)), "the first id still serves the first bytes")

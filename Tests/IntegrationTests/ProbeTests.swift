@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import Scratch
 
 /// ffprobe of a large MP4 whose moov is at the end reads its head and tail only, not the video.
 @Suite(.serialized) struct ProbeTests {
     @Test func ffprobeOfALargeVideoFetchesUnderFivePercent() async throws {
         try requireFUSE()
-        let media = Harness.temporaryDirectory("probe-media")
+        let media = Scratch.directory("probe-media")
         try FileManager.default.createDirectory(atPath: media + "/video", withIntermediateDirectories: true)
         let id = "Large_probe_video_" + String(repeating: "v", count: 40)
         let file = "\(media)/video/\(id).mp4"

@@ -1,4 +1,5 @@
 import Foundation
+import Scratch
 
 /// WeChat's side of the message push, made with tools outside the code under test: signatures with `sort` and
 /// `sha1sum`, safe-mode envelopes with `openssl enc -aes-256-cbc -nopad` (the 32-byte padding added here, as
@@ -44,7 +45,7 @@ struct PushClient {
 
     /// POSTs `body` (a file of it), optionally chunked (no Content-Length).
     func post(_ query: [String: String], body: [UInt8], chunked: Bool = false) async throws -> Answer {
-        let file = Harness.temporaryDirectory("push") + "/body"
+        let file = Scratch.directory("push") + "/body"
         try Data(body).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
         return await post(query, file: file, chunked: chunked)
@@ -69,7 +70,7 @@ struct PushClient {
             + Array(message.utf8) + Array(appID.utf8)
         let pad = 32 - plain.count % 32
         plain += Array(repeating: UInt8(pad), count: pad)
-        let file = Harness.temporaryDirectory("seal") + "/plain"
+        let file = Scratch.directory("seal") + "/plain"
         try Data(plain).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
         let command = "openssl enc -aes-256-cbc -nopad -K \(hex) -iv \(hex.prefix(32)) -in '\(file)' | openssl base64 -A"

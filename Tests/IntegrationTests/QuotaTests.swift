@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// Quota awareness with the real binary: `--max-calls-per-day` on a real mount (EDQUOT checked by a real tool,
 /// errno read by Python's os.stat), the count kept across a remount, a `get` beside a mount adding its calls, and
@@ -30,7 +31,7 @@ import Testing
         let sim = try SimProcess(["--generate", "6*image:8K"])
         let images = try await sim.items().filter { $0.kind == "image" && $0.size == 8192 }
         try #require(images.count == 6)
-        let cache = Harness.temporaryDirectory("quota-cache")
+        let cache = Scratch.directory("quota-cache")
         let limit = ["--max-calls-per-day", "3"]
         let mount = try MountProcess(sim: sim, cacheDirectory: cache, extra: limit)
         defer { mount.unmount() }
@@ -75,11 +76,11 @@ import Testing
         let items = try await sim.items()
         let image = try #require(items.first { $0.kind == "image" })
         let hd = try #require(items.first { $0.kind == "hd" })
-        let cache = Harness.temporaryDirectory("quota-shared")
+        let cache = Scratch.directory("quota-shared")
         let mount = try MountProcess(sim: sim, cacheDirectory: cache)
         defer { mount.unmount() }
         #expect(await mount.sha256(image.path) == (try await sim.expectedSHA(image)))
-        let output = Harness.temporaryDirectory("quota-get") + "/hd.speex"
+        let output = Scratch.directory("quota-get") + "/hd.speex"
         let get = await Harness.run([Harness.binary, "get", hd.id, "--hd", "--api-base", sim.baseURL, "--appid", SimProcess.appID,
                                      "--cache-dir", cache, "-o", output], environment: ["WECHAT_APPSECRET": SimProcess.secret])
         #expect(get.status == 0, "\(get.error)")
@@ -97,7 +98,7 @@ import Testing
         let environment = ["WECHAT_APPSECRET": SimProcess.secret]
         let api = ["--api-base", sim.baseURL, "--appid", SimProcess.appID]
         for (item, hd) in [(items.first { $0.kind == "image" }!, false), (items.first { $0.kind == "voice" }!, false), (items.first { $0.kind == "hd" }!, true)] {
-            let output = Harness.temporaryDirectory("quota-cmd") + "/item"
+            let output = Scratch.directory("quota-cmd") + "/item"
             let get = await Harness.run([Harness.binary, "get", item.id, "--no-cache", "-o", output] + (hd ? ["--hd"] : []) + api, environment: environment)
             #expect(get.status == 0, "\(get.error)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// A mount must stop on SIGTERM/SIGINT within 2 s whatever is open or in flight (systemd's stop, Ctrl-C).
 @Suite(.serialized) struct ShutdownTests {
@@ -9,10 +10,10 @@ import Testing
         let sim = try SimProcess(["--generate", "image:16M", "--generate", "video:16M", "--generate", "voice:16M", "--bandwidth", "4000000"])
         let items = try await sim.items().filter { $0.size == 16 << 20 }
         try #require(items.count == 3)
-        let mountpoint = Harness.temporaryDirectory("mnt")
+        let mountpoint = Scratch.directory("mnt")
         var worst = 0.0
         for round in 1...20 {
-            let mount = try MountProcess(sim: sim, mountpoint: mountpoint, cacheDirectory: Harness.temporaryDirectory("cache"))
+            let mount = try MountProcess(sim: sim, mountpoint: mountpoint, cacheDirectory: Scratch.directory("cache"))
             try await sim.resetCounters()
             // One shell: three readers, a file held open (fd 3) and a cwd inside the mount; it reports when
             // every reader has been answered, then sleeps on.

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import Scratch
 
 /// Each way a mount can fail to start gives one line that names the fix, and an exit status of its own.
 @Suite struct StartupFailureTests {
     func mount(_ mountpoint: String, sim: SimProcess?, apiBase: String? = nil, secret: String = SimProcess.secret,
                appid: String? = SimProcess.appID) async -> Harness.Result {
         var arguments = [Harness.binary, "mount", mountpoint, "--api-base", apiBase ?? sim?.baseURL ?? "http://127.0.0.1:1",
-                         "--cache-dir", Harness.temporaryDirectory("startup-cache")]
+                         "--cache-dir", Scratch.directory("startup-cache")]
         if let appid { arguments += ["--appid", appid] }
         return await Harness.run(arguments, timeout: 30, environment: ["WECHAT_APPSECRET": secret, "WECHAT_APPID": ""])
     }
@@ -23,7 +24,7 @@ import Testing
     }
 
     @Test func aMountpointThatIsAFile() async throws {
-        let file = Harness.temporaryDirectory("startup") + "/file"
+        let file = Scratch.directory("startup") + "/file"
         try Data().write(to: URL(fileURLWithPath: file))
         expectOneLine(await mount(file, sim: nil), status: 20, naming: "is not a directory")
     }
@@ -37,34 +38,34 @@ import Testing
 
     @Test func aWrongSecret() async throws {
         let sim = try SimProcess()
-        expectOneLine(await mount(Harness.temporaryDirectory("startup-mnt"), sim: sim, secret: "not-the-secret"),
+        expectOneLine(await mount(Scratch.directory("startup-mnt"), sim: sim, secret: "not-the-secret"),
                       status: 13, naming: "check the appid and the appsecret")
     }
 
     @Test func aWrongAppid() async throws {
         let sim = try SimProcess()
-        expectOneLine(await mount(Harness.temporaryDirectory("startup-mnt"), sim: sim, appid: "wx0000000000000000"),
+        expectOneLine(await mount(Scratch.directory("startup-mnt"), sim: sim, appid: "wx0000000000000000"),
                       status: 13, naming: "(40013)")
     }
 
     @Test func anIPNotWhitelisted() async throws {
         let sim = try SimProcess(["--ip-whitelist", "203.0.113.9"])
-        expectOneLine(await mount(Harness.temporaryDirectory("startup-mnt"), sim: sim), status: 77,
+        expectOneLine(await mount(Scratch.directory("startup-mnt"), sim: sim), status: 77,
                       naming: "add this machine's IP 127.0.0.1 to the account's IP whitelist")
     }
 
     @Test func anUnreachableAPI() async throws {
         let start = Date()
-        expectOneLine(await mount(Harness.temporaryDirectory("startup-mnt"), sim: nil, apiBase: "http://127.0.0.1:1"),
+        expectOneLine(await mount(Scratch.directory("startup-mnt"), sim: nil, apiBase: "http://127.0.0.1:1"),
                       status: 69, naming: "cannot reach the API at http://127.0.0.1:1")
         #expect(Date().timeIntervalSince(start) < 20, "bounded retries, not the pool's backoff on every try")
     }
 
     /// In a mount namespace of its own, where `hide` is covered (/dev/null over fusermount3; CLITests covers an empty /dev).
     func mountWithout(_ hide: String, options: [String] = []) async -> Harness.Result {
-        let mountpoint = Harness.temporaryDirectory("startup-mnt")
+        let mountpoint = Scratch.directory("startup-mnt")
         let command = "\(hide) && exec '\(Harness.binary)' mount \(mountpoint) --appid \(SimProcess.appID) --api-base http://127.0.0.1:1 "
-            + "--cache-dir \(Harness.temporaryDirectory("startup-cache")) \(options.joined(separator: " "))"
+            + "--cache-dir \(Scratch.directory("startup-cache")) \(options.joined(separator: " "))"
         return await Harness.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", command], timeout: 30,
                                  environment: ["WECHAT_APPSECRET": SimProcess.secret])
     }
@@ -76,7 +77,7 @@ import Testing
 
     @Test func noAppid() async throws {
         let sim = try SimProcess()
-        let result = await mount(Harness.temporaryDirectory("startup-mnt"), sim: sim, appid: nil)
+        let result = await mount(Scratch.directory("startup-mnt"), sim: sim, appid: nil)
         #expect(result.status == 78, "\(result.error)")
         #expect(result.error.contains("no appid — set appid in the config file"), "\(result.error)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// `Type=notify`: the real mount tells a datagram socket of the test's own (by path, and in the abstract
 /// namespace as systemd may give it) READY=1 once mounted and STOPPING=1 on SIGTERM.
@@ -28,7 +29,7 @@ import Testing
 
     @Test(arguments: ["path", "abstract"])
     func readinessAndStopReachTheSocket(kind: String) async throws {
-        let name = kind == "path" ? Harness.temporaryDirectory("notify") + "/notify.sock" : "@wxmediafs-test-\(UUID().uuidString)"
+        let name = kind == "path" ? Scratch.directory("notify") + "/notify.sock" : "@wxmediafs-test-\(UUID().uuidString)"
         let descriptor = try listen(name)
         defer { close(descriptor) }
         let sim = try SimProcess()

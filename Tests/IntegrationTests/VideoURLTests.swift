@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// Signed `video_url`s expire; a kept one is replaced by exactly one media/get, and a gone item fails fast.
 @Suite(.serialized) struct VideoURLTests {
@@ -13,7 +14,7 @@ import Testing
         let sim = try SimProcess(["--generate", "video:64M"])
         let video = try #require(try await sim.items().first { $0.kind == "video" && $0.size == 64 << 20 })
         let expected = try await sim.expectedSHA(video)
-        let cache = Harness.temporaryDirectory("cache")
+        let cache = Scratch.directory("cache")
         do {
             let first = try MountProcess(sim: sim, cacheDirectory: cache)
             #expect(await Self.dd(first, video.path, skip: 0, count: 8).status == 0)
@@ -45,8 +46,8 @@ import Testing
         try requireFUSE()
         let sim = try SimProcess(["--generate", "video:16M"])
         let video = try #require(try await sim.items().first { $0.kind == "video" && $0.size == 16 << 20 })
-        let cache = Harness.temporaryDirectory("cache")
-        let head = Harness.temporaryDirectory("head") + "/head"
+        let cache = Scratch.directory("cache")
+        let head = Scratch.directory("head") + "/head"
         do {
             let first = try MountProcess(sim: sim, cacheDirectory: cache)
             #expect(await first.run(["dd", "if=" + first.path(video.path), "of=" + head, "bs=1M", "count=4"]).status == 0)
@@ -58,7 +59,7 @@ import Testing
         try await sim.resetCounters()
         let mount = try MountProcess(sim: sim, cacheDirectory: cache)
         defer { mount.unmount() }
-        let cached = Harness.temporaryDirectory("cached") + "/head"
+        let cached = Scratch.directory("cached") + "/head"
         #expect(await mount.run(["dd", "if=" + mount.path(video.path), "of=" + cached, "bs=1M", "count=4"]).status == 0)
         #expect(await Harness.run(["cmp", head, cached]).status == 0, "cached blocks still read, byte-exact")
         let start = Date()
