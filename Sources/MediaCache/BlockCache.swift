@@ -119,10 +119,13 @@ public final class BlockCache: Sendable {
     /// `range` of block `block` (offsets inside the block), or nil when the block is absent or corrupt (a miss).
     /// Throws when the file cannot be read (see `readFailed`): that read fails, the next one is not doomed.
     public func read(_ key: CacheKey, block: Int, range: Range<Int>) async throws -> [UInt8]? {
-        let known: (length: Int, verified: Bool)? = index.locked { state in
-            guard let length = state.entries[key]?.blocks[block] else { return nil }
+        let known: (length: Int, verified: Bool, expected: Int?)? = index.locked { state in
+            guard let entry = state.entries[key], let length = entry.blocks[block] else { return nil }
             state.touch(key)
-            return (length, state.entries[key]?.blocks.isVerified(block) ?? false)
+            // The exact length block `block` of this item has, when its size is known.
+            let expected = entry.hasItem && entry.blockSize > 0
+                ? Int(max(0, min(Int64(entry.blockSize), entry.size - Int64(block) * Int64(entry.blockSize)))) : nil
+            return (length, entry.blocks.isVerified(block), expected)
         }
         guard let known else { return nil }
         guard range.upperBound <= known.length else {
@@ -141,9 +144,15 @@ public final class BlockCache: Sendable {
                 forget(key, block, corrupt: true)
                 return nil
             }
-            switch try await DiskIO.run({ try CacheFiles.readVerifiedBlock(path, index: block) }) {
+            let identity = BlockFormat.identity(key), expected = known.expected
+            switch try await DiskIO.run({ try CacheFiles.readVerifiedBlock(path, index: block, identity: identity, length: expected) }) {
             case .absent:
                 forget(key, block, corrupt: false)
+                return nil
+            case .otherFormat:
+                logger.debug("cache block of another format version dropped", metadata: ["item": "\(key)", "block": "\(block)"])
+                forget(key, block, corrupt: false)
+                unlink(path)
                 return nil
             case .data(let verified) where verified.count == known.length:
                 index.locked { $0.entries.modify(key) { $0.blocks.markVerified(block, true) } }
@@ -166,7 +175,7 @@ public final class BlockCache: Sendable {
         let directory = itemDirectory(key)
         try await DiskIO.run {
             try CacheFiles.makeDirectory(directory)
-            let header = data.withUnsafeBytes { BlockFormat.header(index: block, data: $0) }
+            let header = data.withUnsafeBytes { BlockFormat.header(key: key, index: block, data: $0) }
             try CacheFiles.writeAtomically(path, [header, data])
         }
         index.locked { state in

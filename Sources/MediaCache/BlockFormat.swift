@@ -1,22 +1,32 @@
-/// The bytes of a block file, version 1: a 32-byte little-endian header, then the data.
+/// The bytes of a block file, version 2: a 32-byte little-endian header, then the data. The header says whose
+/// block it is (the item's identity and the block's index), so a block file copied or moved into another item's
+/// folder, or to another index, is never served as that item's bytes.
 ///
-///     0  "WXMB"        4  version u16 = 1   6  reserved u16 = 0
+///     0  "WXMB"        4  version u16 = 2   6  reserved u16 = 0
 ///     8  index u64     16 data length u32   20 CRC32C(data) u32
-///     24 CRC32C(bytes 0..<24) u32            28 reserved u32 = 0
+///     24 CRC32C(bytes 0..<24, then 28..<32) u32    28 identity u32 = CRC32C("<kind>/<id>")
+///
+/// Version 1 (identity 0, not covered by the header CRC) is not read: such a block is dropped at the scan and
+/// fetched again, never misread (docs/design.md, "Cache format").
 enum BlockFormat {
     static let magic: [UInt8] = Array("WXMB".utf8)
-    static let version: UInt16 = 1
+    static let version: UInt16 = 2
     static let headerSize = 32
 
-    static func header(index: Int, data: UnsafeRawBufferPointer) -> [UInt8] {
+    /// The identity written in the header of every block of `key`.
+    static func identity(_ key: CacheKey) -> UInt32 {
+        Array(key.description.utf8).withUnsafeBytes { CRC32C.checksum($0) }
+    }
+
+    static func header(key: CacheKey, index: Int, data: UnsafeRawBufferPointer) -> [UInt8] {
         var header = [UInt8](repeating: 0, count: headerSize)
         header.replaceSubrange(0..<4, with: magic)
         store(version, into: &header, at: 4)
         store(UInt64(index), into: &header, at: 8)
         store(UInt32(data.count), into: &header, at: 16)
         store(CRC32C.checksum(data), into: &header, at: 20)
-        let headerCRC = header.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<24])) }
-        store(headerCRC, into: &header, at: 24)
+        store(identity(key), into: &header, at: 28)
+        store(header.withUnsafeBytes { headerCRC($0) }, into: &header, at: 24)
         return header
     }
 
@@ -24,15 +34,30 @@ enum BlockFormat {
         let index: Int
         let length: Int
         let dataCRC: UInt32
+        let identity: UInt32
     }
 
-    /// Parses and checks a header; nil when it is not a valid version-1 header.
+    /// Parses and checks a header; nil when it is not a valid version-2 header.
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Header? {
         guard bytes.count >= headerSize, Array(bytes[0..<4]) == magic,
               load(UInt16.self, bytes, 4) == version,
-              load(UInt32.self, bytes, 24) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<24]))
+              load(UInt32.self, bytes, 24) == headerCRC(bytes)
         else { return nil }
-        return Header(index: Int(load(UInt64.self, bytes, 8)), length: Int(load(UInt32.self, bytes, 16)), dataCRC: load(UInt32.self, bytes, 20))
+        return Header(index: Int(load(UInt64.self, bytes, 8)), length: Int(load(UInt32.self, bytes, 16)), dataCRC: load(UInt32.self, bytes, 20),
+                      identity: load(UInt32.self, bytes, 28))
+    }
+
+    /// The version a header claims (0 when it is not a block header at all): the scan drops other versions.
+    static func claimedVersion(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
+        guard bytes.count >= headerSize, Array(bytes[0..<4]) == magic else { return 0 }
+        return load(UInt16.self, bytes, 4)
+    }
+
+    /// CRC-32C of the header without its own CRC field (bytes 0..<24 and 28..<32).
+    private static func headerCRC(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var covered = Array(bytes[0..<24])
+        covered += bytes[28..<32]
+        return covered.withUnsafeBytes { CRC32C.checksum($0) }
     }
 
     private static func store<T: FixedWidthInteger>(_ value: T, into bytes: inout [UInt8], at offset: Int) {

@@ -108,19 +108,25 @@ enum CacheFiles {
         case data([UInt8])
         case absent
         case corrupt
+        /// A block written in another format version (an older release's): dropped and fetched again.
+        case otherFormat
     }
 
-    /// A block file's data if its header and checksum hold, it is block `index` and the file ends with its data.
+    /// A block file's data if its header and checksum hold, it is block `index` of the item `identity` names,
+    /// exactly `length` bytes long when the item's size says how long it must be, and the file ends with its data.
     /// The header is read first, so the data is read once, straight into the returned array, and checked there.
-    static func readVerifiedBlock(_ path: String, index: Int) throws -> BlockContent {
+    static func readVerifiedBlock(_ path: String, index: Int, identity: UInt32, length expected: Int?) throws -> BlockContent {
         guard let fd = try openForReading(path) else { return .absent }
         defer { close(fd) }
         var status = stat()
         _ = try syscall("stat \(path)") { fstat(fd, &status) }
         var headerBytes = [UInt8](repeating: 0, count: BlockFormat.headerSize)
         let got = try headerBytes.withUnsafeMutableBytes { try readFully(fd, into: $0, at: 0, path) }
+        let version = headerBytes.withUnsafeBytes { BlockFormat.claimedVersion($0) }
+        if got == BlockFormat.headerSize, version != 0, version != BlockFormat.version { return .otherFormat }
         guard got == BlockFormat.headerSize, let header = headerBytes.withUnsafeBytes({ BlockFormat.parse($0) }),
-              header.index == index, Int(status.st_size) == BlockFormat.headerSize + header.length
+              header.index == index, header.identity == identity, expected.map({ $0 == header.length }) ?? true,
+              Int(status.st_size) == BlockFormat.headerSize + header.length
         else { return .corrupt }
         let data = try [UInt8](unsafeUninitializedCapacity: header.length) { buffer, initialized in
             initialized = try readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), at: BlockFormat.headerSize, path)

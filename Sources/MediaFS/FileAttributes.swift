@@ -49,6 +49,8 @@ public struct FSConfiguration: Sendable {
     public var memoryBlocks: Int = 64
     /// Ids remembered as not found at most (the oldest are dropped first; expired ones go at every insert).
     public var negativeCacheLimit: Int = 10_000
+    /// How many invalid ids a mount may ask WeChat about (UnknownIDGuard).
+    var unknownIDs = UnknownIDGuard.Limits()
     /// Who may write in `upload/` (the mount's owner); everyone else gets EACCES there.
     public var owner: UInt32 = getuid()
 

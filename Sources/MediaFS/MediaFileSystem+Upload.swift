@@ -125,8 +125,9 @@ extension MediaFileSystem {
     public func flush(handle: UInt64) async throws {
         guard case .upload(let writer)? = handles.locked({ $0.get(handle) }), let uploader else { return }
         do {
-            try await writer.flush(using: uploader) { [self] entry, path in await seedCache(entry, from: path) }
-            context.logger.info("uploaded upload/\(writer.type.rawValue)/\(writer.name)")
+            if let id = try await writer.flush(using: uploader, seed: { [self] entry, path in await seedCache(entry, from: path) }) {
+                context.logger.info("uploaded upload/\(writer.type.rawValue)/\(writer.name) as \(id)")
+            }
         } catch {
             let failure = FSError(error)
             context.logger.warning("upload of upload/\(writer.type.rawValue)/\(writer.name) failed: \(failure.message)")

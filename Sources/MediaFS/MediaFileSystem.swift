@@ -12,6 +12,8 @@ public final class MediaFileSystem: Sendable {
     let handles = Mutex(HandleTable())
     /// Ids that answered "not found", until when (clock seconds); bounded.
     let negative: Mutex<NegativeCache>
+    /// What made-up ids may cost (UnknownIDGuard).
+    let unknownIDs: Mutex<UnknownIDGuard>
     let upstream: @Sendable () -> UpstreamStats
     /// Today's upstream calls, kept in the cache directory (nil: not counted by day, no `quota` in the stats).
     public let quota: QuotaStore?
@@ -37,10 +39,11 @@ public final class MediaFileSystem: Sendable {
                             config: config, counters: FSCounters(), logger: logger, idle: idle)
         self.upstream = upstream
         self.quota = quota
-        messages = MessageRegistry(directory: cache.directory)
+        messages = MessageRegistry(directory: cache.directory, clock: clock, life: cache.mediaLife)
         self.uploader = uploader
         uploads = uploader.map { _ in UploadArea(directory: cache.directory + "/uploads", life: cache.mediaLife, now: clock.now()) }
         negative = Mutex(NegativeCache(limit: config.negativeCacheLimit))
+        unknownIDs = Mutex(UnknownIDGuard(limits: config.unknownIDs, now: clock.now()))
         started = clock.now()
         idle.install { [weak self] key, item in self?.inodes.locked { $0.idle(key, item) } }
         speex.install { [weak self] id in
@@ -50,6 +53,13 @@ public final class MediaFileSystem: Sendable {
     }
 
     public var configuration: FSConfiguration { context.config }
+
+    /// Records pushed messages (the live callback) in the cache directory's messages file; returns how many were
+    /// new. When the file must be compacted, a message past the media life keeps its line while its media is
+    /// cached (its inbox link still reads).
+    public func record(_ pushed: [FollowerMessage]) throws -> Int {
+        try messages.record(pushed) { context.cache.item(CacheKey(kind: .media, id: $0.mediaID.rawValue)) != nil }
+    }
 
     // MARK: lookup and attributes
 
@@ -110,6 +120,11 @@ public final class MediaFileSystem: Sendable {
                 context.counters.negativeHit()
                 throw FSError(.noEntry, "\(parsed.id) is not found (remembered)")
             }
+            let id = parsed.id.rawValue
+            let known = context.cache.item(key) != nil || inodes.locked({ $0.inode(of: key) }) != nil || inbox().created[id] != nil
+            if !known, let refusal = unknownIDs.locked({ $0.refusal(now: context.clock.now()) }) {
+                throw FSError(.quota, refusal)
+            }
             let (inode, item) = itemFor(key)  // a lookup under way: `looked` or `lookupFailed` follows
             let info: CachedItem
             do {
@@ -117,12 +132,14 @@ public final class MediaFileSystem: Sendable {
             } catch {
                 inodes.locked { $0.lookupFailed(inode) }
                 let fsError = FSError(error)
-                if fsError.errno == .noEntry {
+                if fsError.errno == .noEntry, fsError.cause != nil {  // WeChat said so (not a wrong extension)
                     let now = context.clock.now()
                     negative.locked { $0.insert(key, until: now + context.config.negativeTTL, now: now) }
+                    unknownIDs.locked { $0.invalid(id, now: now) }
                 }
                 throw fsError
             }
+            unknownIDs.locked { $0.proven(id) }
             if let ext = parsed.fileExtension, ext != info.fileExtension {
                 inodes.locked { $0.lookupFailed(inode) }
                 throw FSError(.noEntry, "\(parsed.id) is a .\(info.fileExtension), not a .\(ext)")
@@ -231,7 +248,7 @@ public final class MediaFileSystem: Sendable {
             }
             if inode == Inode.media {
                 // Ids from follower messages, not fetched yet, while the server may still have them.
-                var known = Set(listed.map(\.key.id))
+                var known = Set(listed.map(\.key.id)).union(unknownIDs.locked { $0.refuted })
                 let now = context.clock.now()
                 for message in messages.messages where now - Double(message.createTime) < context.cache.mediaLife {
                     for (id, type) in message.media where known.insert(id.rawValue).inserted {

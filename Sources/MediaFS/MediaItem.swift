@@ -44,7 +44,11 @@ actor MediaItem {
     private var expectedNext = 0
     /// Bumped each time media/get gives a fresh video_url (transfers remember the generation they used).
     private var urlGeneration = 0
-    private var urlObtainedAt: Double?
+    private var urlObtainedAt: Double? {
+        didSet { urlServed = false }
+    }
+    /// The current video_url has served bytes: a 404 from it now means it expired, never "not ready yet".
+    private var urlServed = false
     private var refreshingURL = false
     private var urlWaiters: [CheckedContinuation<(String, Int), any Error>] = []
     /// Set once the server said the item no longer exists; uncached reads fail with it, without a call.
@@ -341,7 +345,7 @@ actor MediaItem {
 
     /// A URL fresh from media/get may answer 404 for a few seconds; only then is a 404 worth waiting out.
     private var urlIsFresh: Bool {
-        guard let urlObtainedAt else { return false }
+        guard let urlObtainedAt, !urlServed else { return false }
         return context.clock.now() - urlObtainedAt < MediaClient.freshURLWindow
     }
 
@@ -372,6 +376,7 @@ actor MediaItem {
 
     func commit(_ block: Int, data: [UInt8], transfer: Int) async {
         transfers[transfer]?.next = block + 1
+        if info?.videoURL != nil || pendingHead?.videoURL != nil { urlServed = true }
         remember(block, data)
         for waiter in blockWaiters.removeValue(forKey: block) ?? [] { waiter.continuation.resume(returning: data) }
         guard !context.cache.hasBlock(key, block) else { return forgetLanding(block) }

@@ -3,65 +3,107 @@ import Foundation
 import Synchronization
 import WeChatAPI
 
-/// The follower messages `wxmediafs ingest --cache-dir DIR` recorded in `DIR/messages.jsonl` (one JSON message a
-/// line, appended), read again whenever the file changed. They give `media/` names known before any download and
-/// the `inbox/` tree. A line that does not decode is skipped; a file over `largest` is read up to it.
+/// The follower messages recorded in `DIR/messages.jsonl` (one JSON message a line) by the live callback and by
+/// `wxmediafs ingest --cache-dir DIR`. They give `media/` names known before any download and the `inbox/` tree.
+///
+/// - Read incrementally: only the lines appended since the last look are decoded; a file replaced (compacted)
+///   or shrunk is read again from its start. A lookup after a push costs the new line, not the whole file.
+/// - One line per message: a MsgId (or media id and CreateTime) already recorded is never appended again.
+/// - Bounded, never silently: the file holds at most `largest` bytes. An append that would pass it compacts the
+///   file first (duplicates and messages whose media can no longer be read dropped, atomically); if there is
+///   still no room, the append fails, and the callback answers 500 so WeChat pushes again later.
+/// - A line that does not decode, or holds a field the parser would refuse, is skipped.
 public final class MessageRegistry: Sendable {
     static let fileName = "messages.jsonl"
-    static let largest = 64 << 20
+    public static let largest = 64 << 20
 
-    private let path: String
-    private let state = Mutex<(stamp: String, messages: [FollowerMessage])>(("", []))
+    let log: MessageLog
+    private let state = Mutex(State())
+    private let clock: any APIClock
+    /// Seconds WeChat keeps a message's media: older messages are dropped at compaction unless `isKept`.
+    private let life: Double
 
-    init(directory: String) { path = directory + "/" + Self.fileName }
+    struct State {
+        var file = MessageLog.FileIdentity()
+        var offset = 0
+        var messages: [FollowerMessage] = []
+        var keys = Set<String>()
+        /// Changes whenever `messages` does: what is derived from them is made again only then.
+        var version = 0
+    }
+
+    public init(directory: String, clock: any APIClock = SystemClock(), life: Double = 3 * 86_400, largest: Int = MessageRegistry.largest) {
+        log = MessageLog(path: directory + "/" + Self.fileName, largest: largest)
+        self.clock = clock
+        self.life = life
+    }
 
     /// The recorded messages, one per MsgId (or media id when there is none), oldest first.
     var messages: [FollowerMessage] { current.messages }
 
-    /// The messages and a stamp of the file they were read from (size and mtime): what is derived from them
-    /// (the inbox tree) is made again only when the stamp changes.
+    /// The messages and a version that changes when they do (the inbox tree is made again only then).
     var current: (stamp: String, messages: [FollowerMessage]) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return ("", []) }
-        let stamp = "\(info.st_size):\(info.st_mtim.tv_sec):\(info.st_mtim.tv_nsec)"
-        if let cached = state.locked({ $0.stamp == stamp ? $0.messages : nil }) { return (stamp, cached) }
-        let messages = Self.read(path)
-        state.locked { $0 = (stamp, messages) }
-        return (stamp, messages)
+        state.locked { state in
+            refresh(&state)
+            return ("\(state.version)", state.messages)
+        }
     }
 
-    static func read(_ path: String) -> [FollowerMessage] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: largest)) ?? Data()
+    /// Records `messages` that are not recorded yet (by MsgId, else media id and CreateTime); returns how many
+    /// were new. `isKept` says whether an old message is still worth its line when the file must be compacted.
+    public func record(_ messages: [FollowerMessage], isKept: (FollowerMessage) -> Bool = { _ in false }) throws -> Int {
+        try state.locked { state in
+            refresh(&state)
+            var fresh: [FollowerMessage] = []
+            var keys = state.keys
+            for message in messages where keys.insert(message.key).inserted { fresh.append(message) }
+            guard !fresh.isEmpty else { return 0 }
+            let now = clock.now()
+            try log.append(fresh) { recorded in
+                // Compaction: one line per message, and only those whose media can still be read.
+                Self.unique(recorded).filter { now - Double($0.createTime) < life || isKept($0) }
+            }
+            refresh(&state)
+            return fresh.count
+        }
+    }
+
+    /// Appends what is not recorded yet, from another process than the mount (`ingest --cache-dir`): the same
+    /// rules as `record`, the file locked against a mount's callback.
+    public static func append(_ messages: [FollowerMessage], directory: String) throws -> Int {
+        try MessageRegistry(directory: directory).record(messages) { _ in true }  // the cache is not ours to ask: keep
+    }
+
+    private func refresh(_ state: inout State) {
+        let (identity, size) = log.identity()
+        if identity != state.file || size < state.offset {
+            state = State(file: identity, offset: 0, messages: [], keys: [], version: state.version + 1)
+        }
+        guard size > state.offset else { return }
+        let (lines, consumed) = log.lines(from: state.offset, to: size)
+        state.offset += consumed
         let decoder = JSONDecoder()
-        var seen = Set<String>()
-        var messages: [FollowerMessage] = []
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            guard let message = try? decoder.decode(FollowerMessage.self, from: Data(line)) else { continue }
-            guard seen.insert(message.msgID ?? "\(message.mediaID)/\(message.createTime)").inserted else { continue }
-            messages.append(message)
+        let latest = Int64(clock.now()) + FollowerMessageParser.clockSkew
+        var changed = false
+        for line in lines {
+            guard let message = try? decoder.decode(FollowerMessage.self, from: line), message.isWellFormed,
+                  message.createTime <= latest, state.keys.insert(message.key).inserted else { continue }
+            state.messages.append(message)
+            changed = true
         }
-        return messages
+        if changed { state.version += 1 }
     }
 
-    /// Appends `messages` (what `ingest --cache-dir` does): one write each, O_APPEND, so concurrent writers and
-    /// a reading mount never see half a line. The file is the cache directory's: mode 0600.
-    public static func append(_ messages: [FollowerMessage], directory: String) throws {
-        let descriptor = open(directory + "/" + fileName, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw FSError(.io, "cannot open \(directory)/\(fileName): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for message in messages {
-            let line = Array(try encoder.encode(message)) + [UInt8(ascii: "\n")]
-            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == line.count else { throw FSError(.io, "cannot append to \(directory)/\(fileName): \(String(cString: strerror(errno)))") }
-        }
+    static func unique(_ messages: [FollowerMessage]) -> [FollowerMessage] {
+        var keys = Set<String>()
+        return messages.filter { keys.insert($0.key).inserted }
     }
 }
 
 extension FollowerMessage {
+    /// What makes two lines the same message: WeChat's MsgId, else the media id and CreateTime.
+    var key: String { msgID ?? "\(mediaID)/\(createTime)" }
+
     /// The extension its media will most likely have (WeChat's usual for each message type).
     var likelyExtension: String {
         switch msgType {

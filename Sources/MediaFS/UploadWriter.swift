@@ -62,9 +62,11 @@ actor UploadWriter {
 
     /// Uploads what was written, if anything changed since the last upload: returns once the server answered
     /// with an id (the writer's `close` waits for this), or throws the failure's errno.
-    func flush(using uploader: any MediaUploading, seed: @Sendable (UploadArea.Entry, String) async -> Void) async throws {
+    /// Uploads what was written since the last upload; the media id it got, or nil when there was nothing to send.
+    @discardableResult
+    func flush(using uploader: any MediaUploading, seed: @Sendable (UploadArea.Entry, String) async -> Void) async throws -> String? {
         try usable()
-        guard dirty else { return }
+        guard dirty else { return nil }
         let size = currentSize()
         guard size > 0 else { throw fail(FSError(.invalid, "upload/\(type.rawValue)/\(name) is empty: nothing to upload")) }
         let result: UploadResult
@@ -88,9 +90,10 @@ actor UploadWriter {
             entry.path = copied ? kept : stagingPath
             uploaded = entry
         }
-        guard present, let uploaded else { return }  // removed meanwhile (unlinked): the id is still the answer
+        guard present, let uploaded else { return result.mediaID.rawValue }  // removed meanwhile (unlinked): the id is still the answer
         area.save()
         await seed(uploaded, copied ? kept : stagingPath)
+        return result.mediaID.rawValue
     }
 
     /// The open ends. Bytes changed and never uploaded (no flush came) are dropped with their entry.

@@ -18,6 +18,7 @@ public struct Credentials: Sendable, CustomStringConvertible {
         }
         let secret: String
         if let secretFile {
+            if let problem = SecretFile.permissionProblem(secretFile) { throw WeChatError(.local, "the secret file \(problem)") }
             guard let data = FileManager.default.contents(atPath: secretFile), let text = String(data: data, encoding: .utf8) else {
                 throw WeChatError(.local, "cannot read the secret file \(secretFile)")
             }

@@ -18,9 +18,32 @@ public enum FollowerMessageParser {
     }
 
     /// The messages with media, in order; messages without media (text, location, events) are skipped.
-    /// `skipped` receives one line for each message with media that is malformed (a missing field, a bad id).
-    public static func parse(_ data: [UInt8], skipped: (String) -> Void = { _ in }) throws(ParseError) -> [FollowerMessage] {
-        messages(in: try documents(data), skipped: skipped)
+    /// `skipped` receives one line for each message with media that is malformed (a missing field, a bad id, a
+    /// CreateTime outside `createdWithin`).
+    public static func parse(_ data: [UInt8], createdWithin: ClosedRange<Int64> = plausibleTimes(now: SystemClock().now()),
+                             skipped: (String) -> Void = { _ in }) throws(ParseError) -> [FollowerMessage] {
+        messages(in: try documents(data), createdWithin: createdWithin, skipped: skipped)
+    }
+
+    /// When Official Accounts opened (2012-08-23): no follower message is older.
+    public static let earliestTime: Int64 = 1_345_680_000
+    /// How far ahead of its reader's clock a CreateTime may be (clocks differ by seconds, not minutes).
+    public static let clockSkew: Int64 = 300
+    /// How long before its push a message may have been created: WeChat pushes at once and retries for 15 s;
+    /// three days (the media's life) is generous.
+    public static let pushDelay: Int64 = 3 * 86_400
+
+    /// CreateTimes a message read at `now` (`ingest`) may carry: since Official Accounts opened, up to a clock's
+    /// skew ahead. `now` is clamped, so no clock value can make this trap.
+    public static func plausibleTimes(now: Double) -> ClosedRange<Int64> {
+        let upper = Int64(min(max(now, Double(earliestTime)), 0x1p40)) + clockSkew
+        return earliestTime...upper
+    }
+
+    /// CreateTimes a pushed message may carry, from its push's (already checked) `timestamp`.
+    public static func plausibleTimes(pushedAt timestamp: Int64) -> ClosedRange<Int64> {
+        let pushed = min(max(timestamp, earliestTime), 1 << 40)
+        return (pushed - pushDelay)...(pushed + clockSkew)
     }
 
     /// The fields of each `<xml>` document in `data` (its direct children's text, CDATA unwrapped), in order,
@@ -47,25 +70,50 @@ public enum FollowerMessageParser {
         return delegate.documents
     }
 
-    /// The messages with media among `documents` (from `documents(_:)`), as `parse` gives them.
-    public static func messages(in documents: [[String: String]], skipped: (String) -> Void = { _ in }) -> [FollowerMessage] {
+    /// The messages with media among `documents` (from `documents(_:)`), as `parse` gives them. Every field that
+    /// ends up in a name or a number is checked here, where it enters: MediaId and ThumbMediaId as media ids,
+    /// MsgId as WeChat's 64-bit number (1–20 digits), FromUserName/ToUserName as OpenIDs and original ids
+    /// (1–64 of `[A-Za-z0-9_-]`), CreateTime a whole number within `createdWithin`, Format a short word.
+    public static func messages(in documents: [[String: String]], createdWithin: ClosedRange<Int64>,
+                                skipped: (String) -> Void = { _ in }) -> [FollowerMessage] {
         var messages: [FollowerMessage] = []
         for (index, fields) in documents.enumerated() {
             guard let type = fields["MsgType"], ["image", "voice", "video", "shortvideo"].contains(type) else { continue }
-            let where_ = "message \(index + 1) (\(type)\(fields["MsgId"].map { ", MsgId \($0)" } ?? ""))"
-            guard let raw = fields["MediaId"], let id = MediaID(raw) else { skipped("\(where_): no valid MediaId"); continue }
-            guard let from = fields["FromUserName"], !from.isEmpty else { skipped("\(where_): no FromUserName"); continue }
-            guard let time = fields["CreateTime"].flatMap({ Int64($0) }) else { skipped("\(where_): no CreateTime"); continue }
-            var thumb: MediaID?
-            if type == "video" || type == "shortvideo", let raw = fields["ThumbMediaId"] {
-                guard let id = MediaID(raw) else { skipped("\(where_): a ThumbMediaId that is not a media id"); continue }
-                thumb = id
+            let where_ = "message \(index + 1) (\(type))"
+            switch message(type: type, fields, createdWithin: createdWithin) {
+            case .success(let message): messages.append(message)
+            case .failure(let problem): skipped("\(where_): \(problem.description)")
             }
-            messages.append(FollowerMessage(msgType: type, mediaID: id, fromUser: from, toUser: fields["ToUserName"], createTime: time,
-                                            msgID: fields["MsgId"], format: fields["Format"], recognition: fields["Recognition"],
-                                            picURL: fields["PicUrl"], thumbMediaID: thumb))
         }
         return messages
+    }
+
+    private static func message(type: String, _ fields: [String: String], createdWithin: ClosedRange<Int64>) -> Result<FollowerMessage, ParseError> {
+        guard let raw = fields["MediaId"], let id = MediaID(raw) else { return .failure(ParseError("no valid MediaId")) }
+        guard let from = fields["FromUserName"], FollowerMessage.isAccountName(from) else {
+            return .failure(ParseError("no valid FromUserName (1 to 64 of A-Z a-z 0-9 _ -)"))
+        }
+        if let to = fields["ToUserName"], !FollowerMessage.isAccountName(to) {
+            return .failure(ParseError("a ToUserName that is not an account id (1 to 64 of A-Z a-z 0-9 _ -)"))
+        }
+        guard let text = fields["CreateTime"], let time = Int64(text) else { return .failure(ParseError("no CreateTime")) }
+        guard createdWithin.contains(time) else {
+            return .failure(ParseError("CreateTime \(time) is outside \(createdWithin.lowerBound)...\(createdWithin.upperBound): not a real message's"))
+        }
+        if let msgID = fields["MsgId"], !FollowerMessage.isMessageID(msgID) {
+            return .failure(ParseError("a MsgId that is not WeChat's (1 to 20 digits)"))
+        }
+        if let format = fields["Format"], !FollowerMessage.isFormat(format) {
+            return .failure(ParseError("a Format that is not a short word"))
+        }
+        var thumb: MediaID?
+        if type == "video" || type == "shortvideo", let raw = fields["ThumbMediaId"] {
+            guard let id = MediaID(raw) else { return .failure(ParseError("a ThumbMediaId that is not a media id")) }
+            thumb = id
+        }
+        return .success(FollowerMessage(msgType: type, mediaID: id, fromUser: from, toUser: fields["ToUserName"], createTime: time,
+                                        msgID: fields["MsgId"], format: fields["Format"], recognition: fields["Recognition"],
+                                        picURL: fields["PicUrl"], thumbMediaID: thumb))
     }
 
     /// The fields of each `<xml>` document (its direct children's text).

@@ -47,7 +47,18 @@ extension MediaClient {
             var http = HTTPClientRequest(url: progress.videoURL ?? mediaURL(progress.request, token: token))
             if let header = progress.rangeHeader { http.headers.add(name: "Range", value: header) }
             try countCall(endpoint)
-            let response = try await APIHTTP.send(http, endpoint: endpoint, timeout: headDeadline)
+            let response: HTTPClientResponse
+            do {
+                response = try await APIHTTP.send(http, endpoint: endpoint, timeout: progress.stallRetried ? stallBudget : stallDeadline)
+            } catch let error as WeChatError where error.kind == .timeout && !progress.stallRetried {
+                // No answer's head within half the timeout: most often a pooled connection the network has dropped
+                // without a word. One more try, on a fresh connection (the stalled one is closed), from where the
+                // bytes stopped; both together stay within --timeout.
+                progress.stallRetried = true
+                logger.info("\(endpoint): no answer within \(stallDeadline) (\(error.shortDescription)); asking once more on a fresh connection",
+                            metadata: ["media_id": "\(progress.request.id)"])
+                continue
+            }
 
             if viaCDN, [.forbidden, .notFound, .gone].contains(response.status) {
                 // A fresh video_url has been seen answering 404 for a few seconds; a kept one that answers
@@ -180,6 +191,7 @@ extension MediaClient {
             if !chunk.isEmpty {
                 try await sink.write(chunk)
                 progress.delivered += Int64(chunk.count)
+                if endpoint == "cdn" { progress.urlServed = true }
             }
             if progress.remaining == 0 { return .complete(progress.head ?? head) }
         }
@@ -210,7 +222,13 @@ struct DownloadProgress {
     var probing = false
     var videoURL: String?
     /// When `videoURL` came from media/get (in this download, or handed over as fresh); nil for a kept one.
-    var urlObtainedAt: Double?
+    var urlObtainedAt: Double? {
+        didSet { urlServed = false }
+    }
+    /// `videoURL` has served bytes in this download: a 404 from it now is expiry, not "not ready yet".
+    var urlServed = false
+    /// A request of this download got no answer's head in time and was asked again (once per download).
+    var stallRetried = false
     /// The next request continues an answer that covered only part of the range.
     var isContinuation = false
     var head: MediaHead?
@@ -230,7 +248,8 @@ struct DownloadProgress {
 
     /// A URL from media/get may answer 404 for its first seconds (`MediaClient.freshURLWindow`).
     func isFresh(now: Double) -> Bool {
-        urlObtainedAt.map { now - $0 < MediaClient.freshURLWindow } ?? false
+        guard !urlServed else { return false }
+        return urlObtainedAt.map { now - $0 < MediaClient.freshURLWindow } ?? false
     }
 
     var nextOffset: Int64 { (range?.offset ?? 0) + delivered }

@@ -83,6 +83,10 @@ public struct MediaClient: MediaDownloading, MediaUploading {
 
     /// The deadline of one request: the answer's head must come within the idle timeout.
     var headDeadline: TimeAmount { min(transferDeadline, idleTimeout) }
+    /// A download's first wait for an answer's head: half the deadline, so one retry after a stall fits in it.
+    var stallDeadline: TimeAmount { .nanoseconds(headDeadline.nanoseconds / 2) }
+    /// What is left for the retry after a stall.
+    var stallBudget: TimeAmount { .nanoseconds(headDeadline.nanoseconds - stallDeadline.nanoseconds) }
 
     func mediaURL(_ request: MediaRequest, token: AccessToken) -> String {
         "\(apiBase)/cgi-bin/\(request.endpoint)?access_token=\(token.value.queryEscaped)&media_id=\(request.id.rawValue)"

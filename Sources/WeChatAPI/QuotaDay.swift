@@ -11,9 +11,14 @@ public struct QuotaDay: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public init(number: Int64) { self.number = number }
 
+    /// Seconds either side of 1970 a time is clamped to (about ±285 million years): no time from outside can
+    /// make the conversion or the day arithmetic trap. NaN counts as 1970.
+    static let clamp: Double = 0x1p53
+
     /// The quota day that `time` (seconds since 1970, UTC) falls in.
     public init(containing time: Double) {
-        let seconds = Int64(time.rounded(.down)) + Self.utcOffset
+        let bounded = time.isNaN ? 0 : min(max(time, -Self.clamp), Self.clamp)
+        let seconds = Int64(bounded.rounded(.down)) + Self.utcOffset
         number = Self.floorDivide(seconds, Self.secondsPerDay)
     }
 

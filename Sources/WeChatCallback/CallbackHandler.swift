@@ -4,23 +4,30 @@ import WeChatAPI
 /// - `GET` is the URL verification: `signature` over `[token, timestamp, nonce]` answers `echostr` as given; in
 ///   safe mode `msg_signature` over the encrypted `echostr` too answers it decrypted.
 /// - `POST` is a follower's message: plain mode checks `signature` before reading the body at all; safe mode
-///   (an EncodingAESKey set and `msg_signature` in the query) reads the envelope, checks `msg_signature` over its
-///   `Encrypt`, opens it and checks the appid inside. Compatible mode (plain fields and `Encrypt` side by side)
-///   is read as safe mode when a key is set, as plain mode otherwise. One `<xml>` message a push; its media are
-///   handed to `record` and the answer is `success`; a message without media (text, an event) is `success` too.
+///   (an EncodingAESKey set) reads the envelope, checks `msg_signature` over its `Encrypt`, opens it and checks
+///   the appid inside. With a key set, safe mode is the only mode: a push without a valid `msg_signature` is
+///   refused (403) even if its plain `signature` is valid, since WeChat sends that one on safe-mode pushes too
+///   and it does not cover the body. Compatible mode (plain fields and `Encrypt` side by side) is read as safe
+///   mode. One `<xml>` message a push; its media are handed to `record` and the answer is `success`; a message
+///   without media (text, an event) is `success` too.
+/// - Each `(timestamp, nonce)` is accepted once within the window (ReplayGuard): a captured URL carries no
+///   second body. Every field is range-checked by the parser; CreateTime must be within three days before the
+///   push's timestamp and at most 300 s after it.
 /// Every refusal is a `CallbackRejection`: 400 for what is malformed or missing, 403 for a bad signature, a
-/// timestamp outside the window or another appid, 413 for a body over the limit, 500 if recording failed (WeChat
-/// then pushes again). The XML goes through FollowerMessageParser's limits (no DTD, depth, size, UTF-8).
+/// replay, a timestamp outside the window or another appid, 413 for a body over the limit, 500 if recording
+/// failed (WeChat then pushes again). The XML goes through FollowerMessageParser's limits (no DTD, depth, size, UTF-8).
 public struct CallbackHandler: Sendable {
     public let configuration: CallbackConfiguration
     let clock: any APIClock
     let record: @Sendable ([FollowerMessage]) throws -> Void
+    let replays: ReplayGuard
 
     public init(configuration: CallbackConfiguration, clock: any APIClock = SystemClock(),
                 record: @escaping @Sendable ([FollowerMessage]) throws -> Void) {
         self.configuration = configuration
         self.clock = clock
         self.record = record
+        replays = ReplayGuard(window: configuration.window)
     }
 
     public func handle(_ request: CallbackRequest) throws(CallbackRejection) -> CallbackAnswer {
@@ -51,7 +58,10 @@ public struct CallbackHandler: Sendable {
         }
         let (timestamp, nonce) = try stamp(request.query)
         let message: [UInt8]
-        if let cipher = configuration.cipher, let signature = request.query["msg_signature"] {
+        if let cipher = configuration.cipher {
+            guard let signature = request.query["msg_signature"] else {
+                throw CallbackRejection(.forbidden, "no msg_signature: safe mode (an EncodingAESKey is set) takes encrypted pushes only")
+            }
             let envelope = try document(request.body)
             guard let encrypted = envelope["Encrypt"], !encrypted.isEmpty else { throw CallbackRejection(.badRequest, "no Encrypt in a safe-mode push") }
             try check(signature, [configuration.token, timestamp, nonce, encrypted], "msg_signature")
@@ -60,15 +70,33 @@ public struct CallbackHandler: Sendable {
             try check(request.query["signature"], [configuration.token, timestamp, nonce], "signature")
             message = request.body
         }
+        let seconds = Int64(timestamp) ?? 0  // checked by `stamp`
+        switch replays.claim(timestamp: seconds, nonce: nonce, now: clock.now()) {
+        case .fresh: break
+        case .replay: throw CallbackRejection(.forbidden, "this timestamp and nonce were used already (a replayed push)")
+        case .full: throw CallbackRejection(.unavailable, "too many pushes within the window")
+        }
+        do throws(CallbackRejection) {
+            return try accept(message, pushedAt: seconds)
+        } catch {
+            if error.status == .internalError { replays.release(timestamp: seconds, nonce: nonce) }
+            throw error
+        }
+    }
+
+    /// The message of a push whose signature checked: parsed, checked and recorded.
+    private func accept(_ message: [UInt8], pushedAt timestamp: Int64) throws(CallbackRejection) -> CallbackAnswer {
         let fields = try document(message)
         guard fields["MsgType"].map({ !$0.isEmpty }) == true else {
             if fields["Encrypt"] != nil {
-                throw CallbackRejection(.badRequest, "an encrypted (safe-mode) push, but no EncodingAESKey is set or no msg_signature came")
+                throw CallbackRejection(.badRequest, "an encrypted (safe-mode) push, but no EncodingAESKey is set")
             }
             throw CallbackRejection(.badRequest, "a message without MsgType")
         }
         var problem: String?
-        let messages = FollowerMessageParser.messages(in: [fields]) { problem = problem ?? $0 }
+        let messages = FollowerMessageParser.messages(in: [fields], createdWithin: FollowerMessageParser.plausibleTimes(pushedAt: timestamp)) {
+            problem = problem ?? $0
+        }
         if let problem { throw CallbackRejection(.badRequest, problem) }
         if !messages.isEmpty {
             do {
@@ -100,6 +128,7 @@ public struct CallbackHandler: Sendable {
             throw CallbackRejection(.badRequest, "timestamp and nonce are required")
         }
         guard let seconds = Int64(timestamp) else { throw CallbackRejection(.badRequest, "timestamp is not a number") }
+        guard (1...64).contains(nonce.utf8.count) else { throw CallbackRejection(.badRequest, "a nonce of 1 to 64 characters is required") }
         guard abs(Double(seconds) - clock.now()) <= configuration.window else {
             throw CallbackRejection(.forbidden, "timestamp more than \(Int(configuration.window)) s from now (a replay, or a clock off)")
         }

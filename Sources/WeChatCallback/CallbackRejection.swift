@@ -7,6 +7,7 @@ public struct CallbackRejection: Error, Equatable, Sendable, CustomStringConvert
         case methodNotAllowed = 405
         case contentTooLarge = 413
         case internalError = 500
+        case unavailable = 503
     }
 
     public let status: Status

@@ -22,7 +22,7 @@ extension SimResponder {
         case "expire-tokens":
             await state.expireAllTokens()
         case "expire-video-urls":
-            await state.expireVideoURLs()
+            await state.expireVideoURLs(with404: request.uri.queryParameters["status"] == "404")
         case "expire-media":
             return await expireMedia(request)
         case "last-upload":

@@ -8,8 +8,10 @@ struct CDNEntry: Sendable {
     let expiresAt: Int64
     /// The URL answers 404 until then (the `video404` fault).
     let notFoundUntil: Double?
-    /// Set by `/__sim/expire-video-urls`: the URL answers 403 from then on, whatever its `e`.
+    /// Set by `/__sim/expire-video-urls`: the URL answers 403 from then on, whatever its `e`
+    /// (404 with `?status=404`: some CDNs say an expired address is not found).
     var revoked = false
+    var revokedWith404 = false
 }
 
 enum CDNLookup: Sendable { case found(SimItem), notYet, unknown, forbidden }
@@ -42,14 +44,17 @@ extension SimulatorState {
               now() < Double(expiresAt)
         else { return .forbidden }
         guard let entry = cdnEntries[key], let item = mediaItems[entry.id] else { return .unknown }
-        if entry.revoked { return .forbidden }
+        if entry.revoked { return entry.revokedWith404 ? .notYet : .forbidden }
         if let until = entry.notFoundUntil, now() < until { return .notYet }
         return .found(item)
     }
 
-    /// Every video_url issued so far answers 403 from now on; those issued afterwards work.
-    public func expireVideoURLs() {
-        for key in cdnEntries.keys { cdnEntries[key]!.revoked = true }
+    /// Every video_url issued so far answers 403 (or 404) from now on; those issued afterwards work.
+    public func expireVideoURLs(with404: Bool = false) {
+        for key in cdnEntries.keys {
+            cdnEntries[key]!.revoked = true
+            cdnEntries[key]!.revokedWith404 = with404
+        }
     }
 
     /// Entries past their `e` or revoked can never be served again; dropping them keeps the table bounded by the

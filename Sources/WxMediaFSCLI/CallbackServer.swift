@@ -11,8 +11,8 @@ import WeChatCallback
 /// Started before the mount, like MetricsServer, so an address that cannot be bound stops `mount` first.
 enum CallbackServer {
     static func start(_ address: ListenAddress, handler: CallbackHandler, logger: Logger) async throws -> BackgroundServer {
-        let server = try await BackgroundServer.start(address, serving: "the callback", logger: logger) { onServerRunning, quiet in
-            Application(responder: CallbackResponder(handler: handler, logger: logger),
+        let server = try await BackgroundServer.start(address, serving: "the callback", logger: logger) { onServerRunning, quiet, http in
+            Application(responder: CallbackResponder(handler: handler, logger: logger), server: http,
                         configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port)),
                         onServerRunning: onServerRunning, logger: quiet)
         }

@@ -60,7 +60,7 @@ struct IngestCommand: AsyncParsableCommand {
             if let cacheDir {
                 do {
                     try FileManager.default.createDirectory(atPath: cacheDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                    try MessageRegistry.append(messages, directory: cacheDir)
+                    _ = try MessageRegistry.append(messages, directory: cacheDir)
                 } catch {
                     FileHandle.standardError.write(Data("wxmediafs: ingest \(input.name): cannot record in \(cacheDir): \(error)\n".utf8))
                     throw ExitCode(5)

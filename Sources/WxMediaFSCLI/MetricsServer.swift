@@ -12,8 +12,8 @@ enum MetricsServer {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: exporter.scrape())))
         }
-        let server = try await BackgroundServer.start(address, serving: "metrics", logger: logger) { onServerRunning, quiet in
-            Application(router: router, configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port)),
+        let server = try await BackgroundServer.start(address, serving: "metrics", logger: logger) { onServerRunning, quiet, http in
+            Application(router: router, server: http, configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port)),
                         onServerRunning: onServerRunning, logger: quiet)
         }
         logger.info("metrics on \(server.origin)/metrics")

@@ -65,7 +65,7 @@ struct MountCommand: AsyncParsableCommand {
             }
             let pushes: BackgroundServer?
             do {
-                pushes = try await startCallback(settings.callbackListen, callback, cacheDirectory: directory, logger: logger)
+                pushes = try await startCallback(settings.callbackListen, callback, fs: fs, logger: logger)
             } catch {
                 await metrics?.stop()
                 throw error
@@ -87,11 +87,11 @@ struct MountCommand: AsyncParsableCommand {
 
 /// The live callback, if configured: pushes with media are appended to the cache directory's messages file,
 /// which the mount reads again when it changes (MessageRegistry), as it does after `ingest --cache-dir`.
-private func startCallback(_ address: ListenAddress?, _ configuration: CallbackConfiguration?, cacheDirectory: String,
+private func startCallback(_ address: ListenAddress?, _ configuration: CallbackConfiguration?, fs: MediaFileSystem,
                            logger: Logger) async throws -> BackgroundServer? {
     guard let address, let configuration else { return nil }
     let handler = CallbackHandler(configuration: configuration) { messages in
-        try MessageRegistry.append(messages, directory: cacheDirectory)
+        _ = try fs.record(messages)
     }
     return try await CallbackServer.start(address, handler: handler, logger: logger)
 }

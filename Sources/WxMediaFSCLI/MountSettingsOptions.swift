@@ -32,15 +32,24 @@ struct MountSettingsOptions: ParsableArguments {
     @Option(name: .short, help: ArgumentHelp("FUSE mount options, comma-separated (allow_other, auto_unmount, …); replaces mount_options.", valueName: "option,…"))
     var options: [String] = []
 
+    /// The same checks (and bounds) as the config file and the environment get: SettingsLayer's setters.
     func validate() throws {
-        if let negativeTTL, !(negativeTTL.isFinite && negativeTTL >= 0) {
-            throw ValidationError("--negative-ttl must be a number of seconds, 0 or more")
-        }
-        if let timeout, !(timeout.isFinite && timeout > 0) {
-            throw ValidationError("--timeout must be a number of seconds, more than 0")
-        }
-        if let maxCallsPerDay, maxCallsPerDay < 0 {
-            throw ValidationError("--max-calls-per-day must be a whole number, 0 or more (0: no limit)")
+        var layer = SettingsLayer()
+        do throws(ValueProblem) {
+            if let negativeTTL { try layer.set(negativeTTL: negativeTTL) }
+        } catch { throw ValidationError("--negative-ttl: \(error.reason)") }
+        do throws(ValueProblem) {
+            if let timeout { try layer.set(timeout: timeout) }
+        } catch { throw ValidationError("--timeout: \(error.reason)") }
+        do throws(ValueProblem) {
+            if let maxCallsPerDay { try layer.set(maxCallsPerDay: maxCallsPerDay) }
+        } catch { throw ValidationError("--max-calls-per-day: \(error.reason)") }
+        // A secret given as a FUSE option would reach libfuse, which echoes unknown options into the log.
+        for option in options.flatMap({ $0.split(separator: ",") }) {
+            let key = String(option.split(separator: "=", maxSplits: 1).first ?? "")
+            if MountHelperArguments.secretKeys.contains(key) {
+                throw ValidationError("-o \(key)=… is refused: a secret does not belong in mount options (argv is public); use --secret-file PATH (--callback-token-file, --callback-aes-key-file for the callback's)")
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import WeChatAPI
 import WeChatCallback
 
 extension Settings {
@@ -37,6 +38,7 @@ extension Settings {
         case .none: return nil
         case .environment(let name): text = environment[name] ?? ""
         case .file(let path):
+            if let problem = SecretFile.permissionProblem(path) { throw ConfigError("the callback secret file \(problem)") }
             guard let data = FileManager.default.contents(atPath: path), let contents = String(data: data, encoding: .utf8) else {
                 throw ConfigError("cannot read \(path), named as a callback secret file (missing? permissions?)")
             }

@@ -78,18 +78,26 @@ extension SettingsLayer {
         }
     }
 
+    /// The largest values taken: beyond them a number is a mistake (and arithmetic on it could trap).
+    static let largestNegativeTTL: Double = 3 * 86_400  // WeChat's media life: a failure is never worth more
+    static let largestTimeout: Double = 3_600
+    static let largestCallsPerDay = 100_000_000
+
     mutating func set(negativeTTL seconds: Double) throws(ValueProblem) {
         guard seconds.isFinite, seconds >= 0 else { throw Self.badSeconds }
+        guard seconds <= Self.largestNegativeTTL else { throw ValueProblem("over \(Int(Self.largestNegativeTTL)) s (3 days, the media's life)") }
         negativeTTL = seconds
     }
 
     mutating func set(timeout seconds: Double) throws(ValueProblem) {
         guard seconds.isFinite, seconds > 0 else { throw Self.badTimeout }
+        guard seconds >= 0.01, seconds <= Self.largestTimeout else { throw ValueProblem("not between 0.01 and \(Int(Self.largestTimeout)) s") }
         timeout = seconds
     }
 
     mutating func set(maxCallsPerDay count: Int) throws(ValueProblem) {
         guard count >= 0 else { throw Self.badCount }
+        guard count <= Self.largestCallsPerDay else { throw ValueProblem("over \(Self.largestCallsPerDay) (WeChat's own quotas are far lower)") }
         maxCallsPerDay = count
     }
 

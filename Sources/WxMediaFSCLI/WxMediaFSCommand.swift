@@ -21,6 +21,7 @@ extension WxMediaFSCommand {
     /// The entry point: parses argv and runs the (async) subcommand. The FUSE helper form that mount(8) uses
     /// (`wxmediafs SOURCE MOUNTPOINT -o …`) becomes `mount`, detached once ready unless `-f` is given.
     public static func runMain() async {
+        DescriptorLimit.raise()
         var arguments = Array(CommandLine.arguments.dropFirst())
         do {
             let subcommands = Set(configuration.subcommands.map { $0._commandName })

@@ -74,6 +74,7 @@ import Scratch
         let sim = try SimProcess(["--media", media])
         let secretFile = Scratch.directory("secret") + "/secret"
         try (SimProcess.secret + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
+        chmod(secretFile, 0o600)
         let output = Scratch.directory("own") + "/own.jpg"
         let result = await Harness.run([Harness.binary, "get", id, "--api-base", sim.baseURL, "--appid", SimProcess.appID,
                                         "--secret-file", secretFile, "-o", output, "--no-cache"])
@@ -82,6 +83,12 @@ import Scratch
         let missing = await Harness.run([Harness.binary, "get", id, "--api-base", sim.baseURL, "--appid", SimProcess.appID,
                                          "--secret-file", "/nonexistent/secret"])
         #expect(missing.status != 0 && missing.error.contains("cannot read the secret file"))
+        // Issue 18, point 10: a secret file others can read is refused, and the refusal does not show the secret.
+        chmod(secretFile, 0o644)
+        let open = await Harness.run([Harness.binary, "get", id, "--api-base", sim.baseURL, "--appid", SimProcess.appID,
+                                      "--secret-file", secretFile, "-o", output + ".2", "--no-cache"])
+        #expect(open.status != 0 && open.error.contains("chmod 600"), "\(open.error)")
+        #expect(!open.error.contains(SimProcess.secret) && !open.output.contains(SimProcess.secret))
     }
 
     @Test func aMissingDevFuseIsOneClearLine() async throws {

@@ -42,6 +42,26 @@ import Scratch
         #expect(try await sim.calls("media/get") == 0, "the fresh URL was kept in the cache's meta")
     }
 
+    /// Issue 18, point 8: a URL that has already served bytes and then answers 404 has expired; it is not "not
+    /// ready yet" (a fresh URL's 404s are waited out for 15 s, then the read fails with EIO).
+    @Test func aURLThatServedBytesThen404sIsRefreshedAtOnce() async throws {
+        try requireFUSE()
+        // A slow server, so the first transfer is still streaming when a read far ahead needs a request of its own.
+        let sim = try SimProcess(["--generate", "video:32M", "--bandwidth", "16000000"])
+        let video = try #require(try await sim.items().first { $0.kind == "video" })
+        let expected = try await sim.expectedSHA(video)
+        let mount = try MountProcess(sim: sim, cacheDirectory: Scratch.directory("cache"))
+        defer { mount.unmount() }
+        #expect(await Self.dd(mount, video.path, skip: 0, count: 1).status == 0)  // the URL is fresh and has served
+        try await sim.post("/__sim/expire-video-urls?status=404")
+        let far = await Self.dd(mount, video.path, skip: 28, count: 1)  // a new request: 404 from a URL that served
+        #expect(far.status == 0, "refreshed, not waited out as a fresh URL's 404 and failed: \(far.error)")
+        #expect(await mount.sha256(video.path) == expected)
+        let counted = try await sim.counters()
+        print("[integration] 404 after bytes: media/get \(counted["media/get"]?.requests ?? 0), cdn \(counted["cdn"]?.requests ?? 0)")
+        #expect(counted["media/get"]?.requests == 2, "the first answer and one refresh")
+    }
+
     @Test func aGoneItemReadsItsCachedBlocksAndFailsTheRestAtOnce() async throws {
         try requireFUSE()
         let sim = try SimProcess(["--generate", "video:16M"])

@@ -139,16 +139,20 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
         let random = (0..<100_003).map { _ in UInt8.random(in: 0...255) }
         #expect(CRC32C.checksum(random) == random.withUnsafeBytes { wx_crc32c_portable(0, $0.baseAddress, $0.count) })
-        let header = [UInt8]("abc".utf8).withUnsafeBytes { BlockFormat.header(index: 5, data: $0) }
+        // Expected bytes from the layout and a bit-by-bit CRC-32C in Python (not the code under test).
+        let key = CacheKey(kind: .media, id: "Abc_1")
+        let header = [UInt8]("abc".utf8).withUnsafeBytes { BlockFormat.header(key: key, index: 5, data: $0) }
         let expected: [UInt8] = [
-            0x57, 0x58, 0x4D, 0x42, 0x01, 0x00, 0x00, 0x00,  // "WXMB", version 1, reserved
+            0x57, 0x58, 0x4D, 0x42, 0x02, 0x00, 0x00, 0x00,  // "WXMB", version 2, reserved
             0x05, 0, 0, 0, 0, 0, 0, 0,                       // index 5
             0x03, 0, 0, 0,                                   // length 3
             0xB7, 0x3F, 0x4B, 0x36,                          // CRC-32C("abc") = 0x364B3FB7
+            0x5E, 0x2C, 0x3C, 0xC8,                          // CRC-32C of bytes 0..<24 and 28..<32 = 0xC83C2C5E
+            0x10, 0xFE, 0x7C, 0x94,                          // identity: CRC-32C("media/Abc_1") = 0x947CFE10
         ]
-        #expect(Array(header[0..<24]) == expected)
-        #expect(header.count == 32)
-        #expect(header.withUnsafeBytes { BlockFormat.parse($0) } == BlockFormat.Header(index: 5, length: 3, dataCRC: 0x364B_3FB7))
+        #expect(header == expected)
+        #expect(header.withUnsafeBytes { BlockFormat.parse($0) }
+            == BlockFormat.Header(index: 5, length: 3, dataCRC: 0x364B_3FB7, identity: 0x947C_FE10))
         var damaged = header
         damaged[9] = 1
         #expect(damaged.withUnsafeBytes { BlockFormat.parse($0) } == nil)

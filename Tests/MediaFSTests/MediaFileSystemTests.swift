@@ -17,7 +17,7 @@ struct FSFixture {
     let cacheDirectory: String
 
     init(_ items: [String: FakeDownloader.Item], rangeSupport: Bool = false, delay: UInt64 = 0, failure: WeChatError? = nil,
-         blockSize: Int = 4096, cacheDirectory: String? = nil) throws {
+         blockSize: Int = 4096, cacheDirectory: String? = nil, unknownIDs: UnknownIDGuard.Limits? = nil) throws {
         fake = FakeDownloader(items: items, rangeSupport: rangeSupport, delayNanoseconds: delay, failure: failure)
         clock = ManualClock()
         self.cacheDirectory = cacheDirectory ?? Scratch.path("fs-test")
@@ -26,6 +26,7 @@ struct FSFixture {
         var config = FSConfiguration()
         config.videoWindow = Int64(blockSize)
         config.videoWindowMax = Int64(blockSize) * 8
+        if let unknownIDs { config.unknownIDs = unknownIDs }
         fs = MediaFileSystem(downloader: fake, cache: cache, clock: clock, config: config, logger: silent)
     }
 

@@ -35,13 +35,39 @@ import WeChatAPI
     @Test func malformedMessagesAreSkippedAndSaid() throws {
         var said: [String] = []
         let messages = try parse("""
-            <xml><FromUserName>a</FromUserName><CreateTime>1</CreateTime><MsgType>image</MsgType><MediaId>../etc/passwd</MediaId><MsgId>9</MsgId></xml>
-            <xml><CreateTime>1</CreateTime><MsgType>voice</MsgType><MediaId>Ok_id</MediaId></xml>
+            <xml><FromUserName>a</FromUserName><CreateTime>1786000000</CreateTime><MsgType>image</MsgType><MediaId>../etc/passwd</MediaId><MsgId>9</MsgId></xml>
+            <xml><CreateTime>1786000000</CreateTime><MsgType>voice</MsgType><MediaId>Ok_id</MediaId></xml>
             <xml><FromUserName>b</FromUserName><MsgType>voice</MsgType><MediaId>Ok_id</MediaId></xml>
-            <xml><FromUserName>c</FromUserName><CreateTime>2</CreateTime><MsgType>voice</MsgType><MediaId>Good_id</MediaId></xml>
+            <xml><FromUserName>c</FromUserName><CreateTime>1786000001</CreateTime><MsgType>voice</MsgType><MediaId>Good_id</MediaId></xml>
             """) { said.append($0) }
         #expect(messages.map(\.mediaID.rawValue) == ["Good_id"])
-        #expect(said.count == 3 && said[0].contains("MsgId 9") && said[0].contains("no valid MediaId"))
+        #expect(said.count == 3 && said[0].contains("message 1") && said[0].contains("no valid MediaId"))
+    }
+
+    /// Issue 18, points 1 and 6: what `ingest` lets in is what the callback lets in, CreateTime measured from now.
+    @Test func fieldsAreRangeCheckedWhereTheyEnter() throws {
+        func one(_ fields: String) throws -> [FollowerMessage] {
+            try FollowerMessageParser.parse(Array("<xml><MsgType>image</MsgType><MediaId>Id_1</MediaId>\(fields)</xml>".utf8),
+                                            createdWithin: FollowerMessageParser.plausibleTimes(now: 1_786_000_000))
+        }
+        let sender = "<FromUserName>oSender</FromUserName>"
+        for time in ["9223372036854775807", "-9223372036854775808", "-1", "1", "1345679999", "1786000301", "4102444800", "1.5e9"] {
+            #expect(try one(sender + "<CreateTime>\(time)</CreateTime>").isEmpty, "CreateTime \(time)")
+        }
+        #expect(try one(sender + "<CreateTime>1786000300</CreateTime>").count == 1)
+        #expect(try one(sender + "<CreateTime>1345680000</CreateTime>").count == 1, "the day Official Accounts opened")
+        let time = "<CreateTime>1786000000</CreateTime>"
+        for msgID in ["../../../../etc/passwd", "1\n2", String(repeating: "1", count: 5_000), "x"] {
+            #expect(try one(sender + time + "<MsgId>\(msgID)</MsgId>").isEmpty, "MsgId \(msgID.prefix(20))")
+        }
+        for from in ["a\nb", "../x", String(repeating: "o", count: 65)] {
+            #expect(try one("<FromUserName>\(from)</FromUserName>" + time).isEmpty, "FromUserName \(from.prefix(20))")
+        }
+        #expect(try one(sender + time + "<ToUserName>gh/x</ToUserName>").isEmpty)
+        #expect(try one(sender + time + "<Format>amr\nx</Format>").isEmpty)
+        #expect(FollowerMessageParser.plausibleTimes(now: .infinity).upperBound > 0, "no clock value traps")
+        #expect(FollowerMessageParser.plausibleTimes(pushedAt: .max).contains(1 << 40), "clamped, not trapped")
+        #expect(FollowerMessageParser.plausibleTimes(pushedAt: .min).contains(FollowerMessageParser.earliestTime))
     }
 
     @Test(arguments: [
