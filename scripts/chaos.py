@@ -380,7 +380,9 @@ def scenario_stall(args):
     warm = Tally()
     for item in images[1:5]:  # seen before the stall: their reads must go on meanwhile
         checked_read(mount, item, expected, rng, warm, whole=True)
-    sim.post("/__sim/fault", {"endpoint": "media/get", "fault": "stall", "seconds": 60, "count": 1})
+    # Two stalls: a stalled answer's head is asked again once on a fresh connection after half of --timeout
+    # (issue 18); both stalled, the read is ETIMEDOUT within --timeout.
+    sim.post("/__sim/fault", {"endpoint": "media/get", "fault": "stall", "seconds": 60, "count": 2})
     stalled = {}
 
     def stalled_read():
@@ -395,7 +397,7 @@ def scenario_stall(args):
 
     thread = threading.Thread(target=stalled_read, daemon=True)
     thread.start()
-    time.sleep(0.5)
+    time.sleep(timeout / 2 + 0.5)  # past the first stall: the retry holds the second, the new lookup below gets none
     # Meanwhile: items already looked up are read (page cache dropped: the reads reach the mount), items of
     # another directory are fetched, and a new item of the same directory is looked up and read, each at once.
     served = Tally()
@@ -405,7 +407,7 @@ def scenario_stall(args):
     checked_read(mount, images[5], expected, rng, new_lookup, whole=True)
     thread.join(timeout + 15)
     # Unmount while the simulator holds a stalled answer (60 s) and a read waits for it.
-    sim.post("/__sim/fault", {"endpoint": "media/get", "fault": "stall", "seconds": 60, "count": 1})
+    sim.post("/__sim/fault", {"endpoint": "media/get", "fault": "stall", "seconds": 60, "count": 2})
     pending = threading.Thread(target=lambda: checked_read(mount, images[6], expected, rng, Tally(), whole=True), daemon=True)
     pending.start()
     time.sleep(0.5)

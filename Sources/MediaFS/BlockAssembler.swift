@@ -15,8 +15,11 @@ final class BlockAssembler: MediaSink, @unchecked Sendable {
     /// The item's size when the answer said it: each block's buffer is reserved at its real length, so a
     /// 1 KiB thumb costs 1 KiB, not a whole block (docs/benchmarks.md, memory).
     private var totalSize: Int64?
+    /// What waiting readers need of the block being assembled (a slow stream serves them before it is whole).
+    private let demand: PartialDemand
 
-    init(item: MediaItem, transfer: Int, firstBlock: Int, blockSize: Int, probeEnd: Int?) {
+    init(item: MediaItem, transfer: Int, firstBlock: Int, blockSize: Int, probeEnd: Int?, demand: PartialDemand) {
+        self.demand = demand
         self.item = item
         self.transfer = transfer
         self.firstBlock = firstBlock
@@ -44,6 +47,13 @@ final class BlockAssembler: MediaSink, @unchecked Sendable {
             buffer += rest.prefix(take)
             rest = rest.dropFirst(take)
             if buffer.count == blockSize { await emit() }
+        }
+        guard !buffer.isEmpty else { return }
+        if let total = totalSize, Int64(block) * Int64(blockSize) + Int64(buffer.count) >= total {
+            return await emit()  // the item's last bytes are in: its last block is whole now, not at the stream's end
+        }
+        if let need = demand.need(block), buffer.count >= need {
+            await item.partialArrived(block, buffer)
         }
     }
 

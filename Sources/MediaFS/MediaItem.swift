@@ -27,9 +27,18 @@ actor MediaItem {
     private var transferCount = 0
     struct BlockWaiter {
         let id: Int
+        /// The bytes of the block it needs (its range's end): given as soon as they have arrived.
+        let need: Int
         let continuation: CheckedContinuation<[UInt8], any Error>
     }
-    private var blockWaiters: [Int: [BlockWaiter]] = [:]
+    private var blockWaiters: [Int: [BlockWaiter]] = [:] {
+        didSet { partialDemand.publish(blockWaiters.compactMapValues { $0.map(\.need).min() }) }
+    }
+    /// What the waiting readers need of each block, read by the streams (PartialDemand).
+    let partialDemand = PartialDemand()
+    /// Blocks a reader got part of before they were whole: `drain` waits for them to land (or their stream to
+    /// end), so a process that exits after its read (`get`) still leaves the block in the cache.
+    private var partialServed: Set<Int> = []
     private var waiterCount = 0
     /// Blocks just received (before their disk write ends) or refused by the disk; bounded.
     private var landing: [Int: [UInt8]] = [:]
@@ -196,7 +205,7 @@ actor MediaItem {
                         continuation.resume(throwing: CancellationError())
                         return
                     }
-                    blockWaiters[block, default: []].append(BlockWaiter(id: waiter, continuation: continuation))
+                    blockWaiters[block, default: []].append(BlockWaiter(id: waiter, need: range.upperBound, continuation: continuation))
                 }
             } onCancel: {
                 Task { await self.abandon(waiter, block: block) }
@@ -264,7 +273,8 @@ actor MediaItem {
         transfers[id] = Transfer(next: block, end: end, asksMediaGet: request.videoURL == nil)
         let generation = urlGeneration
         let probeEnd = Int(((request.videoProbeLength ?? 0) + Int64(blockSize) - 1) / Int64(blockSize))
-        let sink = BlockAssembler(item: self, transfer: id, firstBlock: block, blockSize: blockSize, probeEnd: range == nil ? max(1, probeEnd) : nil)
+        let sink = BlockAssembler(item: self, transfer: id, firstBlock: block, blockSize: blockSize, probeEnd: range == nil ? max(1, probeEnd) : nil,
+                                  demand: partialDemand)
         let downloader: any MediaDownloading = key.kind == .hdWAV ? context.voice : context.downloader
         let task = Task.detached {
             do {
@@ -374,8 +384,20 @@ actor MediaItem {
         writeEnded()
     }
 
+    /// The first `prefix.count` bytes of `block`, still arriving: the readers whose ranges they cover get them now.
+    func partialArrived(_ block: Int, _ prefix: [UInt8]) {
+        guard let waiters = blockWaiters[block] else { return }
+        let served = waiters.filter { $0.need <= prefix.count }
+        guard !served.isEmpty else { return }
+        let rest = waiters.filter { $0.need > prefix.count }
+        blockWaiters[block] = rest.isEmpty ? nil : rest
+        partialServed.insert(block)
+        for waiter in served { waiter.continuation.resume(returning: prefix) }
+    }
+
     func commit(_ block: Int, data: [UInt8], transfer: Int) async {
         transfers[transfer]?.next = block + 1
+        defer { if partialServed.remove(block) != nil { writeEnded() } }
         if info?.videoURL != nil || pendingHead?.videoURL != nil { urlServed = true }
         remember(block, data)
         for waiter in blockWaiters.removeValue(forKey: block) ?? [] { waiter.continuation.resume(returning: data) }
@@ -406,7 +428,7 @@ actor MediaItem {
 
     /// A block or meta write ended: `drain` may return once none is left.
     private func writeEnded() {
-        if storing == 0, writingMeta == 0 {
+        if storing == 0, writingMeta == 0, partialServed.isEmpty {
             let waiting = drainWaiters
             drainWaiters = []
             for waiter in waiting { waiter.resume() }
@@ -414,14 +436,23 @@ actor MediaItem {
         reportIfIdle()
     }
 
+    /// Partly served blocks no stream will bring any more: nothing to wait for.
+    private func settlePartials() {
+        let orphans = partialServed.filter { !isClaimed($0) }
+        guard !orphans.isEmpty else { return }
+        partialServed.subtract(orphans)
+        writeEnded()
+    }
+
     /// Returns once every block received so far is on disk (or refused by it): before a process exits.
     func drain() async {
-        guard storing > 0 || writingMeta > 0 else { return }
+        guard storing > 0 || writingMeta > 0 || !partialServed.isEmpty else { return }
         await withCheckedContinuation { drainWaiters.append($0) }
     }
 
     func streamEnded(_ transfer: Int, total: Int64, firstBlock: Int) async {
         transfers.removeValue(forKey: transfer)
+        settlePartials()
         if info == nil, let head = pendingHead, firstBlock == 0 {
             await install(head, size: total)
         }
@@ -432,6 +463,7 @@ actor MediaItem {
     private func transferFailed(_ transfer: Int, error: any Error) async {
         // Gone already: stopped because nobody waited for it (`abandon`); its end is no news to anyone.
         guard transfers.removeValue(forKey: transfer) != nil else { return }
+        settlePartials()
         var fsError = FSError(error)
         if info != nil, fsError.errno == .noEntry {
             // A known item the server no longer has (40007 after its 3 days, blocks evicted meanwhile).
