@@ -32,17 +32,10 @@ extension FuseOperations {
                 reply.written(try await bridge.fs.write(handle: handle, offset: Int64(offset), bytes: bytes))
             }
         }
-        ops.flush = { request, _, info in
-            guard let request, let info else { return }
-            let bridge = bridgeContext(request)
-            let handle = cfuse_fi_fh(info)
-            // Every close on the mount sends a flush: only an upload waits.
-            guard bridge.fs.needsFlush(handle: handle) else { return bridge.timed(.flush) { fuse_reply_err(request, 0) } }
-            let reply = bridge.reply(request)
-            bridge.serve(.flush, reply) {
-                try await bridge.fs.flush(handle: handle)
-                reply.error(Errno(rawValue: 0))
-            }
+        // Every close sends a flush; none waits: an upload runs at the open's last close (release).
+        ops.flush = { request, _, _ in
+            guard let request else { return }
+            bridgeContext(request).timed(.flush) { fuse_reply_err(request, 0) }
         }
         ops.setattr = { request, inode, attributes, toSet, info in
             guard let request, let attributes else { return }
@@ -73,22 +66,36 @@ extension FuseOperations {
         ops.getxattr = { request, inode, name, size in
             guard let request else { return }
             let bridge = bridgeContext(request)
+            let reply = bridge.reply(request)
             let name = String(cString: name!)
-            bridge.timed(.getxattr) {
-                guard let value = bridge.fs.extendedAttributes(UInt64(inode)).first(where: { $0.name == name })?.value else {
-                    fuse_reply_err(request, ENODATA)
-                    return
+            bridge.serve(.getxattr, reply) {
+                guard let value = try await bridge.fs.extendedAttribute(UInt64(inode), name: name) else {
+                    return reply.error(Errno(rawValue: ENODATA))
                 }
-                FuseReply(request, gate: bridge.gate).xattr(Array(value.utf8), size: size)
+                reply.xattr(Array(value.utf8), size: size)
             }
         }
         ops.listxattr = { request, inode, size in
             guard let request else { return }
             let bridge = bridgeContext(request)
-            bridge.timed(.getxattr) {
-                let names: [UInt8] = bridge.fs.extendedAttributes(UInt64(inode)).flatMap { Array($0.name.utf8) + [UInt8(0)] }
-                FuseReply(request, gate: bridge.gate).xattr(names, size: size)
+            let reply = bridge.reply(request)
+            bridge.serve(.getxattr, reply) {
+                let names: [UInt8] = await bridge.fs.extendedAttributes(UInt64(inode)).flatMap { Array($0.name.utf8) + [UInt8(0)] }
+                reply.xattr(names, size: size)
             }
+        }
+        // `cp -a` and `install` set ACLs and attributes on what they copy: unsupported on files of upload/ (cp
+        // then falls back to chmod, a no-op there), EROFS anywhere else.
+        ops.setxattr = { request, inode, _, _, _, _ in
+            fuse_reply_err(request, MediaFileSystem.isUploadFile(UInt64(inode)) ? ENOTSUP : EROFS)
+        }
+        ops.removexattr = { request, inode, _ in
+            fuse_reply_err(request, MediaFileSystem.isUploadFile(UInt64(inode)) ? ENOTSUP : EROFS)
+        }
+        // A rename in upload/ is EXDEV, so `mv` copies (uploading the copy) and deletes; anywhere else EROFS.
+        ops.rename = { request, parent, _, newParent, _, _ in
+            let inside = MediaFileSystem.isUploadDirectory(UInt64(parent)) && MediaFileSystem.isUploadDirectory(UInt64(newParent))
+            fuse_reply_err(request, inside ? EXDEV : EROFS)
         }
     }
 }

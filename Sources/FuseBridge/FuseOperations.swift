@@ -155,10 +155,7 @@ enum FuseOperations {
         ops.mkdir = { request, _, _, _ in fuse_reply_err(request, EROFS) }
         ops.rmdir = { request, _, _ in fuse_reply_err(request, EROFS) }
         ops.symlink = { request, _, _, _ in fuse_reply_err(request, EROFS) }
-        ops.rename = { request, _, _, _, _, _ in fuse_reply_err(request, EROFS) }
         ops.link = { request, _, _, _ in fuse_reply_err(request, EROFS) }
-        ops.setxattr = { request, _, _, _, _, _ in fuse_reply_err(request, EROFS) }
-        ops.removexattr = { request, _, _ in fuse_reply_err(request, EROFS) }
     }
 }
 

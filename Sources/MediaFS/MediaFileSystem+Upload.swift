@@ -6,14 +6,16 @@ import WeChatAPI
 /// `upload/<type>/`: copying a file in uploads it (the seed's 5.1). Only the mount's owner may write there;
 /// everywhere else the mount stays read-only (EROFS).
 ///
-/// `create` or an open for writing stages the bytes on disk (`UploadWriter`); the writer's `close` (FUSE flush)
-/// returns only once the server answered with an id, or with the failure's errno (EFBIG above the type's
-/// ceiling, already at `write`; EINVAL for a wrong extension or an empty file; EACCES for credentials; EIO for
-/// transport after retries). The uploaded file stays readable with xattrs `user.wechat.media_id` and
-/// `user.wechat.created_at`, and `media/<id>.<ext>` is served from its copy at once, with no download.
+/// `create` or an open for writing stages the bytes on disk (`UploadWriter`); the last close of the open (the
+/// kernel's release) uploads them once. EFBIG above the type's ceiling comes at `write`, EINVAL for a wrong
+/// extension at `create`; an upload that fails (an empty file, credentials, transport after retries) is logged
+/// at warning and leaves the file listed with `user.wechat.error`, its `user.wechat.media_id` answering the
+/// errno. The uploaded file stays readable with xattrs `user.wechat.media_id` and `user.wechat.created_at`
+/// (reading them waits for an upload under way), and `media/<id>.<ext>` is served from its copy at once.
 extension MediaFileSystem {
     static let mediaIDAttribute = "user.wechat.media_id"
     static let createdAtAttribute = "user.wechat.created_at"
+    static let errorAttribute = "user.wechat.error"
 
     static func uploadType(of directory: UInt64) -> UploadType? {
         guard Inode.uploadTypes.contains(directory) else { return nil }
@@ -24,7 +26,9 @@ extension MediaFileSystem {
         Inode.uploadTypes.lowerBound + UInt64(UploadType.allCases.firstIndex(of: type)!)
     }
 
-    static func isUploadFile(_ inode: UInt64) -> Bool { inode & Inode.uploadBit != 0 && inode & (Inode.inboxBit | 1 << 63) == 0 }
+    public static func isUploadDirectory(_ inode: UInt64) -> Bool { Inode.uploadTypes.contains(inode) }
+
+    public static func isUploadFile(_ inode: UInt64) -> Bool { inode & Inode.uploadBit != 0 && inode & (Inode.inboxBit | 1 << 63) == 0 }
 
     // MARK: names and attributes
 
@@ -115,24 +119,28 @@ extension MediaFileSystem {
         }
     }
 
-    /// Whether `flush` of this handle has work (an upload writer); every other close answers at once.
-    public func needsFlush(handle: UInt64) -> Bool {
-        if case .upload? = handles.locked({ $0.get(handle) }) { return true }
-        return false
-    }
-
-    /// The writer's `close`: uploads what changed and returns once the server answered.
-    public func flush(handle: UInt64) async throws {
-        guard case .upload(let writer)? = handles.locked({ $0.get(handle) }), let uploader else { return }
-        do {
-            if let id = try await writer.flush(using: uploader, seed: { [self] entry, path in await seedCache(entry, from: path) }) {
-                context.logger.info("uploaded upload/\(writer.type.rawValue)/\(writer.name) as \(id)")
-            }
-        } catch {
-            let failure = FSError(error)
-            context.logger.warning("upload of upload/\(writer.type.rawValue)/\(writer.name) failed: \(failure.message)")
-            throw counted(FSError(failure.errno, failure.message, cause: failure.cause, logged: true))
+    /// The last close of an open for writing (the kernel's release): uploads what changed, once. Nobody waits
+    /// for the release; what asks for the file's id (`user.wechat.media_id`) waits for this upload instead.
+    func uploadAtRelease(_ writer: UploadWriter) {
+        guard let uploads, let uploader else {
+            Task { await writer.close() }
+            return
         }
+        let upload = Task { [self] in
+            do {
+                if let id = try await writer.flush(using: uploader, seed: { [self] entry, path in await seedCache(entry, from: path) }) {
+                    context.logger.info("uploaded upload/\(writer.type.rawValue)/\(writer.name) as \(id)")
+                }
+            } catch {
+                let failure = FSError(error)
+                context.logger.warning("upload of upload/\(writer.type.rawValue)/\(writer.name) failed: \(failure.message)")
+                context.counters.error(failure.errno)
+                await writer.uploadFailed(failure)
+            }
+            await writer.close()
+            uploads.finished(writer.inode)
+        }
+        uploads.track(writer.inode, upload)
     }
 
     /// `truncate`/`ftruncate` and attribute changes. Only files of `upload/` change, and only their size; other
@@ -160,10 +168,25 @@ extension MediaFileSystem {
 
     // MARK: extended attributes
 
-    /// The extended attributes of a node: an uploaded file's media id and creation time.
-    public func extendedAttributes(_ inode: UInt64) -> [(name: String, value: String)] {
-        guard Self.isUploadFile(inode), let entry = uploads?.entry(inode), let id = entry.mediaID, let created = entry.createdAt else { return [] }
+    /// The extended attributes of a node: an uploaded file's media id and creation time, or why its upload
+    /// failed. An upload under way is waited for: `cp f upload/image/ && getfattr …` sees the id.
+    public func extendedAttributes(_ inode: UInt64) async -> [(name: String, value: String)] {
+        guard Self.isUploadFile(inode), let uploads else { return [] }
+        await uploads.settled(inode)
+        guard let entry = uploads.entry(inode) else { return [] }
+        if let failure = entry.failure { return [(Self.errorAttribute, failure)] }
+        guard let id = entry.mediaID, let created = entry.createdAt else { return [] }
         return [(Self.mediaIDAttribute, id.rawValue), (Self.createdAtAttribute, String(created))]
+    }
+
+    /// One extended attribute; nil when the node has none of that name. The media id of a file whose upload
+    /// failed answers the failure's errno (`getfattr` then prints it).
+    public func extendedAttribute(_ inode: UInt64, name: String) async throws -> String? {
+        let all = await extendedAttributes(inode)
+        if name == Self.mediaIDAttribute, let entry = uploads?.entry(inode), let code = entry.failureErrno {
+            throw FSError(Errno(rawValue: code), entry.failure ?? "the upload failed")
+        }
+        return all.first { $0.name == name }?.value
     }
 
     // MARK: helpers

@@ -205,6 +205,7 @@ public final class MediaFileSystem: Sendable {
     /// Waits until every block received so far is written to the cache (call before the process exits, or
     /// the blocks still in memory are lost and fetched again next time), then writes the day's call count.
     public func drain() async {
+        await uploads?.settledAll()
         for item in inodes.locked({ $0.allItems }) { await item.drain() }
         await quota?.sync()
     }
@@ -317,7 +318,7 @@ public final class MediaFileSystem: Sendable {
         case .local(let descriptor)?:
             close(descriptor)
         case .upload(let writer)?:
-            Task { await writer.close() }
+            uploadAtRelease(writer)
         case .snapshot?, nil:
             break
         }

@@ -21,6 +21,10 @@ final class UploadArea: Sendable {
         var modified: Double
         /// Where its bytes are now: the staging file while written, then the kept copy (not saved).
         var path = ""
+        /// Why its upload failed (not saved): the file stays listed, `user.wechat.error` says this, and its
+        /// media id attribute answers `failureErrno`.
+        var failure: String?
+        var failureErrno: Int32?
 
         enum CodingKeys: String, CodingKey { case type, name, size, mediaID = "mediaId", createdAt, modified }
     }
@@ -29,6 +33,8 @@ final class UploadArea: Sendable {
     let life: Double
     private let state = Mutex<(entries: [UInt64: Entry], names: [String: UInt64], next: UInt64)>(([:], [:], 1))
     private let staged = Atomic<Int>(0)
+    /// Uploads under way (they run at the file's last close): what asks for a file's id waits for its upload.
+    private let pending = Mutex<[UInt64: Task<Void, Never>]>([:])
 
     init(directory: String, life: Double, now: Double) {
         self.directory = directory
@@ -103,6 +109,27 @@ final class UploadArea: Sendable {
         guard let removed else { return }
         if removed.path == keptPath(removed.type, removed.name) { unlink(removed.path) }
         if removed.mediaID != nil { save() }
+    }
+
+    // MARK: uploads under way
+
+    /// Records the upload of `inode` that has just started.
+    func track(_ inode: UInt64, _ upload: Task<Void, Never>) {
+        pending.locked { $0[inode] = upload }
+    }
+
+    func finished(_ inode: UInt64) {
+        _ = pending.locked { $0.removeValue(forKey: inode) }
+    }
+
+    /// Returns once no upload of `inode` is under way.
+    func settled(_ inode: UInt64) async {
+        while let upload = pending.locked({ $0[inode] }) { await upload.value }
+    }
+
+    /// Returns once no upload at all is under way (before the process exits).
+    func settledAll() async {
+        while let upload = pending.locked({ $0.values.first }) { await upload.value }
     }
 
     // MARK: persistence

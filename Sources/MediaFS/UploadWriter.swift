@@ -2,11 +2,13 @@ import Foundation
 import WeChatAPI
 
 /// A file of `upload/<type>/` open for writing: its bytes go to a staging file on disk (never to memory), and
-/// the first flush after a change (the writer's `close`) uploads them. One actor per open, so a flush never
-/// runs beside a write of the same open.
+/// the last close of the open (the kernel's release, after every descriptor sharing it is closed) uploads them
+/// once: shell redirection, `dd`, programs that fork while writing upload exactly once. One actor per open.
 ///
-/// A failure ends the open: the entry leaves `upload/`, and every later write or flush of this open fails
-/// with the same errno. A failed upload never looks successful afterwards.
+/// A write that fails (EFBIG over the type's ceiling, a full disk) ends the open: the entry leaves `upload/`, and
+/// every later write fails with the same errno. An upload that fails leaves the entry listed without an id:
+/// `user.wechat.error` says why and `user.wechat.media_id` answers the failure's errno. A failed upload never
+/// looks successful.
 actor UploadWriter {
     let inode: UInt64
     let type: UploadType
@@ -68,12 +70,12 @@ actor UploadWriter {
         try usable()
         guard dirty else { return nil }
         let size = currentSize()
-        guard size > 0 else { throw fail(FSError(.invalid, "upload/\(type.rawValue)/\(name) is empty: nothing to upload")) }
+        guard size > 0 else { throw FSError(.invalid, "upload/\(type.rawValue)/\(name) is empty: nothing to upload") }
         let result: UploadResult
         do {
             result = try await uploader.upload(file: stagingPath, type: type, filename: name, progress: nil)
         } catch {
-            throw fail(FSError(error))
+            throw FSError(error)
         }
         dirty = false
         // Kept under its name: a hard link, so this open keeps writing to the staging file if it writes again.
@@ -96,7 +98,16 @@ actor UploadWriter {
         return result.mediaID.rawValue
     }
 
-    /// The open ends. Bytes changed and never uploaded (no flush came) are dropped with their entry.
+    /// The upload failed: the entry stays, saying why (its bytes are dropped with the staging file).
+    func uploadFailed(_ error: FSError) {
+        failure = error
+        area.update(inode) { entry in
+            entry.failure = error.message
+            entry.failureErrno = error.errno.rawValue
+        }
+    }
+
+    /// The open ends. Bytes changed and never uploaded are dropped with their entry.
     func close() {
         if dirty, failure == nil { area.remove(inode) }
         if descriptor >= 0 { Glibc.close(descriptor) }

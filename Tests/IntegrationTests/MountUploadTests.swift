@@ -54,6 +54,7 @@ import Scratch
         let work = Scratch.directory("upload-src")
         let image = try await sources(sim)[0].path
 
+        // Refused before any byte is staged (create) or as the bytes come (write): the copy itself fails.
         let wrongType = await mount.run(["cp", image, mount.path("upload/video/photo.jpg")])
         #expect(wrongType.status != 0 && wrongType.error.contains("Invalid argument"), "\(wrongType.error)")
 
@@ -62,28 +63,81 @@ import Scratch
         let tooLarge = await mount.run(["cp", big, mount.path("upload/thumb/big.jpg")])
         #expect(tooLarge.status != 0 && tooLarge.error.contains("File too large"), "\(tooLarge.error)")
 
+        // Refused by the upload itself, which runs at the last close: the file stays listed without an id, its
+        // media id attribute answers the failure's errno and `user.wechat.error` says why.
+        func failed(_ name: String, _ errno: String) async {
+            let id = await Harness.run(["getfattr", "-n", "user.wechat.media_id", mount.path("upload/image/\(name)")])
+            #expect(id.status != 0 && id.error.contains(errno), "\(name): \(id.error)")
+            let why = await attribute("user.wechat.error", mount.path("upload/image/\(name)"))
+            #expect(why?.isEmpty == false, "\(name): no user.wechat.error")
+        }
         let empty = work + "/empty.jpg"
         _ = FileManager.default.createFile(atPath: empty, contents: Data())
-        let nothing = await mount.run(["cp", empty, mount.path("upload/image/empty.jpg")])
-        #expect(nothing.status != 0 && nothing.error.contains("Invalid argument"), "\(nothing.error)")
+        #expect(await mount.run(["cp", empty, mount.path("upload/image/empty.jpg")]).status == 0)
+        await failed("empty.jpg", "Invalid argument")
 
         // A 500 after the body went out is not sent again (it may have been stored): one call, EIO.
         try await sim.post("/__sim/fault", #"{"endpoint":"media/upload","fault":"http500","count":1}"#)
-        let broken = await mount.run(["cp", image, mount.path("upload/image/broken.jpg")])
-        #expect(broken.status != 0 && broken.error.contains("Input/output error"), "\(broken.error)")
+        #expect(await mount.run(["cp", image, mount.path("upload/image/broken.jpg")]).status == 0)
+        await failed("broken.jpg", "Input/output error")
         // A token refused again after one refresh: EACCES.
         try await sim.post("/__sim/fault", #"{"endpoint":"media/upload","fault":"invalid-token","count":2}"#)
-        let refused = await mount.run(["cp", image, mount.path("upload/image/refused.jpg")])
-        #expect(refused.status != 0 && refused.error.contains("Permission denied"), "\(refused.error)")
+        #expect(await mount.run(["cp", image, mount.path("upload/image/refused.jpg")]).status == 0)
+        await failed("refused.jpg", "Permission denied")
 
-        for type in ["image", "video", "thumb"] {
+        for type in ["video", "thumb"] {
             let listing = await mount.run(["ls", "-A", mount.path("upload/\(type)")])
-            #expect(listing.status == 0 && listing.output.isEmpty, "a failed upload never looks successful: \(type): \(listing.output)")
+            #expect(listing.status == 0 && listing.output.isEmpty, "a refused copy leaves nothing: \(type): \(listing.output)")
         }
         // Nothing staged is left behind to grow the cache.
         let staged = try FileManager.default.contentsOfDirectory(atPath: mount.cacheDirectory + "/uploads/staging")
         #expect(staged.isEmpty, "\(staged)")
         #expect(try await sim.counters()["media/upload"]?.requests ?? 0 <= 4, "the refused names and the empty file made no call")
+    }
+
+    /// Issue 19, points 1 and 2: the upload runs at the last close, so whatever opens, forks, closes a copy of the
+    /// descriptor early or sets attributes uploads the whole file exactly once, and the tool reports success.
+    @Test func everyWayOfWritingUploadsTheWholeFileOnce() async throws {
+        try requireFUSE()
+        let sim = try SimProcess()
+        let mount = try MountProcess(sim: sim)
+        defer { mount.unmount() }
+        let image = try await sources(sim)[0].path
+        let expected = await Harness.sha256(image)
+        let target = { (name: String) in mount.path("upload/image/\(name).jpg") }
+        let forking = """
+            import os, sys
+            fd = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            data = open(sys.argv[1], 'rb').read()
+            os.write(fd, data[:1000])
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)  # the child's exit closes its copy of the descriptor: a flush, mid-file
+            os.waitpid(pid, 0)
+            os.write(fd, data[1000:])
+            os.close(fd)
+            """
+        let ways: [(String, [String])] = [
+            ("redirect", ["sh", "-c", "cat '\(image)' > '\(target("redirect"))'"]),
+            ("dd", ["dd", "if=" + image, "of=" + target("dd"), "bs=4096"]),
+            ("tee", ["sh", "-c", "tee '\(target("tee"))' < '\(image)' > /dev/null"]),
+            ("cp-a", ["cp", "-a", image, target("cp-a")]),
+            ("install", ["install", "-m", "644", image, target("install")]),
+            ("fork", ["python3", "-c", forking, image, target("fork")]),
+        ]
+        try await sim.resetCounters()
+        for (name, command) in ways {
+            let result = await mount.run(command)
+            #expect(result.status == 0, "\(name): \(result.error)")
+            let id = try #require(await attribute("user.wechat.media_id", target(name)), "\(name): no media id")
+            #expect(await mount.sha256("media/\(id).jpg") == expected, "\(name): media/<id> holds the whole file")
+        }
+        #expect(try await sim.calls("media/upload") == ways.count, "exactly one upload each")
+        // A rename inside upload/ is EXDEV, so mv copies (one more upload) and deletes.
+        let moved = await mount.run(["mv", target("dd"), target("moved")])
+        #expect(moved.status == 0, "\(moved.error)")
+        #expect(await attribute("user.wechat.media_id", target("moved")) != nil)
+        #expect(!FileManager.default.fileExists(atPath: target("dd")))
     }
 
     @Test func onlyTheOwnerWritesAndOnlyInUpload() async throws {
