@@ -33,6 +33,7 @@ let package = Package(
             providers: [.apt(["libfuse3-dev"])]
         ),
         .target(name: "CSanitizerHooks"),
+        .target(name: "CBuildInfo"),
         .systemLibrary(name: "CMalloc"),
         .target(name: "Locking", dependencies: ["CSanitizerHooks"], swiftSettings: swiftSettings),
         .target(
@@ -88,7 +89,7 @@ let package = Package(
         .target(
             name: "WxMediaFSCLI",
             dependencies: [
-                "CMalloc", "Locking", "WeChatAPI", "WeChatCallback", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator", "VoiceCodec",
+                "CBuildInfo", "CMalloc", "Locking", "WeChatAPI", "WeChatCallback", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator", "VoiceCodec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -88,7 +88,11 @@ final class BridgeContext: @unchecked Sendable {
                 try await work()
             } catch {
                 let fsError = FSError(error)
-                if fsError.errno != .noEntry, !fsError.logged, !Task.isCancelled { logger.info("request failed: \(fsError.message)") }
+                if fsError.errno != .noEntry, !fsError.logged, !Task.isCancelled {
+                    // What the user sees fail is a warning: one line per cause a minute, the rest counted.
+                    let cause = "\(operation) \(fsError.errno.rawValue) \(fsError.cause.map { "\($0.category)" } ?? "local")"
+                    self.fs.warnings.warn(cause: cause, "\(operation) failed with \(fsError.errno.symbol): \(fsError.message)")
+                }
                 reply.error(Task.isCancelled ? .interrupted : fsError.errno)  // interrupted: EINTR, whoever answers first
             }
             self.fs.latencies.record(operation, start.duration(to: .now))

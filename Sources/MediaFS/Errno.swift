@@ -37,6 +37,11 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
         return names[rawValue] ?? "errno \(rawValue)"
     }
 
+    /// The name of an errors key: a name as it is, a number (older documents) by its name.
+    public static func name(ofKey key: String) -> String {
+        Int32(key).map { Errno(rawValue: $0).symbol } ?? key
+    }
+
     public var description: String {
         guard let text = strerror(rawValue) else { return "errno \(rawValue)" }
         return String(cString: text)

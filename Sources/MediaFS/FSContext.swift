@@ -16,6 +16,8 @@ struct FSContext: Sendable {
     let logger: Logger
     /// Told when an item's actor has no work left (see `InodeTable.idle`).
     let idle: IdleHook
+    /// Warnings a user must see, one line per cause a minute.
+    let warnings: WarningLimiter
 }
 
 /// The way back from an item to the inode table, installed once the filesystem exists.
@@ -45,7 +47,12 @@ public struct FilesystemCounters: Sendable, Codable, Equatable {
     public var reads = 0
     public var lookups = 0
     public var negativeHits = 0
+    /// Requests answered with an error, by errno name (`EIO`; numbers in documents of older versions).
     public var errors: [String: Int] = [:]
+    /// Blocks the cache's disk refused (a full or failing disk: reads go on from memory and upstream), and why
+    /// the last one was.
+    public var storeFailures = 0
+    public var lastStoreFailure: String?
     /// hits / (hits + misses); nil before the first block read.
     public var hitRatio: Double?
 }
@@ -61,7 +68,14 @@ final class FSCounters: Sendable {
     func read() { values.locked { $0.reads += 1 } }
     func lookup() { values.locked { $0.lookups += 1 } }
     func negativeHit() { values.locked { $0.negativeHits += 1 } }
-    func error(_ errno: Errno) { values.locked { $0.errors["\(errno.rawValue)", default: 0] += 1 } }
+    /// Keyed by the errno's name (`EIO`), as `status` and the metrics show it.
+    func error(_ errno: Errno) { values.locked { $0.errors[errno.symbol, default: 0] += 1 } }
+    func storeFailed(_ reason: String) {
+        values.locked { values in
+            values.storeFailures += 1
+            values.lastStoreFailure = reason
+        }
+    }
     func snapshot() -> Values {
         var snapshot = values.locked { $0 }
         let blocks = snapshot.hits + snapshot.misses

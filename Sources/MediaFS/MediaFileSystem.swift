@@ -20,6 +20,8 @@ public final class MediaFileSystem: Sendable {
     let started: Double
     /// FUSE operation latencies, recorded by the bridge (the filesystem itself knows nothing of FUSE requests).
     public let latencies = OperationLatencies()
+    /// Warnings a user must see (failed reads, a refusing disk), one line per cause a minute.
+    public let warnings: WarningLimiter
     /// The block cache's block: the unit of every download, disk write and in-memory buffer.
     public var blockSize: Int { context.cache.blockSize }
     /// The follower messages recorded in the cache directory (`inbox/`, names in `media/`).
@@ -35,8 +37,9 @@ public final class MediaFileSystem: Sendable {
                 uploader: (any MediaUploading)? = nil) {
         let idle = IdleHook()
         let speex = SpeexReader()
+        warnings = WarningLimiter(logger: logger, clock: { clock.now() })
         context = FSContext(downloader: downloader, voice: DecodedVoiceSource(speex: speex, logger: logger), cache: cache, clock: clock,
-                            config: config, counters: FSCounters(), logger: logger, idle: idle)
+                            config: config, counters: FSCounters(), logger: logger, idle: idle, warnings: warnings)
         self.upstream = upstream
         self.quota = quota
         messages = MessageRegistry(directory: cache.directory, clock: clock, life: cache.mediaLife)

@@ -419,7 +419,10 @@ actor MediaItem {
             forgetLanding(block)
         } catch {
             // A full or failing disk: keep serving correct bytes from memory (bounded), never a corrupt entry.
-            context.logger.warning("cannot store block \(block) of \(key): \(error)")
+            let reason = (error as? CacheIOError).map { Errno(rawValue: $0.errno).description } ?? "\(error)"
+            context.counters.storeFailed(reason)
+            context.warnings.warn(cause: "store: \(reason)", "the cache cannot store blocks (\(reason)); reads go on from memory and upstream")
+            context.logger.debug("cannot store block \(block) of \(key): \(error)")
         }
         storing -= 1
         if !storeSlots.isEmpty { storeSlots.removeFirst().resume() }

@@ -28,7 +28,7 @@ public struct StatsDocument: Sendable, Codable, Equatable {
     /// The document as the stats file shows it: pretty-printed JSON with sorted keys, and a final newline.
     public func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(self)) ?? Data("{}".utf8)) + [0x0A]
     }
 }

@@ -4,8 +4,24 @@ import Synchronization
 /// Upstream calls and bytes per endpoint, and errors by label (`errcode_40007`, `transport`, …).
 public final class APICounters: Sendable {
     private let state = Mutex(UpstreamStats())
+    /// Who is told how long each upstream request took to its answer's head (the metrics' histogram).
+    private let latencyObserver = Mutex<LatencyObserver?>(nil)
 
     public init() {}
+
+    public final class LatencyObserver: Sendable {
+        let body: @Sendable (String, Duration) -> Void
+        init(_ body: @escaping @Sendable (String, Duration) -> Void) { self.body = body }
+    }
+
+    /// Installs the one observer of request latencies (endpoint, time to the answer's head).
+    public func observeLatency(_ body: @escaping @Sendable (_ endpoint: String, _ duration: Duration) -> Void) {
+        latencyObserver.locked { $0 = LatencyObserver(body) }
+    }
+
+    func answered(_ endpoint: String, after duration: Duration) {
+        latencyObserver.locked { $0 }?.body(endpoint, duration)
+    }
 
     func call(_ endpoint: String) { state.locked { $0.endpoints[endpoint, default: .init()].calls += 1 } }
     func bytes(_ endpoint: String, _ count: Int) { state.locked { $0.endpoints[endpoint, default: .init()].bytes += Int64(count) } }

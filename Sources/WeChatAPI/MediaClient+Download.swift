@@ -23,7 +23,7 @@ extension MediaClient {
         return try await withRetries("video_url of \(request.id)") { token in
             let endpoint = plain.endpoint
             try countCall(endpoint)
-            let response = try await APIHTTP.send(HTTPClientRequest(url: mediaURL(plain, token: token)), endpoint: endpoint, timeout: headDeadline)
+            let response = try await timedSend(HTTPClientRequest(url: mediaURL(plain, token: token)), endpoint: endpoint, timeout: headDeadline)
             guard response.status == .ok else {
                 throw WeChatError(.http(status: Int(response.status.code)), "\(endpoint) answered HTTP \(response.status.code)", endpoint: endpoint)
             }
@@ -49,7 +49,7 @@ extension MediaClient {
             try countCall(endpoint)
             let response: HTTPClientResponse
             do {
-                response = try await APIHTTP.send(http, endpoint: endpoint, timeout: progress.stallRetried ? stallBudget : stallDeadline)
+                response = try await timedSend(http, endpoint: endpoint, timeout: progress.stallRetried ? stallBudget : stallDeadline)
             } catch let error as WeChatError where error.kind == .timeout && !progress.stallRetried {
                 // No answer's head within half the timeout: most often a pooled connection the network has dropped
                 // without a word. One more try, on a fresh connection (the stalled one is closed), from where the
@@ -124,6 +124,14 @@ extension MediaClient {
                 continue
             }
         }
+    }
+
+    /// `APIHTTP.send`, its time to the answer's head told to the counters' latency observer.
+    private func timedSend(_ request: HTTPClientRequest, endpoint: String, timeout: TimeAmount) async throws -> HTTPClientResponse {
+        let start = ContinuousClock.now
+        let response = try await APIHTTP.send(request, endpoint: endpoint, timeout: timeout)
+        counters.answered(endpoint, after: start.duration(to: .now))
+        return response
     }
 
     private enum Delivery {

@@ -47,7 +47,9 @@ extension MediaClient {
         try countCall(endpoint)
         let response: HTTPClientResponse
         do {
+            let start = ContinuousClock.now
             response = try await uploadHTTP.execute(request, timeout: transferDeadline)
+            counters.answered("media/upload", after: start.duration(to: .now))
         } catch {
             let failure = APIHTTP.translate(error, endpoint: endpoint)
             // A cancelled upload is not resent, whatever it reached.

@@ -1,5 +1,7 @@
+import Foundation
 import Locking
 import MediaFS
+import WeChatAPI
 import Prometheus
 import Synchronization
 
@@ -16,7 +18,8 @@ final class MetricsExporter: Sendable {
     private let fs: MediaFileSystem
     private let scrapes = Mutex(())
 
-    init(fs: MediaFileSystem) {
+    /// `upstreamLatency`: the API client's counters, whose request latencies become a histogram per endpoint.
+    init(fs: MediaFileSystem, upstreamLatency: APICounters? = nil) {
         self.fs = fs
         let buckets = OperationLatencies.bucketBounds.map { Duration.nanoseconds(Int64(($0 * 1e9).rounded())) }
         let descriptor = MetricNameDescriptor(namespace: "wxmediafs", subsystem: "fuse", metricName: "op_duration", unitName: "seconds",
@@ -25,6 +28,14 @@ final class MetricsExporter: Sendable {
             (operation, registry.makeDurationHistogram(descriptor: descriptor, labels: [("op", operation.rawValue)], buckets: buckets))
         })
         fs.latencies.observe { operation, duration in histograms[operation]?.record(duration) }
+        let shared = registry
+        upstreamLatency?.observeLatency { endpoint, duration in
+            let upstream = MetricNameDescriptor(namespace: "wxmediafs", subsystem: "upstream", metricName: "request_duration", unitName: "seconds",
+                                                helpText: "Time from an upstream request to its answer's head, by endpoint.")
+            shared.makeDurationHistogram(descriptor: upstream, labels: [("endpoint", endpoint)], buckets: buckets).record(duration)
+        }
+        let info = MetricNameDescriptor(namespace: "wxmediafs", metricName: "build", unitName: "info", helpText: "The running build (always 1).")
+        registry.makeGauge(descriptor: info, labels: [("version", BuildInfo.version), ("commit", BuildInfo.commit)]).set(to: 1)
     }
 
     /// The text exposition of every metric, fresh from the filesystem's counters.
@@ -41,12 +52,13 @@ final class MetricsExporter: Sendable {
         let filesystem = stats.filesystem
         counter("cache_hits", "Block reads answered from the cache.", filesystem.hits)
         counter("cache_misses", "Block reads that waited for an upstream transfer.", filesystem.misses)
-        gauge("cache_hit_ratio", "cache_hits / (cache_hits + cache_misses); 0 before the first block read.", filesystem.hitRatio ?? 0)
+        counter("cache_store_failures", "Blocks the cache's disk refused (full or failing); reads go on from memory and upstream.",
+                filesystem.storeFailures)
         counter("fs_reads", "FUSE read requests.", filesystem.reads)
         counter("fs_lookups", "FUSE lookup requests.", filesystem.lookups)
         counter("fs_negative_hits", "Lookups answered ENOENT by the negative cache, without an upstream call.", filesystem.negativeHits)
-        for (number, count) in filesystem.errors {
-            let name = Int32(number).map { Errno(rawValue: $0).symbol } ?? number
+        for (key, count) in filesystem.errors {
+            let name = Errno.name(ofKey: key)
             counter("fs_errors", "Filesystem requests answered with an error, by errno.", count, labels: [("errno", name)])
         }
 
@@ -74,6 +86,35 @@ final class MetricsExporter: Sendable {
         gauge("memory_actors", "Item actors alive.", stats.memory.actors)
         gauge("memory_negative_entries", "Ids remembered as not found.", stats.memory.negativeEntries)
         gauge("uptime", "Seconds since the filesystem was made.", stats.uptimeSeconds ?? 0, unit: "seconds")
+
+        if let quota = stats.quota {
+            for (endpoint, calls) in quota.calls {
+                gauge("quota_calls_today", "Upstream calls counted today (China day, 00:00 UTC+8), by endpoint.", Double(calls),
+                      labels: [("endpoint", endpoint)])
+            }
+            gauge("quota_limit_per_day", "max_calls_per_day (0: no limit of this mount's own).", Double(quota.limitPerDay ?? 0))
+        }
+        if let process = ProcessMetrics.current() {
+            plain("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", process.cpuSeconds, counter: true)
+            plain("process_resident_memory_bytes", "Resident memory size in bytes.", process.residentBytes)
+            plain("process_virtual_memory_bytes", "Virtual memory size in bytes.", process.virtualBytes)
+            plain("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", process.startTimeSeconds)
+            plain("process_open_fds", "Number of open file descriptors.", process.openFDs)
+            plain("process_max_fds", "Maximum number of open file descriptors.", process.maxFDs)
+        }
+    }
+
+    /// A metric outside the `wxmediafs` namespace (the standard `process_*` names: `process` and the rest).
+    private func plain(_ name: String, _ help: String, _ value: Double, counter: Bool = false) {
+        let parts = name.split(separator: "_", maxSplits: 1).map(String.init)
+        let descriptor = MetricNameDescriptor(metricName: parts[0], unitName: parts[1], helpText: help)
+        if counter {
+            let metric = registry.makeCounter(descriptor: descriptor, labels: [])
+            metric.reset()
+            metric.increment(by: value)
+        } else {
+            registry.makeGauge(descriptor: descriptor, labels: []).set(to: value)
+        }
     }
 
     private func counter(_ name: String, _ help: String, _ total: some BinaryInteger, unit: String = "total", labels: [(String, String)] = []) {
@@ -87,8 +128,8 @@ final class MetricsExporter: Sendable {
         gauge(name, help, Double(value), unit: unit)
     }
 
-    private func gauge(_ name: String, _ help: String, _ value: Double, unit: String = "") {
+    private func gauge(_ name: String, _ help: String, _ value: Double, unit: String = "", labels: [(String, String)] = []) {
         let descriptor = MetricNameDescriptor(namespace: "wxmediafs", metricName: name, unitName: unit, helpText: help)
-        registry.makeGauge(descriptor: descriptor, labels: []).set(to: value)
+        registry.makeGauge(descriptor: descriptor, labels: labels).set(to: value)
     }
 }

@@ -61,7 +61,7 @@ struct MountCommand: AsyncParsableCommand {
             defer { syncing?.cancel() }
             // Listening before mounting: an address in use fails the mount with one line, nothing mounted.
             let metrics = try await settings.metricsListen.asyncMap { address in
-                try await MetricsServer.start(address, exporter: MetricsExporter(fs: fs), logger: logger)
+                try await MetricsServer.start(address, exporter: MetricsExporter(fs: fs, upstreamLatency: client.counters), logger: logger)
             }
             let pushes: BackgroundServer?
             do {

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import MediaFS
 
-/// `wxmediafs status MOUNTPOINT`: a readable summary of `MOUNTPOINT/.wxmediafs/stats`, or the raw JSON.
+/// `wxmediafs status [MOUNTPOINT]`: a readable summary of `MOUNTPOINT/.wxmediafs/stats`, or the raw JSON; with no
+/// mountpoint, the summary of every wxmediafs mount of this machine (from /proc/self/mountinfo).
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
@@ -11,22 +12,60 @@ struct StatusCommand: ParsableCommand {
             Reads MOUNTPOINT/.wxmediafs/stats (nothing else: no upstream call, no cache access). Sizes are in binary units \
             (KiB, MiB, GiB); the hit ratio is block reads answered from the cache over all block reads; latencies are \
             estimated from histogram buckets (an upper bound). --json prints the document as the mount wrote it. Exit \
-            status 2 (ENOENT) when MOUNTPOINT is not a wxmediafs mount, 5 (EIO) when its stats cannot be read.
+            status 2 (ENOENT) when MOUNTPOINT is not a wxmediafs mount, 5 (EIO) when its stats cannot be read. With no \
+            MOUNTPOINT: every wxmediafs mount in turn (exit 2 when there is none).
 
             EXAMPLES:
+              wxmediafs status
               wxmediafs status /mnt/wx
               wxmediafs status /mnt/wx --json | jq .upstream
               watch -n 5 wxmediafs status /mnt/wx
             """
     )
 
-    @Argument(help: "The mountpoint of a running wxmediafs mount.")
-    var mountpoint: String
+    @Argument(help: "The mountpoint of a running wxmediafs mount (default: every one).")
+    var mountpoint: String?
 
     @Flag(help: "Print the raw JSON document instead of the summary.")
     var json = false
 
     func run() throws {
+        guard let mountpoint else {
+            let mounts = Self.wxmediafsMounts()
+            guard !mounts.isEmpty else { throw fail(FSError(.noEntry, "no wxmediafs mount on this machine"), context: "status") }
+            for (index, mount) in mounts.enumerated() {
+                if index > 0, !json { print("") }
+                try show(mount)
+            }
+            return
+        }
+        try show(mountpoint)
+    }
+
+    /// The mountpoints of every `fuse.wxmediafs` filesystem (mountinfo's escapes `\040` and the like undone).
+    static func wxmediafsMounts(mountinfo: String = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "") -> [String] {
+        mountinfo.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields[dash + 1] == "fuse.wxmediafs", fields.count > 4 else { return nil }
+            return unescape(fields[4])
+        }
+    }
+
+    private static func unescape(_ field: Substring) -> String {
+        var bytes: [UInt8] = []
+        var rest = Array(field.utf8)[...]
+        while let byte = rest.popFirst() {
+            if byte == UInt8(ascii: "\\"), rest.count >= 3, let value = UInt8(String(decoding: rest.prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                rest = rest.dropFirst(3)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func show(_ mountpoint: String) throws {
         let path = (mountpoint.hasSuffix("/") ? String(mountpoint.dropLast()) : mountpoint) + "/.wxmediafs/stats"
         let data: Data
         do {
@@ -88,11 +127,18 @@ enum StatusReport {
         lines.append("upstream   " + (endpoints.isEmpty ? "no calls" : endpoints.joined(separator: "; "))
             + "; \(count(upstream.tokenRefreshes, "token refresh", plural: "token refreshes"))")
         let upstreamErrors = upstream.errors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
-        let fsErrors = fs.errors.sorted { $0.key < $1.key }.map { number, count in
-            "\(Int32(number).map { Errno(rawValue: $0).symbol } ?? number) ×\(count)"
-        }
+        let fsErrors = fs.errors.sorted { $0.key < $1.key }.map { key, count in "\(Errno.name(ofKey: key)) ×\(count)" }
         lines.append("errors     upstream " + (upstreamErrors.isEmpty ? "none" : upstreamErrors.joined(separator: ", "))
             + "; filesystem " + (fsErrors.isEmpty ? "none" : fsErrors.joined(separator: ", ")))
+        if fs.storeFailures > 0 {
+            lines.append("cache disk \(count(fs.storeFailures, "block write")) refused (\(fs.lastStoreFailure ?? "?")): reads go on from memory and upstream")
+        }
+        if let quota = stats.quota {
+            let used = quota.calls.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            let total = quota.calls.values.reduce(0, +)
+            lines.append("quota      \(quota.day) (China day): \(count(total, "call"))" + (quota.limitPerDay.map { " of max_calls_per_day \($0)" } ?? "")
+                + (used.isEmpty ? "" : " (" + used.joined(separator: ", ") + ")"))
+        }
         lines.append("memory     \(count(stats.memory.items, "item")), \(count(stats.memory.actors, "actor")), "
             + "\(count(stats.memory.negativeEntries, "negative entry", plural: "negative entries"))")
         let latency = (stats.latency ?? [:]).filter { $0.value.count > 0 }

@@ -9,6 +9,7 @@ public struct WxMediaFSCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "wxmediafs",
         abstract: "WeChat Official Account temporary media (临时素材) as a filesystem.",
+        version: BuildInfo.line,
         subcommands: [MountCommand.self, StatusCommand.self, IngestCommand.self, GetCommand.self, UploadCommand.self, QuotaCommand.self, SimCommand.self, DemoCommand.self,
                       CacheCommand.self, SettingsCommand.self]
     )

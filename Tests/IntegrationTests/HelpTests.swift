@@ -17,6 +17,13 @@ import Scratch
         }
     }
 
+    /// Issue 19, point 7: `--version` names the release and the commit (`unknown` for a build outside scripts/install).
+    @Test func versionNamesTheReleaseAndTheCommit() async throws {
+        let version = await Harness.run([Harness.binary, "--version"])
+        #expect(version.status == 0)
+        #expect(version.output.hasPrefix("wxmediafs ") && version.output.contains("(commit "), "\(version.output)")
+    }
+
     /// `script` gives `get` a terminal: the progress bar is drawn there, and not with --quiet, nor into a pipe.
     @Test func progressOnATerminalOnly() async throws {
         let sim = try SimProcess()

@@ -14,9 +14,11 @@ import Testing
         _ = await mount.run(["stat", mount.path("media/\(missing).jpg")])
         #expect(await mount.sha256(image.path) == (try await sim.expectedSHA(image)))
         let stats = try await mount.stats()
+        let raw = await mount.run(["cat", mount.path(".wxmediafs/stats")]).output
+        #expect(raw.contains(#""media/get""#) && !raw.contains(#"\/"#), "slashes are not escaped")
         let filesystem = try #require(stats["filesystem"] as? [String: Any])
         let errors = filesystem["errors"] as? [String: Int] ?? [:]
-        #expect(errors["\(ENOENT)"] ?? 0 >= 1, "the 40007 counted as ENOENT: \(errors)")
+        #expect(errors["ENOENT"] ?? 0 >= 1, "the 40007 counted as ENOENT, keyed by its name: \(errors)")
         let hits = filesystem["hits"] as? Int ?? 0, misses = filesystem["misses"] as? Int ?? 0
         #expect(misses >= 1, "a cold image misses at least once")
         #expect(hits + misses >= 3, "every block read is a hit or a miss (3 MiB = 3 blocks): \(hits) + \(misses)")
