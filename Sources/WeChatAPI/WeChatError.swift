@@ -1,3 +1,4 @@
+import Foundation
 /// An API failure with its context: the WeChat `errcode` and `rid` when the server gave them, never a token.
 ///
 /// A struct over a small enum (as async-http-client's `HTTPClientError`), with a stable `shortDescription`
@@ -74,8 +75,24 @@ public struct WeChatError: Error, Sendable, Equatable, CustomStringConvertible {
         case .http(let status): line = "\(category.summary) (HTTP \(status))"
         default: line = category.summary
         }
+        if kind == .transport {
+            // The HTTP library's own words name its internals (`connection reset (error set): … (errno: 111)`).
+            return line + ": " + (endpoint.map { "\($0): " } ?? "") + plainTransportReason
+        }
         if !message.isEmpty, message != category.summary { line += ": \(message)" }
         if let rid, !message.contains(rid) { line += " [rid \(rid)]" }
         return line
+    }
+
+    /// A transport failure in the system's words: the errno the HTTP library names, else a known phrase.
+    public var plainTransportReason: String {
+        if let range = message.range(of: "errno: "), let number = Int32(message[range.upperBound...].prefix { $0.isNumber }) {
+            return String(cString: strerror(number))
+        }
+        for phrase in ["Connection refused", "Connection reset", "No route to host", "Network is unreachable", "Name or service not known",
+                       "certificate", "TLS"] where message.localizedCaseInsensitiveContains(phrase) {
+            return phrase
+        }
+        return "the connection failed"
     }
 }

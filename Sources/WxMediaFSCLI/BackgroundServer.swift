@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -52,7 +53,12 @@ final class BackgroundServer: Sendable {
         guard let listener = await iterator.next(), let port = listener.localAddress?.port else {
             server.cancel()
             let reason: String
-            if case .failure(let error) = await server.result { reason = "\(error)" } else { reason = "it did not start" }
+            if case .failure(let error) = await server.result {
+                // NIO's IOError names its syscall (`bind(descriptor:ptr:bytes:)`): say the system's reason instead.
+                reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            } else {
+                reason = "it did not start"
+            }
             throw FSError(.io, "cannot serve \(what) on \(address): \(reason)")
         }
         return BackgroundServer(host: address.host, port: port, limits: limits, listener: listener, server: server)

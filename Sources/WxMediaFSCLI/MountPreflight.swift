@@ -6,8 +6,14 @@ import MediaFS
 /// /dev/fuse, fuse3's fusermount3, the mountpoint, a stale mount, a mount already there.
 enum MountPreflight {
     static func check(mountpoint: String, options: [String] = []) throws {
+        if access("/dev/fuse", F_OK) != 0 {
+            throw StartupFailure(ENODEV, "/dev/fuse is missing — load the module (modprobe fuse) or install fuse3 (apt-get install fuse3); in a container, pass --device /dev/fuse --cap-add SYS_ADMIN")
+        }
         guard access("/dev/fuse", R_OK | W_OK) == 0 else {
-            throw StartupFailure(ENODEV, "/dev/fuse is missing or not accessible — install fuse3 (apt-get install fuse3) or load the module (modprobe fuse); in a container, pass --device /dev/fuse --cap-add SYS_ADMIN")
+            throw StartupFailure(EACCES, "/dev/fuse exists but this user (uid \(getuid())) may not open it — mount as root (the systemd unit does), or give the user access to /dev/fuse")
+        }
+        if let unknown = options.first(where: { !Self.isKnown($0) }) {
+            throw StartupFailure(ConfigError.exitCode.rawValue, "-o \(unknown.prefix(80)) is not a mount option — known: \(Self.known.joined(separator: ", ")) (settings go in the config file or as key=value in fstab)")
         }
         if (geteuid() != 0 || options.contains("auto_unmount")), findFusermount() == nil {
             throw StartupFailure(65, "fusermount3 was not found — install fuse3 (apt-get install fuse3); it mounts for users other than root and does auto_unmount")
@@ -30,7 +36,24 @@ enum MountPreflight {
         if let type = fuseMountType(at: mountpoint) {
             throw StartupFailure(EEXIST, "\(mountpoint) is already mounted (\(type)) — unmount it first (fusermount3 -u \(mountpoint))")
         }
+        if !options.contains("nonempty"), let entries = try? FileManager.default.contentsOfDirectory(atPath: mountpoint), !entries.isEmpty {
+            throw StartupFailure(ENOTEMPTY, "mountpoint \(mountpoint) is not empty (\(entries.count) entries): mounting would hide them — use an empty directory, or pass -o nonempty")
+        }
     }
+
+    /// libfuse 3's mount options, and the kernel's generic ones mount(8) passes on; anything else is a mistake.
+    static let known = ["allow_other", "allow_root", "auto_unmount", "default_permissions", "nonempty", "ro", "rw", "suid", "nosuid",
+                        "dev", "nodev", "exec", "noexec", "atime", "noatime", "relatime", "norelatime", "strictatime",
+                        "nostrictatime", "sync", "async", "dirsync", "fsname=…", "subtype=…", "max_read=…", "blksize=…",
+                        "kernel_cache", "auto_cache", "debug"]
+
+    static func isKnown(_ option: String) -> Bool {
+        let key = option.split(separator: "=", maxSplits: 1).first.map(String.init) ?? option
+        return known.contains(option) || known.contains(key + "=…")
+    }
+
+    /// The options handed to libfuse: ours (`nonempty`, which libfuse 3 no longer knows) taken out.
+    static func libfuseOptions(_ options: [String]) -> [String] { options.filter { $0 != "nonempty" } }
 
     /// The type of a FUSE filesystem mounted at `path` now (from /proc/self/mountinfo), if any.
     static func fuseMountType(at path: String) -> String? {

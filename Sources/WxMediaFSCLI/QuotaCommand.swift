@@ -42,7 +42,7 @@ struct QuotaCommand: AsyncParsableCommand {
             let settings = try api.settings()
             client = try settings.client(logger: LogSetup.logger("wxmediafs.quota", level: settings.logLevel.rawValue))
         } catch {
-            throw fail(error, context: "quota")
+            throw fail(error, context: "quota", apiBase: (try? api.settings().apiBase) ?? "the API")
         }
         let paths = cgiPaths.isEmpty ? MediaClient.quotaPaths : cgiPaths
         var answers: [(path: String, result: Result<APIQuota, any Error>)] = []
@@ -50,6 +50,9 @@ struct QuotaCommand: AsyncParsableCommand {
             do {
                 answers.append((path, .success(try await client.apiQuota(cgiPath: path))))
             } catch {
+                // A cause of the whole account (credentials, the IP whitelist, the network, a setting): one line,
+                // once, with its status, not one per API.
+                if StartupFailure.classify(error, apiBase: client.apiBase) != nil { throw fail(error, context: "quota", apiBase: client.apiBase) }
                 answers.append((path, .failure(error)))
             }
         }

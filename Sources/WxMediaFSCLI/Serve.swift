@@ -62,7 +62,7 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
            whileMounted: (@Sendable () async -> Bool)? = nil) async throws {
     try MountPreflight.check(mountpoint: mountpoint, options: MountPreflight.options(options))
     MallocTuning.keepBlockBuffers(blockSize: fs.blockSize)
-    let session = try FuseSession(fs: fs, mountpoint: mountpoint, options: MountPreflight.options(options), logger: logger)
+    let session = try FuseSession(fs: fs, mountpoint: mountpoint, options: MountPreflight.libfuseOptions(MountPreflight.options(options)), logger: logger)
     let loopEnd = Completion()
     let signalled = SignalClock()
     let thread = Thread {
