@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WeChatAPI
 
 /// `wxmediafs config …`: the configuration itself (config file, environment, flags).
 struct SettingsCommand: ParsableCommand {
@@ -22,8 +23,9 @@ struct ConfigCheckCommand: ParsableCommand {
             Precedence: flag, then environment (WXMEDIAFS_<KEY>, and WECHAT_APPID for appid), then the config file, then \
             the default. Each line is `key = value` in TOML followed by its source (# flag, # env NAME, # the file, \
             # default), so the output can be pasted into a config file. The appsecret is never shown, only where it \
-            would be read from; the secret file is not read. Exit status 0 if the configuration is valid; 78 (EX_CONFIG) \
-            and one line naming the file or variable, the key and the fix if not.
+            would be read from; the secret files are opened as a mount would (one that cannot be read, or that others \
+            can read, fails the check). Exit status 0 if the configuration is valid; 78 (EX_CONFIG) and one line naming \
+            the file or variable, the key and the fix if not.
 
             EXAMPLES:
               wxmediafs config check
@@ -38,10 +40,25 @@ struct ConfigCheckCommand: ParsableCommand {
 
     func run() throws {
         do throws(ConfigError) {
-            print(try api.settings(mount.add).report().joined(separator: "\n"))
+            let settings = try api.settings(mount.add)
+            print(settings.report().joined(separator: "\n"))
+            // The secrets are read as a mount would read them (never shown): a file that cannot be read, or that
+            // others can read, fails the check, as it would fail the mount.
+            if case .file(let path) = settings.secret { try Self.checkSecretFile(path, what: "secret_file") }
+            _ = try settings.callbackConfiguration()
         } catch {
             FileHandle.standardError.write(Data("wxmediafs: \(error.message)\n".utf8))
             throw ConfigError.exitCode
+        }
+    }
+}
+
+extension ConfigCheckCommand {
+    static func checkSecretFile(_ path: String?, what: String) throws(ConfigError) {
+        guard let path else { return }
+        if let problem = SecretFile.permissionProblem(path) { throw ConfigError("\(what): \(problem)") }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw ConfigError("\(what): cannot read \(path) (missing? permissions?) — the mount would fail the same way")
         }
     }
 }

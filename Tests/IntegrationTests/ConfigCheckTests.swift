@@ -49,6 +49,24 @@ import Scratch
         #expect(!result.output.contains(secret) && !result.error.contains(secret))
     }
 
+    /// Issue 19, point 4: the secret files are opened as a mount would, so `config check` fails where the mount would.
+    @Test func aSecretFileThatCannotBeUsedFailsTheCheck() async throws {
+        let directory = Scratch.directory("config-secret")
+        let secret = directory + "/secret"
+        try Data("Very-Secret-Value".utf8).write(to: URL(fileURLWithPath: secret))
+        for (mode, fix) in [(0o644 as mode_t, "chmod 600"), (0o000, "cannot read")] {
+            chmod(secret, mode)
+            let path = mode == 0 ? directory + "/missing" : secret
+            let check = await Harness.run([Harness.binary, "config", "check", "--appid", "wx1", "--secret-file", path], environment: Self.neutral)
+            #expect(check.status == 78, "mode \(String(mode, radix: 8)): \(check.error)")
+            #expect(check.error.contains("secret_file") && check.error.contains(fix), "\(check.error)")
+            #expect(!check.error.contains("Very-Secret-Value") && !check.output.contains("Very-Secret-Value"))
+        }
+        chmod(secret, 0o600)
+        let fine = await Harness.run([Harness.binary, "config", "check", "--appid", "wx1", "--secret-file", secret], environment: Self.neutral)
+        #expect(fine.status == 0, "\(fine.error)")
+    }
+
     @Test func aBadFileIsOneLineAndExit78() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Harness.binary), "build wxmediafs first")
         let file = try write("cache_dir = \"/x\"\ncache_sise = \"2G\"\n")
