@@ -137,9 +137,15 @@ enum FuseOperations {
             guard let request else { return }
             let bridge = bridgeContext(request)
             bridge.timed(.statfs) {
+                // `df` shows the cache: its budget as the size, what it holds as used.
+                let (used, budget) = bridge.fs.cacheCapacity()
+                let unit: Int64 = 1 << 20
                 var value = statvfs()
-                value.f_bsize = 1 << 20
-                value.f_frsize = 1 << 20
+                value.f_bsize = UInt(unit)
+                value.f_frsize = UInt(unit)
+                value.f_blocks = fsblkcnt_t(max(0, budget) / unit)
+                value.f_bfree = fsblkcnt_t(max(0, budget - used) / unit)
+                value.f_bavail = value.f_bfree
                 value.f_namemax = 255
                 FuseReply(request, gate: bridge.gate).statfs(value)
             }

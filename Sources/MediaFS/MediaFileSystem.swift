@@ -57,6 +57,12 @@ public final class MediaFileSystem: Sendable {
 
     public var configuration: FSConfiguration { context.config }
 
+    /// What the cache holds and its budget, in bytes (`df` of the mount).
+    public func cacheCapacity() -> (used: Int64, budget: Int64) {
+        let statistics = context.cache.statistics()
+        return (statistics.bytes, statistics.budget)
+    }
+
     /// Records pushed messages (the live callback) in the cache directory's messages file; returns how many were
     /// new. When the file must be compacted, a message past the media life keeps its line while its media is
     /// cached (its inbox link still reads).

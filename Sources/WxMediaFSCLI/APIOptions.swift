@@ -18,7 +18,7 @@ struct APIOptions: ParsableArguments {
     @Option(help: "The Official Account's appid (default: $WECHAT_APPID).")
     var appid: String?
 
-    @Option(help: "File holding the appsecret (default: $WECHAT_APPSECRET).")
+    @Option(help: ArgumentHelp("File holding the appsecret, mode 0600 (without it: the secret itself in $WECHAT_APPSECRET).", valueName: "path"))
     var secretFile: String?
 
     @Option(help: "stable (POST /cgi-bin/stable_token, safe for many hosts) or classic (/cgi-bin/token) (default: \(Settings.Defaults.tokenMode.rawValue)).")

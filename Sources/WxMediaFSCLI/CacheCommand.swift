@@ -52,7 +52,11 @@ struct CacheCommand: AsyncParsableCommand {
         func run() async throws {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(try await location.open("cache stats").statistics()), as: UTF8.self))
+            var statistics = try await location.open("cache stats").statistics()
+            // The budget a mount would keep it to (the cache object here has none: it must not evict).
+            statistics.budget = (try? Settings.load(flags: SettingsLayer(cacheDir: location.cacheDir), configFlag: location.config.path).cacheSize.bytes)
+                ?? Settings.Defaults.cacheSize.bytes
+            print(String(decoding: try encoder.encode(statistics), as: UTF8.self))
         }
     }
 

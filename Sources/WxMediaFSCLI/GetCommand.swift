@@ -30,7 +30,7 @@ struct GetCommand: AsyncParsableCommand {
     @Flag(help: "HD voice decoded to WAV (PCM 16 kHz mono), as hd/<id>.wav in a mount; implies --hd.")
     var wav = false
 
-    @Option(name: .short, help: "Output file (default: <media_id>.<ext> in the current directory; - for standard output).")
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output file (default: <media_id>.<ext> in the current directory; - for standard output).", valueName: "path"))
     var output: String?
 
     @Option(help: "Cache directory shared with mounts (default: $XDG_CACHE_HOME/wxmediafs or ~/.cache/wxmediafs).")

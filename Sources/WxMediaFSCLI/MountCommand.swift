@@ -11,7 +11,11 @@ struct MountCommand: AsyncParsableCommand {
         abstract: "Mount temporary media as files: media/<id>.<ext>, hd/<id>.speex and .wav, .wxmediafs/stats.",
         discussion: """
             Stays in the foreground until unmounted (fusermount3 -u) or sent SIGINT/SIGTERM, then exits 0. A mount owns its \
-            cache directory: a second mount on it exits 16 (EBUSY). A bad config file or WXMEDIAFS_* variable exits 78. \
+            cache directory. A mount that cannot start prints one line naming the fix and exits with: 2 no mountpoint, \
+            13 credentials rejected (or /dev/fuse not open to this user), 16 the cache belongs to another mount, 17 \
+            already mounted there, 19 no /dev/fuse, 20 not a directory, 39 mountpoint not empty (-o nonempty), 65 no \
+            fusermount3, 69 API unreachable, 77 IP not whitelisted, 78 a setting (config file, variable, flag, secret \
+            file, unknown -o) cannot be used (see man wxmediafs, EXIT STATUS). \
             Upstream calls are counted per API per China day (00:00 UTC+8) in <cache-dir>/quota.json and shown in \
             .wxmediafs/stats; with --max-calls-per-day N, once N are counted today, lookups of uncached ids fail with \
             EDQUOT without any call until the next day.

@@ -72,6 +72,20 @@ import Scratch
         #expect(status.output.contains("media/get \(mediaGet) call"), "\(status.output)")
         #expect(status.output.contains("errors     upstream errcode_40007 ×1; filesystem ENOENT ×"), "\(status.output)")
         #expect(status.output.contains("quota      ") && status.output.contains("media/get \(mediaGet)"), "\(status.output)")
+        // docs/grafana-dashboard.json loads (valid JSON, panels with queries) and every metric it queries is one
+        // this mount exports (a histogram through its _bucket series).
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "docs/grafana-dashboard.json"))) as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        let queries = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+            + [((dashboard["templating"] as? [String: Any])?["list"] as? [[String: Any]] ?? []).compactMap { $0["query"] as? String }].flatMap { $0 }
+        #expect(panels.count >= 8 && queries.count >= panels.count)
+        let named = Set(queries.flatMap { query in
+            query.matches(of: /\b(?:wxmediafs|process)_[a-z_]+/).map { String($0.output) }
+        })
+        #expect(named.count >= 15, "\(named)")
+        for name in named {
+            #expect(metrics.keys.contains { $0 == name || $0.hasPrefix(name + "{") }, "the dashboard queries \(name), which is not exported")
+        }
         // With no argument: every wxmediafs mount of the machine, this one among them.
         let every = await Harness.run([Harness.binary, "status"], timeout: 20)
         #expect(every.status == 0 && every.output.contains("wxmediafs on \(mount.mountpoint)"), "\(every.output)\(every.error)")
