@@ -86,6 +86,10 @@ import Scratch
         for name in named {
             #expect(metrics.keys.contains { $0 == name || $0.hasPrefix(name + "{") }, "the dashboard queries \(name), which is not exported")
         }
+        // df shows the cache: the budget as the size, what it holds as used (MiB units).
+        let df = await Harness.run(["df", "-B1", "--output=size,used", mount.mountpoint])
+        let figures = df.output.split(separator: "\n").last?.split(separator: " ").compactMap { Int64($0) } ?? []
+        #expect(figures.first == 100 << 20 && figures.last == totalBytes, "df: \(df.output)")
         // With no argument: every wxmediafs mount of the machine, this one among them.
         let every = await Harness.run([Harness.binary, "status"], timeout: 20)
         #expect(every.status == 0 && every.output.contains("wxmediafs on \(mount.mountpoint)"), "\(every.output)\(every.error)")
