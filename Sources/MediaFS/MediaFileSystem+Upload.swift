@@ -16,6 +16,7 @@ extension MediaFileSystem {
     static let mediaIDAttribute = "user.wechat.media_id"
     static let createdAtAttribute = "user.wechat.created_at"
     static let errorAttribute = "user.wechat.error"
+    static let contentTypeAttribute = "user.wechat.content_type"
 
     static func uploadType(of directory: UInt64) -> UploadType? {
         guard Inode.uploadTypes.contains(directory) else { return nil }
@@ -171,6 +172,7 @@ extension MediaFileSystem {
     /// The extended attributes of a node: an uploaded file's media id and creation time, or why its upload
     /// failed. An upload under way is waited for: `cp f upload/image/ && getfattr …` sees the id.
     public func extendedAttributes(_ inode: UInt64) async -> [(name: String, value: String)] {
+        if let item = await itemAttributes(inode) { return item }
         guard Self.isUploadFile(inode), let uploads else { return [] }
         await uploads.settled(inode)
         guard let entry = uploads.entry(inode) else { return [] }
@@ -187,6 +189,21 @@ extension MediaFileSystem {
             throw FSError(Errno(rawValue: code), entry.failure ?? "the upload failed")
         }
         return all.first { $0.name == name }?.value
+    }
+
+    /// A media item's id, content type and creation time (as far as known: the follower message's CreateTime, else
+    /// the first fetch), for `getfattr -d`; nil for anything that is not an item known to the cache.
+    private func itemAttributes(_ inode: UInt64) async -> [(name: String, value: String)]? {
+        guard inode >= Inode.firstItem, inode & (Inode.inboxBit | Inode.uploadBit | 1 << 63) == 0,
+              let key = inodes.locked({ $0.key(inode) }) else { return nil }
+        // The cache's index, or the item's actor while its head is still being written there.
+        var known = context.cache.item(key)
+        if known == nil, let item = inodes.locked({ $0.existingItem(inode) }) { known = await item.info }
+        guard let info = known else { return nil }
+        var created = info.fetchedAt
+        if key.kind == .media, let pushed = inbox().created[key.id] { created = min(created, Double(pushed)) }
+        return [(Self.mediaIDAttribute, key.id), (Self.contentTypeAttribute, info.contentType ?? "application/octet-stream"),
+                (Self.createdAtAttribute, String(Int64(created)))]
     }
 
     // MARK: helpers

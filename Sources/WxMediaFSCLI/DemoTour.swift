@@ -10,13 +10,20 @@ enum DemoTour {
         }
         fflush(nil)
         guard let image = items.first(where: { $0.kind == .image }), let video = items.first(where: { $0.kind == .video }) else { return }
+        // A scratch folder of the tour's own, removed at the end (media are 0444: a copy in /tmp would stay read-only).
+        var template = Array("/tmp/wxmediafs-tour-XXXXXX".utf8CString)
+        let scratch = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) } ?? "/tmp"
+        defer { if scratch != "/tmp" { try? FileManager.default.removeItem(atPath: scratch) } }
+        let copy = "\(scratch)/\(image.id).\(image.ext)"
+        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let commands = [
-            "cp \(path(mountpoint, image)) /tmp/ && sha256sum /tmp/\(image.id).\(image.ext)",
+            "cp \(path(mountpoint, image)) \(scratch)/ && sha256sum \(copy)",
             "ffprobe -v error -show_entries format=format_name,duration -of compact \(path(mountpoint, video))",
-            "cp /tmp/\(image.id).\(image.ext) \(mountpoint)/upload/image/copy.\(image.ext)"
+            "cp \(copy) \(mountpoint)/upload/image/copy.\(image.ext)"
                 + " && getfattr --absolute-names -n user.wechat.media_id --only-values \(mountpoint)/upload/image/copy.\(image.ext); echo",
             "ls -l \(mountpoint)/media \(mountpoint)/hd \(mountpoint)/upload/image",
-            "cat \(mountpoint)/.wxmediafs/stats",
+            "getfattr --absolute-names -d \(path(mountpoint, image))",
+            "\(binary) status \(mountpoint)",
             "stat \(mountpoint)/media/NoSuchMediaId0000 || true",
         ]
         for command in commands {

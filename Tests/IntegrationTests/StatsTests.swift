@@ -13,6 +13,10 @@ import Testing
         for _ in 0..<2 { _ = await mount.run(["stat", mount.path("media/\(missing)")]) }
         _ = await mount.run(["stat", mount.path("media/\(missing).jpg")])
         #expect(await mount.sha256(image.path) == (try await sim.expectedSHA(image)))
+        // Issue 19, point 8: `getfattr -d` of an item shows its id, type and creation time.
+        let attributes = await mount.run(["getfattr", "--absolute-names", "-d", mount.path(image.path)])
+        #expect(attributes.output.contains("user.wechat.media_id=\"\(image.id)\"") && attributes.output.contains("user.wechat.content_type=\"image/jpeg\"")
+                && attributes.output.contains("user.wechat.created_at="), "\(attributes.output)\(attributes.error)")
         let stats = try await mount.stats()
         let raw = await mount.run(["cat", mount.path(".wxmediafs/stats")]).output
         #expect(raw.contains(#""media/get""#) && !raw.contains(#"\/"#), "slashes are not escaped")
