@@ -30,7 +30,7 @@ import Scratch
         let binDirectory = (Harness.binary as NSString).deletingLastPathComponent
         let log = Scratch.directory("helper-log") + "/wxmediafs.log"
         let options = "appid=\(SimProcess.appID),secret_file=\(try secretFile()),api_base=\(sim.baseURL),cache_dir=\(cache),_netdev,nofail,"
-            + "log_file=\(log),log_level=info"
+            + "log_file=\(log),log_level=info,log_format=json"
         let result = await Harness.run(["/sbin/mount.fuse3", "wxmediafs", mountpoint, "-o", options, "-t", "fuse.wxmediafs"],
                                        environment: ["PATH": binDirectory + ":/usr/sbin:/usr/bin:/sbin:/bin"])
         defer { umount2(mountpoint, Int32(MNT_DETACH)) }
@@ -48,6 +48,23 @@ import Scratch
         #expect(levels.count == lines.count && lines.count >= 2, "\(lines)")
         #expect(lines.contains { $0.contains("upstream calls counted") } && lines.contains { $0.contains("unmount") }, "\(lines)")
         #expect(!lines.contains { $0.contains(SimProcess.secret) })
+    }
+
+    /// Issue 19, point 8: the log file is in the log format asked (text by default), and SIGHUP opens it again, so
+    /// logrotate may move it.
+    @Test func theLogFileIsTextAndReopenedOnHangup() async throws {
+        let sim = try SimProcess()
+        let log = Scratch.directory("text-log") + "/wxmediafs.log"
+        let mount = try MountProcess(sim: sim, extra: ["--log-file", log, "--log-level", "info"])
+        let first = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(first.contains(" info wxmediafs:") && !first.hasPrefix("{"), "text lines: \(first)")
+        #expect(rename(log, log + ".1") == 0)
+        kill(mount.child.process.processIdentifier, SIGHUP)
+        #expect(await Harness.waitFor(timeout: 5) { FileManager.default.fileExists(atPath: log) }, "opened again under its name")
+        #expect(mount.unmount())
+        let after = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(after.contains("unmounted"), "the lines after the rotation went to the new file: \(after)")
+        #expect(!((try? String(contentsOfFile: log + ".1", encoding: .utf8)) ?? "").contains("unmounted"))
     }
 
     @Test func aFailedMountFailsMountItself() async throws {
