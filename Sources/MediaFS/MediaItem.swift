@@ -378,7 +378,8 @@ actor MediaItem {
         do {
             try await context.cache.storeItem(item, for: key)
         } catch {
-            context.logger.warning("cannot record \(key) in the cache: \(error)")
+            context.warnings.warn(cause: "meta: \((error as? CacheIOError).map { Errno(rawValue: $0.errno).description } ?? "other")",
+                                  "cannot record items in the cache (\(error)); reads go on from memory and upstream")
         }
         writingMeta -= 1
         writeEnded()

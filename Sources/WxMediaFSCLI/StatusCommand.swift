@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FuseBridge
 import MediaFS
 
 /// `wxmediafs status [MOUNTPOINT]`: a readable summary of `MOUNTPOINT/.wxmediafs/stats`, or the raw JSON; with no
@@ -42,27 +43,9 @@ struct StatusCommand: ParsableCommand {
         try show(mountpoint)
     }
 
-    /// The mountpoints of every `fuse.wxmediafs` filesystem (mountinfo's escapes `\040` and the like undone).
-    static func wxmediafsMounts(mountinfo: String = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "") -> [String] {
-        mountinfo.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
-            guard let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields[dash + 1] == "fuse.wxmediafs", fields.count > 4 else { return nil }
-            return unescape(fields[4])
-        }
-    }
-
-    private static func unescape(_ field: Substring) -> String {
-        var bytes: [UInt8] = []
-        var rest = Array(field.utf8)[...]
-        while let byte = rest.popFirst() {
-            if byte == UInt8(ascii: "\\"), rest.count >= 3, let value = UInt8(String(decoding: rest.prefix(3), as: UTF8.self), radix: 8) {
-                bytes.append(value)
-                rest = rest.dropFirst(3)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+    /// The mountpoints of every `fuse.wxmediafs` filesystem (MountInfo reads mountinfo, escapes undone).
+    static func wxmediafsMounts(mountinfo: String? = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) -> [String] {
+        MountInfo.entries(mountinfo).filter { $0.type == "fuse.wxmediafs" }.map(\.mountpoint)
     }
 
     private func show(_ mountpoint: String) throws {

@@ -158,7 +158,12 @@ import Scratch
         #expect(bad.status == 78 && bad.error.contains("WXMEDIAFS_CALLBACK_AES_KEY"), "\(bad.error)")
         #expect(!bad.error.contains(badKey) && !bad.error.contains(Self.token))
         // config check says where they come from, not what they are.
-        let check = await Harness.run([Harness.binary, "config", "check", "--callback-listen", "127.0.0.1:8081"],
+        // (Safe mode needs the appid the messages are sealed for: without it the check fails, as the mount would.)
+        let noAppid = await Harness.run([Harness.binary, "config", "check", "--callback-listen", "127.0.0.1:8081"],
+                                        environment: ["WXMEDIAFS_CALLBACK_TOKEN": Self.token, "WXMEDIAFS_CALLBACK_AES_KEY": Self.encodingAESKey,
+                                                      "WXMEDIAFS_CONFIG": ""])
+        #expect(noAppid.status == 78 && noAppid.error.contains("needs the appid"), "\(noAppid.error)")
+        let check = await Harness.run([Harness.binary, "config", "check", "--callback-listen", "127.0.0.1:8081", "--appid", SimProcess.appID],
                                       environment: ["WXMEDIAFS_CALLBACK_TOKEN": Self.token, "WXMEDIAFS_CALLBACK_AES_KEY": Self.encodingAESKey,
                                                     "WXMEDIAFS_CONFIG": ""])
         #expect(check.status == 0, "\(check.error)")
