@@ -31,7 +31,7 @@ enum FuseOperations {
             bridge.serve(.lookup, reply) {
                 do {
                     let attributes = try await bridge.fs.lookup(parent: parent, name: name)
-                    if !reply.entry(attributes, timeout: bridge.timeout(for: attributes)), attributes.inode >= Inode.firstItem {
+                    if !reply.entry(attributes, timeout: bridge.timeout(for: attributes)), NodeID(attributes.inode).isItem {
                         bridge.fs.forget(attributes.inode, count: 1)  // interrupted meanwhile: the kernel holds nothing
                     }
                 } catch let error as FSError where error.errno == .noEntry && (parent == Inode.media || parent == Inode.hd) {

@@ -125,8 +125,6 @@ final class FuseReply: @unchecked Sendable {
         }
     }
 
-    func none() { once { fuse_reply_none($0); return 0 } }
-
     func link(_ target: String) { once { fuse_reply_readlink($0, target) } }
 
     func statfs(_ value: statvfs) {

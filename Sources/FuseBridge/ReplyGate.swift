@@ -41,6 +41,4 @@ final class ReplyGate: @unchecked Sendable {
             return unanswered
         }
     }
-
-    var isClosed: Bool { condition.withLock { closed } }
 }

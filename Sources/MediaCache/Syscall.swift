@@ -21,7 +21,6 @@ public struct CacheIOError: Error, Sendable, CustomStringConvertible {
     public let operation: String
 
     public var description: String { "\(operation): \(String(cString: strerror(errno)))" }
-    public var isDiskFull: Bool { errno == ENOSPC || errno == EDQUOT }
 
     /// Out of descriptors or memory: the process's trouble, not the file's; the same read may work later.
     public var isTransient: Bool { [EMFILE, ENFILE, ENOMEM, ENOBUFS, EAGAIN].contains(errno) }

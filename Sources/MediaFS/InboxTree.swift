@@ -54,7 +54,7 @@ struct InboxTree {
     static func inode(_ path: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in "inbox/\(path)".utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Inode.inboxBit | (hash & (Inode.inboxBit - 1))
+        return NodeID.inboxBit | (hash & (NodeID.inboxBit - 1))
     }
 
     /// An OpenID-like name: no slash, not `.` or `..`, at most 255 bytes, printable.

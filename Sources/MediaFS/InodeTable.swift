@@ -28,7 +28,7 @@ struct InodeTable {
         init(_ item: MediaItem) { self.item = item }
     }
 
-    /// Slots of `nodes`; an inode number is `firstItem + (generation << 32 | slot)`.
+    /// Slots of `nodes`; an inode number is `firstItem + (generation << 32 | slot)` (NodeID).
     private var nodes: [Node] = []
     private var freeSlots: [UInt32] = []
     /// Live slots by key (4 bytes a bucket).
@@ -46,15 +46,13 @@ struct InodeTable {
     }
 
     private func inodeNumber(_ slot: UInt32) -> UInt64 {
-        Inode.firstItem + (UInt64(nodes[Int(slot)].generation) << 32 | UInt64(slot))
+        NodeID.item(slot: slot, generation: nodes[Int(slot)].generation)
     }
 
     /// The slot of a live inode number (nil for a number this table never gave or has dropped).
     private func slot(_ inode: UInt64) -> Int? {
-        guard inode >= Inode.firstItem else { return nil }
-        let number = inode - Inode.firstItem
-        let slot = Int(number & 0xFFFF_FFFF)
-        guard slot < nodes.count, nodes[slot].live, UInt64(nodes[slot].generation) == number >> 32 else { return nil }
+        guard let (slot, generation) = NodeID.slotAndGeneration(inode) else { return nil }
+        guard slot < nodes.count, nodes[slot].live, nodes[slot].generation == generation else { return nil }
         return slot
     }
 
@@ -71,8 +69,8 @@ struct InodeTable {
         if let reused = freeSlots.popLast() {
             slot = reused
             let generation = nodes[Int(slot)].generation &+ 1
-            // A generation past 2^31 would reach the placeholder numbers of listings: take a new slot instead.
-            if generation >= 1 << 31 { return appendNode(key, item) }
+            // A generation at NodeID.maxGeneration would reach the upload bit: the slot retires, a new one is taken.
+            if generation >= NodeID.maxGeneration { return appendNode(key, item) }
             nodes[Int(slot)] = Node(item: item, pending: 1, generation: generation, live: true, key: key)
         } else {
             return appendNode(key, item)
@@ -95,7 +93,7 @@ struct InodeTable {
             nodes[slot].lookups += 1
             return inodeNumber(UInt32(slot))
         }
-        if let reused = freeSlots.last, nodes[Int(reused)].generation &+ 1 < 1 << 31 {
+        if let reused = freeSlots.last, nodes[Int(reused)].generation &+ 1 < NodeID.maxGeneration {
             freeSlots.removeLast()
             nodes[Int(reused)] = Node(item: nil, lookups: 1, generation: nodes[Int(reused)].generation &+ 1, live: true, key: key)
             index(Int(reused))
@@ -229,4 +227,12 @@ struct HandleTable {
 
     func get(_ number: UInt64) -> Open? { open[number] }
     mutating func remove(_ number: UInt64) -> Open? { open.removeValue(forKey: number) }
+}
+
+extension InodeTable {
+    /// For tests: a freed slot's generation, as a mount running for years would leave it.
+    mutating func setGeneration(ofSlotOf inode: UInt64, to generation: UInt32) {
+        guard let (slot, _) = NodeID.slotAndGeneration(inode), slot < nodes.count else { return }
+        nodes[slot].generation = generation
+    }
 }

@@ -29,7 +29,7 @@ extension MediaFileSystem {
 
     public static func isUploadDirectory(_ inode: UInt64) -> Bool { Inode.uploadTypes.contains(inode) }
 
-    public static func isUploadFile(_ inode: UInt64) -> Bool { inode & Inode.uploadBit != 0 && inode & (Inode.inboxBit | 1 << 63) == 0 }
+    public static func isUploadFile(_ inode: UInt64) -> Bool { NodeID(inode).isUpload }
 
     // MARK: names and attributes
 
@@ -194,8 +194,7 @@ extension MediaFileSystem {
     /// A media item's id, content type and creation time (as far as known: the follower message's CreateTime, else
     /// the first fetch), for `getfattr -d`; nil for anything that is not an item known to the cache.
     private func itemAttributes(_ inode: UInt64) async -> [(name: String, value: String)]? {
-        guard inode >= Inode.firstItem, inode & (Inode.inboxBit | Inode.uploadBit | 1 << 63) == 0,
-              let key = inodes.locked({ $0.key(inode) }) else { return nil }
+        guard NodeID(inode).isItem, let key = inodes.locked({ $0.key(inode) }) else { return nil }
         // The cache's index, or the item's actor while its head is still being written there.
         var known = context.cache.item(key)
         if known == nil, let item = inodes.locked({ $0.existingItem(inode) }) { known = await item.info }

@@ -76,7 +76,7 @@ public final class MediaFileSystem: Sendable {
         context.counters.lookup()
         do {
             let attributes = try await resolve(parent: parent, name: name)
-            if attributes.inode >= Inode.firstItem {
+            if NodeID(attributes.inode).isItem {
                 inodes.locked { $0.looked(attributes.inode) }  // its pending lookup
                 // A lookup answered from the cache leaves its actor with nothing to do: let it go now.
                 if let item = inodes.locked({ $0.existingItem(attributes.inode) }) { await item.reportIfIdle() }
@@ -102,7 +102,7 @@ public final class MediaFileSystem: Sendable {
 
     /// A getattr answered without waiting, or nil when it must wait for an item's first answer (`getattr`).
     public func getattrNow(_ inode: UInt64) -> FileAttributes? {
-        if inode < Inode.firstItem || inode & (Inode.inboxBit | Inode.uploadBit) != 0 { return nil }
+        guard NodeID(inode).isItem else { return nil }
         guard let key = inodes.locked({ $0.key(inode) }), let info = context.cache.item(key) else { return nil }
         return attributes(inode, info, key: key)
     }
@@ -197,7 +197,7 @@ public final class MediaFileSystem: Sendable {
         case Inode.root, Inode.media, Inode.hd, Inode.control, Inode.inbox: return directory(inode)
         case Inode.stats: return statsAttributes()
         case Inode.upload, Inode.uploadTypes: return directory(inode, writable: true)
-        case let inode where inode & Inode.inboxBit != 0 && inode & (1 << 63) == 0: return try inboxAttributes(inode)
+        case let inode where NodeID(inode).isInbox: return try inboxAttributes(inode)
         case let inode where Self.isUploadFile(inode): return try uploadAttributes(inode)
         default:
             // Known to the cache index: no actor needed.
@@ -361,7 +361,7 @@ public final class MediaFileSystem: Sendable {
     static func placeholderInode(_ key: CacheKey) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in "\(key.kind.rawValue)/\(key.id)".utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash | (1 << 63)
+        return hash | NodeID.placeholderBit
     }
 
     /// The whole speex stream of `hd/<id>.speex`, through the same actor a lookup of it would use (single-flight:

@@ -12,12 +12,12 @@ public enum Inode {
     public static let inbox: UInt64 = 6
     /// The days, senders and links under `inbox/` are numbered from a hash of their path with this bit set
     /// (item numbers stay far below it, listing placeholders use the bit above).
-    public static let inboxBit: UInt64 = 1 << 62
+    public static let inboxBit: UInt64 = NodeID.inboxBit
     /// `upload/` and its four type directories (`UploadType.allCases` order).
     public static let upload: UInt64 = 7
     public static let uploadTypes: ClosedRange<UInt64> = 8...11
     /// Files in `upload/<type>/` are numbered with this bit set (below `inboxBit`, far above item numbers).
-    public static let uploadBit: UInt64 = 1 << 61
+    public static let uploadBit: UInt64 = NodeID.uploadBit
     /// Items are numbered from here, never reused within a mount.
     public static let firstItem: UInt64 = 1000
 }
@@ -42,6 +42,3 @@ struct ItemName: Equatable {
     }
 }
 
-extension CacheKey.Kind {
-    var directoryInode: UInt64 { self == .media ? Inode.media : Inode.hd }
-}

@@ -9,5 +9,4 @@ public enum APITimeouts {
         APIHTTP.idleTimeout.locked { $0 = seconds }
     }
 
-    public static var idleSeconds: Double { APIHTTP.idleTimeout.locked { $0 } }
 }
