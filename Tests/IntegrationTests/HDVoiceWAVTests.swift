@@ -23,6 +23,13 @@ import Scratch
         let wav = mount.path("hd/\(item.id).wav")
         var info = stat()
         #expect(stat(wav, &info) == 0 && Int(info.st_size) == 44 + packets * 320 * 2, "the size is exact at lookup")
+        // The RIFF header's own sizes (the RIFF spec, from the file's length, not from the code under test):
+        // bytes 4..<8 are the file size − 8, bytes 40..<44 the data size, the file size − 44 (ffprobe accepts either off).
+        let header = try #require(FileHandle(forReadingAtPath: wav)?.readData(ofLength: 44))
+        func le32(_ at: Int) -> Int { header[at..<(at + 4)].reversed().reduce(0) { $0 << 8 | Int($1) } }
+        #expect(String(decoding: header[0..<4], as: UTF8.self) == "RIFF" && String(decoding: header[36..<40], as: UTF8.self) == "data")
+        #expect(le32(4) == Int(info.st_size) - 8, "RIFF size \(le32(4)) for a file of \(info.st_size)")
+        #expect(le32(40) == Int(info.st_size) - 44, "data size \(le32(40)) for a file of \(info.st_size)")
         let probe = await Harness.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,sample_rate,channels:format=duration",
                                        "-of", "default=noprint_wrappers=1", wav])
         #expect(probe.output.contains("codec_name=pcm_s16le") && probe.output.contains("sample_rate=16000") && probe.output.contains("channels=1"), "\(probe.output)\(probe.error)")
