@@ -11,6 +11,7 @@ public enum SimFault: Sendable, Equatable {
     /// Hostile answers, as a CDN or a proxy in front of it may give (meant for endpoint `cdn`, valid on any):
     case html200         // HTTP 200, text/html, an HTML error page instead of the bytes
     case json200         // HTTP 200, application/json, {"errcode":-1,"errmsg":"system error"}
+    case jsonAsMedia     // HTTP 200, Content-Type image/jpeg, no attachment header, body {"errcode":40007,…}
     case http410         // 410 Gone
     /// The next video_url(s) issued answer 404 for that long after issue. Consumed by media/get calls that
     /// issue a video_url, whatever endpoint it was injected on.
@@ -38,6 +39,7 @@ public enum SimFault: Sendable, Equatable {
         case "invalid-token": self = .invalidToken
         case "html200": self = .html200
         case "json200": self = .json200
+        case "json-as-media": self = .jsonAsMedia
         case "http410": self = .http410
         case "video404": self = .video404(seconds: seconds)
         case "stall": self = .stall(seconds: seconds)
@@ -65,6 +67,7 @@ public enum SimFault: Sendable, Equatable {
         case .invalidToken: "invalid-token"
         case .html200: "html200"
         case .json200: "json200"
+        case .jsonAsMedia: "json-as-media"
         case .http410: "http410"
         case .video404: "video404"
         case .stall: "stall"

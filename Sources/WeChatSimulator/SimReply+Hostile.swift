@@ -15,6 +15,12 @@ extension SimReply {
         return text(page, contentType: "text/html")
     }
 
+    /// HTTP 200 typed as an image, no `Content-Disposition`: WeChat's "invalid media_id" where the bytes should be
+    /// (a proxy that rewrote the type, or a server that labels every answer of media/get as media).
+    static var invalidMediaIDAsImage: SimReply {
+        text("{\"errcode\":40007,\"errmsg\":\"invalid media_id rid: \(WeChatError.rid())\"}", contentType: "image/jpeg")
+    }
+
     /// HTTP 200, `application/json`: a WeChat-style error where the bytes should be.
     static var systemErrorJSON200: SimReply {
         text("{\"errcode\":-1,\"errmsg\":\"system error\"}", contentType: "application/json")

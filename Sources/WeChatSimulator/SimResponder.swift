@@ -39,6 +39,7 @@ struct SimResponder: HTTPResponder {
             case .http500?: reply = .page(.internalServerError)
             case .html200?: reply = .htmlErrorPage200
             case .json200?: reply = .systemErrorJSON200
+            case .jsonAsMedia?: reply = .invalidMediaIDAsImage
             case .http410?: reply = .page(.gone)
             case .resetMidBody?:
                 cut = .reset

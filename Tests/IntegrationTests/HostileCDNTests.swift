@@ -24,6 +24,23 @@ import Testing
         #expect(await again.sha256(video.path) == expected)
     }
 
+    /// Test debt (#20): WeChat's JSON error typed as an image, with no attachment header, is classified by its body:
+    /// ENOENT for 40007, and nothing of it is cached; the next answer (after the negative window) is the image.
+    @Test func aJSONErrorTypedAsMediaIsTheErrorNotTheFile() async throws {
+        try requireFUSE()
+        let sim = try SimProcess()
+        let image = try #require(try await sim.items().first { $0.kind == "image" })
+        let mount = try MountProcess(sim: sim, extra: ["--negative-ttl", "0"])
+        defer { mount.unmount() }
+        try await sim.post("/__sim/fault", #"{"endpoint":"media/get","fault":"json-as-media","count":1}"#)
+        let refused = await mount.run(["cat", mount.path(image.path)])
+        #expect(refused.status != 0 && refused.error.contains("No such file"), "\(refused.error)")
+        let folder = mount.cacheDirectory + "/v1/media/\(image.id)"
+        let blocks = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".blk") }
+        #expect(blocks.isEmpty, "nothing of the error was cached: \(blocks)")
+        #expect(await mount.sha256(image.path) == (try await sim.expectedSHA(image)))
+    }
+
     @Test(arguments: [["--range-cap", "300000"], ["--unknown-total"], ["--unknown-total", "--range-cap", "700000"]])
     func cappedRangesAndUnknownTotalsStillGiveTheRightBytes(_ flags: [String]) async throws {
         try requireFUSE()
