@@ -62,6 +62,34 @@ import Scratch
         #expect(counted["media/get"]?.requests == 2, "the first answer and one refresh")
     }
 
+    /// Test debt (#20): a kept URL that expires in the middle of a read is replaced, and the read resumes where
+    /// its bytes stopped (resuming at the range's start instead passed every test and cached wrong bytes).
+    @Test func aURLExpiringMidReadResumesAtTheRightByte() async throws {
+        try requireFUSE()
+        // Capped ranges and a slow server: the read is many requests over about 4 s.
+        let sim = try SimProcess(["--generate", "video:32M", "--range-cap", "1000000", "--bandwidth", "8000000"])
+        let video = try #require(try await sim.items().first { $0.kind == "video" && $0.size == 32 << 20 })
+        let expected = try await sim.expectedSHA(video)
+        let cache = Scratch.directory("cache")
+        do {
+            // A first mount keeps a URL in the meta: the second mount's URL is past the fresh window from the start.
+            let first = try MountProcess(sim: sim, cacheDirectory: cache)
+            #expect(await Self.dd(first, video.path, skip: 0, count: 1).status == 0)
+            #expect(first.unmount())
+        }
+        try await sim.resetCounters()
+        let mount = try MountProcess(sim: sim, cacheDirectory: cache)
+        let reading = Task { await mount.sha256(video.path) }
+        try await Task.sleep(for: .milliseconds(1_500))
+        try await sim.post("/__sim/expire-video-urls")
+        #expect(await reading.value == expected, "the simulator's own bytes, across the refresh")
+        #expect(try await sim.calls("media/get") == 1, "one media/get for the expiry")
+        #expect(mount.unmount())
+        let again = try MountProcess(sim: sim, cacheDirectory: cache)
+        defer { again.unmount() }
+        #expect(await again.sha256(video.path) == expected, "and the cached blocks are the right ones")
+    }
+
     @Test func aGoneItemReadsItsCachedBlocksAndFailsTheRestAtOnce() async throws {
         try requireFUSE()
         let sim = try SimProcess(["--generate", "video:16M"])
