@@ -62,9 +62,14 @@ public actor SimulatorState {
         }
     }
 
-    /// The next `count` calls of `endpoint` get `fault`. Injections queue up in order.
+    /// The next `count` calls of `endpoint` get `fault`. Injections queue up in order. A count of 0 takes back
+    /// what is still queued for `endpoint` (of any fault), so a test can end a fault it did not use up.
     public func inject(_ fault: SimFault, endpoint: SimEndpoint, count: Int) {
-        guard count > 0 else { return }
+        guard count > 0 else {
+            pendingFaults[endpoint] = nil
+            if case .video404 = fault { armedVideo404.removeAll() }
+            return
+        }
         if case .video404(let seconds) = fault {
             armedVideo404.append((seconds, count))
         } else {
