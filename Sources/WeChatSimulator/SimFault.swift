@@ -54,6 +54,14 @@ public enum SimFault: Sendable, Equatable {
         }
     }
 
+    /// Whether the answer is the route's own, changed on the wire (the route reads the request body itself).
+    var isAnsweredByTheRoute: Bool {
+        switch self {
+        case .resetMidBody, .truncatedBody, .video404, .stall, .longLength, .shortLength, .rangeMismatch, .otherRange: true
+        default: false
+        }
+    }
+
     /// The name `POST /__sim/fault` knows it by; `/__sim/chaos` counts faults under it.
     public var controlName: String {
         switch self {

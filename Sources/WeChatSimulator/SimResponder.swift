@@ -30,7 +30,13 @@ struct SimResponder: HTTPResponder {
             // The day's calls of this API are spent: 45009 until 00:00 UTC+8 (not counted as a call).
             reply = .error(.dailyQuota, contentType: errorType(endpoint))
         } else {
-            switch await state.takeFault(for: endpoint) {
+            let fault = await state.takeFault(for: endpoint)
+            if let fault, request.method == .post, !fault.isAnsweredByTheRoute {
+                // The whole request is read before the fault's answer, as a server that processed it would: the
+                // client then sees the answer, never a connection closed under a body still being sent.
+                _ = try? await request.body.collect(upTo: 64 << 20)
+            }
+            switch fault {
             case .busy?: reply = .error(.busy, contentType: errorType(endpoint))
             case .minuteQuota?: reply = .error(.minuteQuota, contentType: errorType(endpoint))
             case .dailyQuota?: reply = .error(.dailyQuota, contentType: errorType(endpoint))
