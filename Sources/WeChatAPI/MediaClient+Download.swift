@@ -11,7 +11,7 @@ extension MediaClient {
         // Refused before a token is even asked for when media/get would be called and the day's limit is spent.
         if request.videoURL == nil { try quota?.check() }
         var progress = DownloadProgress(request: request, range: range, now: clock.now())
-        return try await withRetries("download \(request.id)") { token in
+        return try await withLazyRetries("download \(request.id)") { token in
             try await attempt(&progress, token: token, sink: sink)
         }
     }
@@ -39,12 +39,14 @@ extension MediaClient {
 
     /// One try, resuming at what earlier tries delivered. Follows `video_url` (waiting out the 404 window of a
     /// fresh one); continues a range a server answered only in part.
-    private func attempt<Sink: MediaSink>(_ progress: inout DownloadProgress, token: AccessToken, sink: Sink) async throws -> MediaHead {
+    private func attempt<Sink: MediaSink>(_ progress: inout DownloadProgress, token: LazyToken, sink: Sink) async throws -> MediaHead {
         var notReadySince: Double?
         while true {
             let viaCDN = progress.videoURL != nil
             let endpoint = viaCDN ? "cdn" : progress.request.endpoint
-            var http = HTTPClientRequest(url: progress.videoURL ?? mediaURL(progress.request, token: token))
+            let url: String
+            if let videoURL = progress.videoURL { url = videoURL } else { url = mediaURL(progress.request, token: try await token.value()) }
+            var http = HTTPClientRequest(url: url)
             if let header = progress.rangeHeader { http.headers.add(name: "Range", value: header) }
             try countCall(endpoint)
             let response: HTTPClientResponse

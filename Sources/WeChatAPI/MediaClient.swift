@@ -39,14 +39,23 @@ public struct MediaClient: MediaDownloading, MediaUploading {
     /// and retries exactly once. Other errors are retried with backoff when `resend` allows it.
     func withRetries<T>(_ what: String, resend: ResendRule = .whenRetryable,
                         _ call: (AccessToken) async throws -> T) async throws -> T {
+        try await withLazyRetries(what, resend: resend) { token in try await call(try await token.value()) }
+    }
+
+    /// `withRetries` for a call that may need no token at all (a read of a kept video_url): the token is fetched
+    /// only when the call asks for it, so a token outage does not fail what the CDN alone can serve.
+    func withLazyRetries<T>(_ what: String, resend: ResendRule = .whenRetryable,
+                            _ call: (LazyToken) async throws -> T) async throws -> T {
         var tokenRetried = false
         var retries = 0
         while true {
-            let token = try await tokens.token()
+            let token = LazyToken(tokens)
             let error: WeChatError
             let unsent: Bool
             do {
                 return try await call(token)
+            } catch let failure as TokenFetchFailure {
+                throw failure.error  // as before the token became lazy: the token source retried on its own
             } catch let failure as UnsentRequest {
                 (error, unsent) = (failure.error, true)
             } catch let failure as WeChatError {
@@ -55,8 +64,8 @@ public struct MediaClient: MediaDownloading, MediaUploading {
             counters.error(error)
             // A call that timed out already waited `--timeout`: the read gets ETIMEDOUT now, not after more waits.
             if error.category == .timeout { throw error }
-            if error.category == .tokenInvalid {
-                await tokens.invalidate(token)
+            if error.category == .tokenInvalid, let used = token.fetched {
+                await tokens.invalidate(used)
                 if !tokenRetried {
                     tokenRetried = true
                     logger.info("\(what): token rejected (\(error.shortDescription)), retrying once with a new token")
@@ -72,6 +81,25 @@ public struct MediaClient: MediaDownloading, MediaUploading {
             try await clock.sleep(seconds: pause)
         }
     }
+
+    /// A token fetched on first use, for one try of a call (`withLazyRetries`).
+    final class LazyToken: @unchecked Sendable {  // one try, one task
+        private let source: any AccessTokenSource
+        private(set) var fetched: AccessToken?
+
+        init(_ source: any AccessTokenSource) { self.source = source }
+
+        func value() async throws -> AccessToken {
+            if let fetched { return fetched }
+            let token: AccessToken
+            do { token = try await source.token() } catch { throw TokenFetchFailure(error: error) }
+            fetched = token
+            return token
+        }
+    }
+
+    /// A token that could not be fetched, passed through `withLazyRetries` untouched.
+    struct TokenFetchFailure: Error { let error: any Error }
 
     /// Counts a call about to be sent (APICounters and today's ledger); throws `DailyLimitReached` instead,
     /// with nothing sent, once the day's limit is spent. Not a `WeChatError`: `withRetries` lets it through

@@ -97,3 +97,28 @@ import WeChatSimulator
         #expect(await fixture.calls(.mediaGet) == 0)
     }
 }
+
+/// Issue 20, point 6: a read that only needs a kept, still valid video_url asks for no token, so a token outage
+/// does not fail what the CDN alone serves.
+@Suite struct KeptVideoURLTests {
+    struct NoTokens: AccessTokenSource {
+        func token() async throws -> AccessToken { throw WeChatError(.transport, "the token service is down", endpoint: "stable_token") }
+        func invalidate(_ token: AccessToken) async {}
+    }
+
+    @Test func aKeptURLIsReadWithoutAToken() async throws {
+        let fixture = try await SimFixture.start()
+        defer { Task { await fixture.sim.stop() } }
+        let video = fixture.item(.video)
+        let url = try await fixture.client.videoURL(for: MediaRequest(id: MediaID(video.id)!, hd: false))
+        let truth = try #require(await fixture.sim.bytes(of: video.id, kind: .video))
+        let cut = MediaClient(apiBase: fixture.sim.baseURL, tokens: NoTokens(), clock: ManualClock(), logger: quietLogger())
+        var request = MediaRequest(id: MediaID(video.id)!, hd: false)
+        request.videoURL = url
+        let sink = MemorySink()
+        _ = try await cut.download(request, into: sink)
+        #expect(ChaosFaultTests.digest(sink.bytes) == ChaosFaultTests.digest(truth))
+        // Without a kept URL it needs media/get, hence a token: the outage is the error.
+        await #expect(throws: WeChatError.self) { try await cut.download(MediaRequest(id: MediaID(video.id)!, hd: false), into: MemorySink()) }
+    }
+}
