@@ -184,6 +184,10 @@ extension MediaClient {
             try await sink.begin(head)
             progress.head = head
         } else {
+            // A continuation or a retry describes the same immutable item: another size is the server's error.
+            if let known = progress.head?.totalSize, let total, total != known {
+                throw WeChatError(.badResponse, "\(endpoint): an answer says the item is \(total) bytes, an earlier one \(known)", endpoint: endpoint)
+            }
             if progress.head?.totalSize == nil { progress.head?.totalSize = total }
         }
         var received: Int64 = 0

@@ -23,6 +23,7 @@ public enum SimFault: Sendable, Equatable {
     case shortLength             // a 206 whose Content-Length is smaller than its body (a 200: truncate)
     case rangeMismatch           // a Content-Range that does not match the bytes sent
     case otherRange              // a 206 (consistent in itself) for another range than was asked
+    case otherTotal              // a 206 past byte 0 whose Content-Range gives another total than the item's
     case redirectLoop            // 302 to the very same URL
     case badVideoURL             // {"video_url":"file:///etc/passwd"}
 
@@ -48,6 +49,7 @@ public enum SimFault: Sendable, Equatable {
         case "short-length": self = .shortLength
         case "range-mismatch": self = .rangeMismatch
         case "other-range": self = .otherRange
+        case "other-total": self = .otherTotal
         case "redirect-loop": self = .redirectLoop
         case "bad-video-url": self = .badVideoURL
         default: return nil
@@ -57,7 +59,7 @@ public enum SimFault: Sendable, Equatable {
     /// Whether the answer is the route's own, changed on the wire (the route reads the request body itself).
     var isAnsweredByTheRoute: Bool {
         switch self {
-        case .resetMidBody, .truncatedBody, .video404, .stall, .longLength, .shortLength, .rangeMismatch, .otherRange: true
+        case .resetMidBody, .truncatedBody, .video404, .stall, .longLength, .shortLength, .rangeMismatch, .otherRange, .otherTotal: true
         default: false
         }
     }
@@ -84,6 +86,7 @@ public enum SimFault: Sendable, Equatable {
         case .shortLength: "short-length"
         case .rangeMismatch: "range-mismatch"
         case .otherRange: "other-range"
+        case .otherTotal: "other-total"
         case .redirectLoop: "redirect-loop"
         case .badVideoURL: "bad-video-url"
         }

@@ -50,4 +50,13 @@ extension SimReply {
         reply.body = .media(body, other)
         return reply
     }
+
+    /// A 206 past byte 0 whose Content-Range names a total 4 KiB larger than the item's (the first answer said
+    /// the right one): a continuation that disagrees about the size. Answers from byte 0 are left as they are.
+    func withOtherTotal() -> SimReply {
+        guard status == .partialContent, case .media(let body, let range) = self.body, range.lowerBound > 0 else { return self }
+        var reply = self
+        reply.headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(body.size + 4096)"
+        return reply
+    }
 }

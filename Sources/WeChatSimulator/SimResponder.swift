@@ -73,6 +73,7 @@ struct SimResponder: HTTPResponder {
             case .otherRange?:
                 let routed = await route(endpoint, request, context, knobs)
                 reply = routed.forOtherRange() ?? routed.withMismatchedRange()
+            case .otherTotal?: reply = await route(endpoint, request, context, knobs).withOtherTotal()
             }
         }
         log(request, status: reply.status)

@@ -122,3 +122,25 @@ import WeChatSimulator
         await #expect(throws: WeChatError.self) { try await cut.download(MediaRequest(id: MediaID(video.id)!, hd: false), into: MemorySink()) }
     }
 }
+
+/// Issue 20, point 6: the answers of one download (continuations of a capped range, retries) describe one item:
+/// one that gives another total size is the server's error (EIO), never bytes stitched from two sizes.
+@Suite struct ContinuationTotalTests {
+    @Test func aContinuationWithAnotherTotalIsAnError() async throws {
+        let fixture = try await SimFixture.start { $0.rangeCap = 100_000 }
+        defer { Task { await fixture.sim.stop() } }
+        let range = ByteRange(offset: 0, length: 300_000)  // capped: three answers
+        let truth = try #require(await fixture.sim.bytes(of: fixture.item(.video).id, kind: .video))
+        let clean = try await fixture.download(.video, range: range).1
+        #expect(ChaosFaultTests.digest(clean) == ChaosFaultTests.digest(Array(truth.prefix(300_000))))
+        await fixture.sim.state.inject(.otherTotal, endpoint: .cdn, count: 50)
+        var failure: WeChatError?
+        do {
+            let bytes = try await fixture.download(.video, range: range).1
+            Issue.record("a download across two sizes succeeded: \(ChaosFaultTests.digest(bytes))")
+        } catch let error as WeChatError {
+            failure = error
+        }
+        #expect(failure?.category == .badResponse, "\(String(describing: failure))")
+    }
+}
