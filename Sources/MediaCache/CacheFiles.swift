@@ -68,15 +68,23 @@ enum CacheFiles {
         throw CacheIOError(errno: errno, operation: "open \(path)")
     }
 
-    /// Reads a whole file (small files: meta, blocks); nil if it is gone.
+    /// Reads a whole file (small files: meta, blocks); nil if it is gone. Sized by `fstat`, read straight into
+    /// the result (the scan at start reads one meta per item: no 1 MiB zero-filled buffer for each), then read on
+    /// in case the file grew meanwhile.
     static func readAll(_ path: String) throws -> [UInt8]? {
         guard let fd = try openForReading(path) else { return nil }
         defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var status = stat()
+        _ = try syscall("stat \(path)") { fstat(fd, &status) }
+        let expected = max(0, Int(status.st_size))
+        var result = try [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+            initialized = try readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), at: 0, path)
+        }
+        guard result.count == expected else { return result }
+        var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = try chunk.withUnsafeMutableBytes { raw throws in
-                try syscall("read \(path)") { read(fd, raw.baseAddress!, raw.count) }
+                try syscall("read \(path)") { pread(fd, raw.baseAddress!, raw.count, off_t(result.count)) }
             }
             if count == 0 { return result }
             result.append(contentsOf: chunk[0..<count])

@@ -241,16 +241,22 @@ extension MediaFileSystem {
         let item = CachedItem(size: entry.size, contentType: contentType, filename: entry.name,
                               fileExtension: MediaExtension.from(contentType: contentType, filename: entry.name), rangeSupported: false,
                               videoURL: nil, fetchedAt: Double(entry.createdAt ?? Int64(context.clock.now())), blockSize: cache.blockSize)
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            return context.warnings.warn(cause: "seed", "uploaded \(id) is not kept in the cache: cannot open \(path)")
+        }
         defer { try? handle.close() }
         do {
-            try await cache.storeItem(item, for: key)
+            // The blocks first, the meta last: a reader meanwhile finds no item and waits for none, rather than an
+            // item whose blocks are missing (which would cost a media/get).
             for block in 0..<item.blockCount() {
-                guard let data = try handle.read(upToCount: item.blockLength(block)), data.count == item.blockLength(block) else { return }
+                guard let data = try handle.read(upToCount: item.blockLength(block)), data.count == item.blockLength(block) else {
+                    throw FSError(.io, "\(path) is shorter than the \(entry.size) bytes uploaded (block \(block))")
+                }
                 try await cache.store(key, block: block, data: Array(data))
             }
+            try await cache.storeItem(item, for: key)
         } catch {
-            context.logger.warning("uploaded \(id) is not kept in the cache: \(error)")
+            context.warnings.warn(cause: "seed", "uploaded \(id) is not kept in the cache: \(error)")
         }
     }
 }

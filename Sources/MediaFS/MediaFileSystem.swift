@@ -45,6 +45,8 @@ public final class MediaFileSystem: Sendable {
         messages = MessageRegistry(directory: cache.directory, clock: clock, life: cache.mediaLife)
         self.uploader = uploader
         uploads = uploader.map { _ in UploadArea(directory: cache.directory + "/uploads", life: cache.mediaLife, now: clock.now()) }
+        let saveWarnings = warnings
+        uploads?.onSaveFailure { saveWarnings.warn(cause: "upload manifest", $0) }
         negative = Mutex(NegativeCache(limit: config.negativeCacheLimit))
         unknownIDs = Mutex(UnknownIDGuard(limits: config.unknownIDs, now: clock.now()))
         started = clock.now()

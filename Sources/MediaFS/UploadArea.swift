@@ -33,6 +33,8 @@ final class UploadArea: Sendable {
     let life: Double
     private let state = Mutex<(entries: [UInt64: Entry], names: [String: UInt64], next: UInt64)>(([:], [:], 1))
     private let staged = Atomic<Int>(0)
+    private let saves = Atomic<Int>(0)
+    private let onFailure = Mutex<ClosureBox<@Sendable (String) -> Void>?>(nil)
     /// Uploads under way (they run at the file's last close): what asks for a file's id waits for its upload.
     private let pending = Mutex<[UInt64: Task<Void, Never>]>([:])
 
@@ -134,14 +136,29 @@ final class UploadArea: Sendable {
 
     // MARK: persistence
 
-    /// Writes the uploaded entries to the manifest (temporary file, then rename: never half a manifest).
+    /// Writes the uploaded entries to the manifest (a temporary file of this save's own, then rename: never half a
+    /// manifest, and concurrent saves never share a temporary). A failure is logged at warning through `onFailure`
+    /// (the uploads stay listed in this mount; a remount would not know them).
     func save() {
         let done = state.locked { $0.entries.values.filter { $0.mediaID != nil } }.sorted { ($0.type.rawValue, $0.name) < ($1.type.rawValue, $1.name) }
-        guard let data = try? JSONEncoder().encode(done) else { return }
-        let temporary = "\(manifestPath).\(getpid()).tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else { return }
-        rename(temporary, manifestPath)
+        let temporary = "\(manifestPath).\(getpid()).\(saves.add(1, ordering: .relaxed).newValue).tmp"
+        do {
+            let data = try JSONEncoder().encode(done)
+            guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
+                throw FSError(.io, "cannot write \(temporary)")
+            }
+            guard rename(temporary, manifestPath) == 0 else {
+                let reason = String(cString: strerror(errno))
+                unlink(temporary)
+                throw FSError(.io, "cannot replace \(manifestPath): \(reason)")
+            }
+        } catch {
+            onFailure.locked { $0 }?.body("the upload manifest was not saved (\(error)): a remount will not list these uploads")
+        }
     }
+
+    /// Told when the manifest cannot be saved (the filesystem logs it at warning).
+    func onSaveFailure(_ report: @escaping @Sendable (String) -> Void) { onFailure.locked { $0 = ClosureBox(report) } }
 
     private func load(now: Double) {
         guard let data = FileManager.default.contents(atPath: manifestPath),
