@@ -39,6 +39,8 @@ actor MediaItem {
     /// Blocks a reader got part of before they were whole: `drain` waits for them to land (or their stream to
     /// end), so a process that exits after its read (`get`) still leaves the block in the cache.
     private var partialServed: Set<Int> = []
+    /// Partly served blocks fetched again after their stream ended without them (once each).
+    private var partialRefetched: Set<Int> = []
     private var waiterCount = 0
     /// Blocks just received (before their disk write ends) or refused by the disk; bounded.
     private var landing: [Int: [UInt8]] = [:]
@@ -441,10 +443,18 @@ actor MediaItem {
     }
 
     /// Partly served blocks no stream will bring any more: nothing to wait for.
+    /// A reader that got part of a block is done, but the block itself is fetched whole once more, so that what
+    /// was read is cached (as when readers waited for whole blocks); once only, so a failing upstream cannot loop.
     private func settlePartials() {
         let orphans = partialServed.filter { !isClaimed($0) }
         guard !orphans.isEmpty else { return }
         partialServed.subtract(orphans)
+        if let info, goneError == nil {
+            for block in orphans.sorted() where !isPresent(block) && !partialRefetched.contains(block) && !isClaimed(block) {
+                partialRefetched.insert(block)
+                schedule(from: block, info: info)
+            }
+        }
         writeEnded()
     }
 

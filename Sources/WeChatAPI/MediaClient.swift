@@ -9,7 +9,9 @@ public struct MediaClient: MediaDownloading, MediaUploading {
     let clock: any APIClock
     let retry: RetryPolicy
     let logger: Logger
-    /// Upper bound for one download attempt (the idle read timeout of 30 s catches stalls sooner).
+    /// AsyncHTTPClient's deadline of a request: it covers an upload's whole exchange, but of a download only the
+    /// wait for the answer's head (where `--timeout`, shorter, is what counts); a download's body is bounded by
+    /// the idle read timeout alone.
     let transferDeadline: TimeAmount
     /// Longest wait for an answer's head (`--timeout`; the body's stalls are the HTTP client's read timeout,
     /// `APITimeouts`). AsyncHTTPClient's per-request deadline covers only the wait for the head.
