@@ -37,8 +37,12 @@ public struct MediaClient: MediaDownloading, MediaUploading {
         self.logger = logger
     }
 
+    /// New tokens a call may try after its token is rejected (40001/40014/42001).
+    static let tokenRefreshesPerCall = 2
+
     /// Runs `call` with a token; on 40001/40014/42001 drops that token (if still current), gets one again
-    /// and retries exactly once. Other errors are retried with backoff when `resend` allows it.
+    /// and retries, at most `tokenRefreshesPerCall` times. Other errors are retried with backoff when `resend`
+    /// allows it.
     func withRetries<T>(_ what: String, resend: ResendRule = .whenRetryable,
                         _ call: (AccessToken) async throws -> T) async throws -> T {
         try await withLazyRetries(what, resend: resend) { token in try await call(try await token.value()) }
@@ -48,7 +52,7 @@ public struct MediaClient: MediaDownloading, MediaUploading {
     /// only when the call asks for it, so a token outage does not fail what the CDN alone can serve.
     func withLazyRetries<T>(_ what: String, resend: ResendRule = .whenRetryable,
                             _ call: (LazyToken) async throws -> T) async throws -> T {
-        var tokenRetried = false
+        var tokenRetries = 0
         var retries = 0
         while true {
             let token = LazyToken(tokens)
@@ -68,9 +72,11 @@ public struct MediaClient: MediaDownloading, MediaUploading {
             if error.category == .timeout { throw error }
             if error.category == .tokenInvalid, let used = token.fetched {
                 await tokens.invalidate(used)
-                if !tokenRetried {
-                    tokenRetried = true
-                    logger.info("\(what): token rejected (\(error.shortDescription)), retrying once with a new token")
+                // Twice at most: a token the server revokes again right after issuing it is churn (another host
+                // refreshing, a rotation), not a credential problem, which shows up in the token fetch itself.
+                if tokenRetries < Self.tokenRefreshesPerCall {
+                    tokenRetries += 1
+                    logger.info("\(what): token rejected (\(error.shortDescription)), retry \(tokenRetries) with a new token")
                     continue
                 }
                 throw error
