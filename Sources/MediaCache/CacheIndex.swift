@@ -29,11 +29,16 @@ struct CacheIndex {
     }
 
     /// The blocks to delete to get under `budget`, least recently used unpinned items first, and drops them.
+    /// The least recently used unpinned items' blocks, last block first, until the cache fits `budget`. One
+    /// pass over the index orders the candidates (it used to scan every entry again for each victim, under the
+    /// index lock: quadratic when a large cache sheds many items at once).
     mutating func evict(toFit budget: Int64) -> [(CacheKey, Int)] {
+        guard totalBytes > budget else { return [] }
+        let candidates = entries.compactMap { key, entry in entry.pins == 0 && !entry.blocks.isEmpty ? (key, entry.lastUse) : nil }
+            .sorted { $0.1 < $1.1 }
         var victims: [(CacheKey, Int)] = []
-        while totalBytes > budget {
-            let candidates = entries.lazy.filter { $0.value.pins == 0 && !$0.value.blocks.isEmpty }  // no copy of the index
-            guard let (key, entry) = candidates.min(by: { $0.value.lastUse < $1.value.lastUse }) else { break }
+        for (key, _) in candidates where totalBytes > budget {
+            guard let entry = entries[key] else { continue }
             for index in entry.blocks.indices.sorted(by: >) {
                 victims.append((key, index))
                 removeBlock(key, index: index)
