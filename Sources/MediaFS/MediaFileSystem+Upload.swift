@@ -75,7 +75,9 @@ extension MediaFileSystem {
         let descriptor = try openStaging(staging)
         let now = context.clock.now()
         let inode = uploads.add(UploadArea.Entry(type: type, name: name, size: 0, mediaID: nil, createdAt: nil, modified: now, path: staging))
-        let writer = UploadWriter(inode: inode, type: type, name: name, stagingPath: staging, descriptor: descriptor, dirty: true, area: uploads)
+        let clock = context.clock
+        let writer = UploadWriter(inode: inode, type: type, name: name, stagingPath: staging, descriptor: descriptor, dirty: true, area: uploads,
+                                  now: { clock.now() })
         let handle = handles.locked { $0.add(.upload(writer)) }
         return (try uploadAttributes(inode), OpenedFile(handle: handle, keepCache: false, directIO: false))
     }
@@ -98,8 +100,9 @@ extension MediaFileSystem {
             Glibc.unlink(staging)
             throw counted(FSError(.io, "upload/\(entry.type.rawValue)/\(entry.name): cannot stage a copy"))
         }
+        let clock = context.clock
         let writer = UploadWriter(inode: inode, type: entry.type, name: entry.name, stagingPath: staging, descriptor: descriptor,
-                                  dirty: false, area: uploads)
+                                  dirty: false, area: uploads, now: { clock.now() })
         if truncating {
             do { try await writer.truncate(to: 0) } catch {
                 await writer.close()

@@ -15,13 +15,17 @@ actor UploadWriter {
     let name: String
     let stagingPath: String
     private let area: UploadArea
+    /// The filesystem's clock (seconds since 1970): modification times and a created_at the server left out.
+    private let now: @Sendable () -> Double
     private var descriptor: Int32
     /// Changed since the last upload (a write or a truncation).
     private var dirty: Bool
     private var failure: FSError?
 
     /// Opens `stagingPath` (made and filled by the caller) for writing.
-    init(inode: UInt64, type: UploadType, name: String, stagingPath: String, descriptor: Int32, dirty: Bool, area: UploadArea) {
+    init(inode: UInt64, type: UploadType, name: String, stagingPath: String, descriptor: Int32, dirty: Bool, area: UploadArea,
+         now: @escaping @Sendable () -> Double) {
+        self.now = now
         self.inode = inode
         self.type = type
         self.name = name
@@ -82,7 +86,7 @@ actor UploadWriter {
         let kept = area.keptPath(type, name)
         unlink(kept)
         let copied = link(stagingPath, kept) == 0
-        let created = result.createdAt ?? Int64(Date().timeIntervalSince1970)
+        let created = result.createdAt ?? Int64(now())
         var uploaded: UploadArea.Entry?
         let present = area.update(inode) { entry in
             entry.size = size
@@ -131,7 +135,7 @@ actor UploadWriter {
         let size = currentSize()
         area.update(inode) { entry in
             entry.size = size
-            entry.modified = Date().timeIntervalSince1970
+            entry.modified = now()
         }
     }
 

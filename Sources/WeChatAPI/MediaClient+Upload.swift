@@ -6,6 +6,12 @@ public struct UploadResult: Sendable, Equatable {
     public var type: String
     public var mediaID: MediaID
     public var createdAt: Int64?
+
+    public init(type: String, mediaID: MediaID, createdAt: Int64?) {
+        self.type = type
+        self.mediaID = mediaID
+        self.createdAt = createdAt
+    }
 }
 
 extension MediaClient {
