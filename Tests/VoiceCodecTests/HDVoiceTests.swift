@@ -67,12 +67,32 @@ import Testing
         #expect(match.value > 0.8, "speech, not noise or silence")
     }
 
+    /// The WAV read by another decoder (ffmpeg, to raw 16 kHz mono PCM), not by this module: the speech of the
+    /// source, every frame of the stream, and the RIFF sizes the spec gives for the file's length.
     @Test func theWAVFileIsWhatItSays() throws {
-        let wav = try HDVoice.wav(try Self.fixture())
-        let parsed = try Self.samples(ofWAV: wav)
-        #expect(parsed.rate == 16_000 && parsed.channels == 1)
-        #expect(parsed.samples == (try HDVoice.decode(try Self.fixture())))
-        #expect(wav.count == WAVFile.headerSize + parsed.samples.count * 2)
+        let stream = try Self.fixture()
+        let wav = try HDVoice.wav(stream)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wxmediafs-wav-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = folder.appendingPathComponent("voice.wav"), output = folder.appendingPathComponent("voice.raw")
+        try Data(wav).write(to: input)
+        let ffmpeg = Process()
+        ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        ffmpeg.arguments = ["-v", "error", "-nostdin", "-y", "-i", input.path, "-f", "s16le", "-acodec", "pcm_s16le", "-ac", "1", "-ar", "16000", output.path]
+        try ffmpeg.run()
+        ffmpeg.waitUntilExit()
+        try #require(ffmpeg.terminationStatus == 0, "ffmpeg could not read the WAV")
+        let raw = Array(try Data(contentsOf: output))
+        let pcm = stride(from: 0, to: raw.count - 1, by: 2).map { Int16(bitPattern: UInt16(raw[$0]) | UInt16(raw[$0 + 1]) << 8) }
+        var packets = 0, offset = 0
+        while offset < stream.count { offset += 1 + Int(stream[offset]); packets += 1 }
+        #expect(pcm.count == packets * Self.frame, "every frame, as ffmpeg reads it")
+        let source = try Self.samples(ofWAV: Array(try Data(contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/hd-source.wav"))))
+        let match = Self.correlation(source.samples, pcm, maxLag: 2 * Self.frame)
+        #expect(match.value > 0.8, "the source's speech, read back by ffmpeg (correlation \(match.value))")
+        func le32(_ at: Int) -> Int { Int(wav[at]) | Int(wav[at + 1]) << 8 | Int(wav[at + 2]) << 16 | Int(wav[at + 3]) << 24 }
+        #expect(le32(4) == wav.count - 8 && le32(40) == wav.count - 44, "RIFF and data sizes")
     }
 
     @Test func badStreamsNameTheirPacket() throws {
