@@ -323,7 +323,11 @@ actor MediaItem {
         if let goneError { throw goneError }
         if urlGeneration > generation, let url = info?.videoURL { return (url, urlGeneration) }
         if refreshingURL {
-            return try await withCheckedThrowingContinuation { urlWaiters.append($0) }
+            let joined = try await withCheckedThrowingContinuation { urlWaiters.append($0) }
+            // The refresh under way may be the one that gave the URL this caller found expired (it joined while
+            // that URL was being persisted): then it asks again rather than take back the same URL.
+            if joined.1 > generation { return joined }
+            return try await freshVideoURL(replacing: generation, because: error)
         }
         refreshingURL = true
         defer { refreshingURL = false }
