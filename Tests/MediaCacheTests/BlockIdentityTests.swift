@@ -21,11 +21,17 @@ import Scratch
         directory + "/v1/media/\(key.id)/\(block).blk"
     }
 
-    @Test func aBlockCopiedFromAnotherItemIsNeverServed() async throws {
-        let directory = Scratch.directory("identity")
+    /// A cache of both items where the image's block 0 was copied over the voice's (a valid block, another item's).
+    private func imageBlockCopiedOverVoice(_ name: String) async throws -> String {
+        let directory = Scratch.directory(name)
         try await twoItems(directory)
         let stolen = try #require(FileManager.default.contents(atPath: blockPath(directory, image, 0)))
         try stolen.write(to: URL(fileURLWithPath: blockPath(directory, voice, 0)))
+        return directory
+    }
+
+    @Test func aBlockCopiedFromAnotherItemIsNeverServed() async throws {
+        let directory = try await imageBlockCopiedOverVoice("identity")
         let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(try await reopened.read(voice, block: 0, range: 0..<16) == nil)
         #expect(reopened.statistics().corruptBlocks == 1)
@@ -33,10 +39,7 @@ import Scratch
     }
 
     @Test func verifyFindsAMovedBlock() async throws {
-        let directory = Scratch.directory("identity-verify")
-        try await twoItems(directory)
-        let stolen = try #require(FileManager.default.contents(atPath: blockPath(directory, image, 0)))
-        try stolen.write(to: URL(fileURLWithPath: blockPath(directory, voice, 0)))
+        let directory = try await imageBlockCopiedOverVoice("identity-verify")
         let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         let result = await reopened.verifyAll()
         #expect(result.checked == 2 && result.corrupt == 1)
