@@ -42,12 +42,13 @@ extension CacheIndex {
         var goneAt: Double?
         var contentType: String?
         var fileExtension: String?
+        var createdAt: Double?
     }
 
     /// Records `item` as what is known of `key` (its blocks, recency and pins stay).
     mutating func store(_ item: CachedItem, key: CacheKey) {
         var entry = entries[key] ?? Entry()
-        var extra = Extra(videoURL: item.videoURL, goneAt: item.goneAt)
+        var extra = Extra(videoURL: item.videoURL, goneAt: item.goneAt, createdAt: item.createdAt)
         entry.size = item.size
         entry.fetchedAt = item.fetchedAt
         entry.blockSize = UInt32(clamping: item.blockSize)
@@ -62,7 +63,8 @@ extension CacheIndex {
         } else {
             extra.filename = item.filename
         }
-        if extra.filename != nil || extra.videoURL != nil || extra.goneAt != nil || extra.contentType != nil || extra.fileExtension != nil {
+        if extra.filename != nil || extra.videoURL != nil || extra.goneAt != nil || extra.contentType != nil || extra.fileExtension != nil
+            || extra.createdAt != nil {
             entry.flags.insert(.hasExtra)
             extras[key] = extra
         } else {
@@ -91,7 +93,7 @@ extension CacheIndex {
         return CachedItem(
             size: entry.size, contentType: extra.contentType ?? strings.string(entry.contentType), filename: filename,
             fileExtension: fileExtension, rangeSupported: entry.flags.contains(.rangeSupported), videoURL: extra.videoURL,
-            fetchedAt: entry.fetchedAt, blockSize: Int(entry.blockSize), goneAt: extra.goneAt
+            fetchedAt: entry.fetchedAt, blockSize: Int(entry.blockSize), goneAt: extra.goneAt, createdAt: extra.createdAt
         )
     }
 }

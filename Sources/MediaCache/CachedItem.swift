@@ -15,9 +15,16 @@ public struct CachedItem: Sendable, Codable, Equatable {
     public var blockSize: Int
     /// When the server said the id no longer exists (metas written before this field decode it as nil).
     public var goneAt: Double?
+    /// When the item was created, as far as known when it was first fetched (a follower message's CreateTime, an
+    /// upload's created_at), if earlier than `fetchedAt`; fixed then, so its mtime never moves afterwards.
+    public var createdAt: Double?
+
+    /// The item's modification time for `stat`: its creation time as known at its first fetch.
+    public var modified: Double { createdAt.map { min($0, fetchedAt) } ?? fetchedAt }
 
     public init(size: Int64, contentType: String?, filename: String?, fileExtension: String, rangeSupported: Bool,
-                videoURL: String?, fetchedAt: Double, blockSize: Int, goneAt: Double? = nil) {
+                videoURL: String?, fetchedAt: Double, blockSize: Int, goneAt: Double? = nil, createdAt: Double? = nil) {
+        self.createdAt = createdAt
         self.size = size
         self.contentType = contentType
         self.filename = filename

@@ -18,6 +18,18 @@ struct FSContext: Sendable {
     let idle: IdleHook
     /// Warnings a user must see, one line per cause a minute.
     let warnings: WarningLimiter
+    /// When an item was created, as the recorded follower messages say (installed by the filesystem).
+    let created: CreationHint
+}
+
+/// The creation time the recorded messages give an item (their earliest CreateTime naming it), asked once, when
+/// the item is first fetched: its mtime is fixed then (`CachedItem.createdAt`).
+final class CreationHint: Sendable {
+    private let lookup = Mutex<ClosureBox<@Sendable (CacheKey) -> Double?>?>(nil)
+
+    func install(_ body: @escaping @Sendable (CacheKey) -> Double?) { lookup.locked { $0 = ClosureBox(body) } }
+
+    func callAsFunction(_ key: CacheKey) -> Double? { lookup.locked { $0 }?.body(key) }
 }
 
 /// The way back from an item to the inode table, installed once the filesystem exists.

@@ -202,8 +202,7 @@ extension MediaFileSystem {
         var known = context.cache.item(key)
         if known == nil, let item = inodes.locked({ $0.existingItem(inode) }) { known = await item.info }
         guard let info = known else { return nil }
-        var created = info.fetchedAt
-        if key.kind == .media, let pushed = inbox().created[key.id] { created = min(created, Double(pushed)) }
+        let created = info.modified
         return [(Self.mediaIDAttribute, key.id), (Self.contentTypeAttribute, info.contentType ?? "application/octet-stream"),
                 (Self.createdAtAttribute, String(Int64(created)))]
     }

@@ -39,7 +39,7 @@ public final class MediaFileSystem: Sendable {
         let speex = SpeexReader()
         warnings = WarningLimiter(logger: logger, clock: { clock.now() })
         context = FSContext(downloader: downloader, voice: DecodedVoiceSource(speex: speex, logger: logger), cache: cache, clock: clock,
-                            config: config, counters: FSCounters(), logger: logger, idle: idle, warnings: warnings)
+                            config: config, counters: FSCounters(), logger: logger, idle: idle, warnings: warnings, created: CreationHint())
         self.upstream = upstream
         self.quota = quota
         messages = MessageRegistry(directory: cache.directory, clock: clock, life: cache.mediaLife)
@@ -51,6 +51,10 @@ public final class MediaFileSystem: Sendable {
         unknownIDs = Mutex(UnknownIDGuard(limits: config.unknownIDs, now: clock.now()))
         started = clock.now()
         idle.install { [weak self] key, item in self?.inodes.locked { $0.idle(key, item) } }
+        context.created.install { [weak self] key in
+            guard key.kind == .media, let self else { return nil }
+            return self.inbox().created[key.id].map(Double.init)
+        }
         speex.install { [weak self] id in
             guard let self else { throw FSError(.io, "the filesystem is gone") }
             return try await self.speexStream(id)
@@ -388,12 +392,10 @@ public final class MediaFileSystem: Sendable {
         FileAttributes(inode: inode, size: 0, isDirectory: true, permissions: writable ? 0o755 : 0o555, modified: started)
     }
 
-    /// An item's mtime is its creation time as far as known: the follower message's CreateTime when one named
-    /// it, else the first fetch (an upload's is its created_at), whichever is earlier.
+    /// An item's mtime is its creation time as known at its first fetch (a follower message's CreateTime
+    /// recorded by then, an upload's created_at), else the first fetch: fixed, so backup tools see no change.
     private func attributes(_ inode: UInt64, _ info: CachedItem, key: CacheKey) -> FileAttributes {
-        var modified = info.fetchedAt
-        if key.kind == .media, let created = inbox().created[key.id] { modified = min(modified, Double(created)) }
-        return FileAttributes(inode: inode, size: info.size, isDirectory: false, permissions: 0o444, modified: modified)
+        FileAttributes(inode: inode, size: info.size, isDirectory: false, permissions: 0o444, modified: info.modified)
     }
 
     private func statsAttributes() -> FileAttributes {

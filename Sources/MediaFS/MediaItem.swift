@@ -141,9 +141,11 @@ actor MediaItem {
     }
 
     private func install(_ head: MediaHead, size: Int64) async {
+        let now = context.clock.now()
+        let created = context.created(key).flatMap { $0 < now ? $0 : nil }
         let item = CachedItem(
             size: size, contentType: head.contentType, filename: head.filename, fileExtension: head.fileExtension,
-            rangeSupported: head.rangeSupported, videoURL: head.videoURL, fetchedAt: context.clock.now(), blockSize: blockSize
+            rangeSupported: head.rangeSupported, videoURL: head.videoURL, fetchedAt: now, blockSize: blockSize, createdAt: created
         )
         info = item
         let waiters = headWaiters

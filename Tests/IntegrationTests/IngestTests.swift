@@ -81,4 +81,30 @@ import Scratch
         let linkTime = await mount.run(["stat", "-c", "%Y", link])
         #expect(linkTime.output == "\(now)\n")
     }
+
+    /// Issue 19, point 8: an item's mtime is fixed when it is first fetched; a message recorded afterwards (an
+    /// `ingest` of older pushes) does not move it, so backup tools do not copy it again.
+    @Test func anItemsMtimeDoesNotMoveWhenAMessageComesLater() async throws {
+        let sim = try SimProcess()
+        let image = try #require(try await sim.items().first { $0.kind == "image" })
+        let cache = Scratch.directory("ingest-late-cache")
+        let first = try MountProcess(sim: sim, cacheDirectory: cache)
+        #expect(await first.sha256("media/\(image.id).jpg") == (try await sim.expectedSHA(image)))
+        let before = await first.run(["stat", "-c", "%Y", first.path("media/\(image.id).jpg")])
+        #expect(first.unmount())
+        let earlier = Int(Date().timeIntervalSince1970) - 7200
+        let file = Scratch.directory("ingest-late-xml") + "/push.xml"
+        try """
+            <xml><FromUserName>oLate</FromUserName><CreateTime>\(earlier)</CreateTime><MsgType>image</MsgType><MediaId>\(image.id)</MediaId><MsgId>778</MsgId></xml>
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(await Harness.run([Harness.binary, "ingest", "--cache-dir", cache, file]).status == 0)
+        // A new mount on the same cache (the kernel keeps no attribute of the old one): the message is there,
+        // the mtime is the one the first fetch fixed.
+        let mount = try MountProcess(sim: sim, cacheDirectory: cache)
+        defer { mount.unmount() }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mount.path("inbox")).count == 1, "the message is recorded")
+        let after = await mount.run(["stat", "-c", "%Y", mount.path("media/\(image.id).jpg")])
+        #expect(!before.output.isEmpty && after.output == before.output, "mtime \(before.output) became \(after.output)")
+        #expect(after.output != "\(earlier)\n")
+    }
 }
