@@ -45,11 +45,11 @@ struct DemoCommand: AsyncParsableCommand {
         let items = await simulator.state.items()
         let interactive = isatty(STDIN_FILENO) == 1
         do {
-            try await serve(fs, mountpoint: target, options: ["auto_unmount"], logger: logger) {
+            try await serve(fs, mountpoint: target, options: ["auto_unmount"], logger: logger, whileMounted: {
                 await DemoTour.run(mountpoint: target, items: items)
                 if interactive { print("\nServing until Ctrl-C.") }
                 return interactive
-            }
+            })
         } catch {
             await simulator.stop()
             throw fail(error, context: "demo")

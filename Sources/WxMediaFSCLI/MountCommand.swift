@@ -61,28 +61,21 @@ struct MountCommand: AsyncParsableCommand {
                                               negativeTTL: settings.negativeTTL, access: access, uploads: true, logger: logger)
             let today = quota.snapshot()
             logger.info("\(today.total) upstream calls counted on \(today.day) (China time)\(quota.limit.map { ", max_calls_per_day = \($0)" } ?? "")")
-            let syncing = fs.quota?.startSyncing()
-            defer { syncing?.cancel() }
-            // Listening before mounting: an address in use fails the mount with one line, nothing mounted.
-            let metrics = try await settings.metricsListen.asyncMap { address in
-                try await MetricsServer.start(address, exporter: MetricsExporter(fs: fs, upstreamLatency: client.counters), logger: logger)
-            }
-            let pushes: BackgroundServer?
+            let runtime = MountRuntime()
+            runtime.keepSyncing(fs.quota?.startSyncing())
             do {
-                pushes = try await startCallback(settings.callbackListen, callback, fs: fs, logger: logger)
+                // Listening before mounting: an address in use fails the mount with one line, nothing mounted.
+                runtime.add(try await settings.metricsListen.asyncMap { address in
+                    try await MetricsServer.start(address, exporter: MetricsExporter(fs: fs, upstreamLatency: client.counters), logger: logger)
+                })
+                runtime.add(try await startCallback(settings.callbackListen, callback, fs: fs, logger: logger))
+                try await serve(fs, mountpoint: mountpoint, options: settings.mountOptions, logger: logger, preflighted: true,
+                                stopping: { await runtime.shutdown() })
             } catch {
-                await metrics?.stop()
+                await runtime.shutdown()
                 throw error
             }
-            do {
-                try await serve(fs, mountpoint: mountpoint, options: settings.mountOptions, logger: logger)
-            } catch {
-                await pushes?.stop()
-                await metrics?.stop()
-                throw error
-            }
-            await pushes?.stop()
-            await metrics?.stop()
+            await runtime.shutdown()
         } catch {
             throw failMount(error, mountpoint: mountpoint, apiBase: apiBase)
         }

@@ -58,9 +58,13 @@ final class SignalClock: @unchecked Sendable {
 /// (or `ShutdownBudget.loop` passes) → the reply gate closes (no reply after this; requests still unanswered are
 /// abandoned) → the session is destroyed if the loop ended → pending block writes drain (bounded) → exit 0.
 /// A second signal exits at once.
-func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger: Logger,
+/// `preflighted`: the caller ran MountPreflight already (the mount command does, before any upstream call).
+/// `stopping`: called once the mount is ending (a signal, or the loop ended by an external unmount), before the
+/// drain: the servers beside the mount close first (MountRuntime).
+func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger: Logger, preflighted: Bool = false,
+           stopping: (@Sendable () async -> Void)? = nil,
            whileMounted: (@Sendable () async -> Bool)? = nil) async throws {
-    try MountPreflight.check(mountpoint: mountpoint, options: MountPreflight.options(options))
+    if !preflighted { try MountPreflight.check(mountpoint: mountpoint, options: MountPreflight.options(options)) }
     MallocTuning.keepBlockBuffers(blockSize: fs.blockSize)
     let session = try FuseSession(fs: fs, mountpoint: mountpoint, options: MountPreflight.libfuseOptions(MountPreflight.options(options)), logger: logger)
     let loopEnd = Completion()
@@ -90,6 +94,7 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
             SystemdNotify.send("STOPPING=1\nSTATUS=Unmounting \(mountpoint)")
             signalled.mark()
             session.stop()
+            if let stopping { Task { await stopping() } }
             Task {
                 try? await Task.sleep(for: .seconds(ShutdownBudget.loop))
                 loopEnd.complete(false)
@@ -102,6 +107,7 @@ func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger:
         }
     }
     let loopEnded = await loopEnd.value
+    await stopping?()  // the servers beside the mount first, whatever their connections are doing
     let abandoned = session.close(loopEnded: loopEnded)
     if abandoned > 0 { logger.info("\(abandoned) request(s) abandoned at shutdown") }
     if !loopEnded { logger.info("libfuse's workers did not stop in time; the process exit ends the connection") }

@@ -49,6 +49,39 @@ import Scratch
         print("[integration] 20 rounds of SIGTERM/SIGINT with 3 readers and a file held open: slowest exit \(String(format: "%.3f", worst)) s")
     }
 
+    /// Issue 18 point 3, issue 20 point 4: the servers beside the mount close every connection first at a stop,
+    /// whatever it is doing (idle, half a request head, a body still coming): one signal still ends the mount
+    /// within 2 s, and both ports are closed by then.
+    @Test func aSignalEndsTheMountWhateverItsServersAreDoing() async throws {
+        try requireFUSE()
+        let sim = try SimProcess()
+        let metricsPort = try Harness.freePort(), callbackPort = try Harness.freePort()
+        let mount = try MountProcess(sim: sim, extra: ["--metrics-listen", "127.0.0.1:\(metricsPort)", "--callback-listen", "127.0.0.1:\(callbackPort)"],
+                                     environment: ["WXMEDIAFS_CALLBACK_TOKEN": "shutdown-test-token"])
+        // On each port: an idle connection, half a request head, and a POST whose 10 MB body is still coming.
+        let peers = try [metricsPort, callbackPort].map { port in
+            try Child(["/usr/bin/python3", "-c", """
+                import socket, time
+                idle = socket.create_connection(("127.0.0.1", \(port)))
+                half = socket.create_connection(("127.0.0.1", \(port))); half.sendall(b"GET /metrics HTTP/1.1\\r\\nHost: x\\r\\nX-Slow: ")
+                body = socket.create_connection(("127.0.0.1", \(port)))
+                body.sendall(b"POST /wechat?timestamp=1&nonce=1&signature=x HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 10000000\\r\\n\\r\\n" + b"a" * 100000)
+                print("connected", flush=True)
+                time.sleep(60)
+                """])
+        }
+        for peer in peers { #expect(peer.waitForLine(timeout: 10) { $0 == "connected" } != nil) }
+        let start = Date()
+        mount.child.signal(SIGTERM)
+        #expect(mount.child.waitForExit(timeout: 2), "exits within 2 s (took \(Date().timeIntervalSince(start)) s)")
+        #expect(mount.child.process.terminationStatus == 0)
+        for port in [metricsPort, callbackPort] {
+            let refused = await Harness.run(["curl", "-s", "-m", "2", "http://127.0.0.1:\(port)/metrics"], timeout: 5)
+            #expect(refused.status != 0, "port \(port) is closed")
+        }
+        for peer in peers { peer.signal(SIGKILL) }
+    }
+
     @Test func aSecondSignalIsNeverIgnored() async throws {
         try requireFUSE()
         let sim = try SimProcess(["--generate", "image:16M", "--bandwidth", "2000000"])
