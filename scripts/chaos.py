@@ -506,6 +506,8 @@ def scenario_full_disk(args):
             checked_read(mount, item, expected, rng, tally, whole=True)
     df_full = shutil.disk_usage(cache)
     mount.unmount()
+    # A refusing disk is a warning a minute per cause, not one per block (issue 19: 230 lines for one cp).
+    warnings_while_full = sum(1 for line in open(mount.log, errors="replace") if " warning " in line)
     # Space returns: nothing corrupt may remain, and everything reads right from what is there.
     subprocess.run(["mount", "-o", "remount,size=256m", cache], check=True)
     verify = subprocess.run([BIN, "cache", "verify", "--cache-dir", cache], capture_output=True, text=True, timeout=120)
@@ -517,8 +519,9 @@ def scenario_full_disk(args):
     sim.stop()
     figures = {"tmpfs_bytes": df_full.total, "tmpfs_free_when_full": df_full.free, "reads_while_full": tally.summary(),
                "cache_verify_status": verify.returncode, "reads_after_space_returned": after.summary(),
-               "temporaries_left": len(temporaries(cache))}
+               "temporaries_left": len(temporaries(cache)), "warning_lines_while_full": warnings_while_full}
     RESULTS[name] = figures
+    if warnings_while_full > 10: fail(name, f"{warnings_while_full} warning lines while the disk was full (one per cause a minute expected)")
     bad = {k: v for k, v in tally.errors.items() if k != "EIO"}
     if tally.wrong or after.wrong: fail(name, "wrong bytes")
     if bad: fail(name, f"errors other than EIO while full: {bad}")
