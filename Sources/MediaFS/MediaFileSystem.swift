@@ -97,8 +97,8 @@ public final class MediaFileSystem: Sendable {
     /// as after a remount. The bridge answers these in libfuse's own thread, with no hop to the cooperative pool
     /// and back (two thread wake-ups, most of a cached lookup's cost on a 2-core machine: docs/benchmarks.md).
     public func lookupNow(parent: UInt64, name: String) -> FileAttributes? {
-        guard parent == Inode.media || parent == Inode.hd, let parsed = ItemName(name) else { return nil }
-        let kind: CacheKey.Kind = parent == Inode.media ? .media : parsed.fileExtension == "wav" ? .hdWAV : .hd
+        guard MediaKinds.holdsItems(parent), let parsed = ItemName(name),
+              let kind = MediaKinds.kind(in: parent, extension: parsed.fileExtension) else { return nil }
         let key = CacheKey(kind: kind, id: parsed.id.rawValue)
         guard let info = context.cache.item(key), parsed.fileExtension == nil || parsed.fileExtension == info.fileExtension else { return nil }
         context.counters.lookup()
@@ -129,7 +129,7 @@ public final class MediaFileSystem: Sendable {
             return statsAttributes()
         case Inode.media, Inode.hd:
             guard let parsed = ItemName(name) else { throw FSError(.noEntry, "not a media id: \(name.prefix(140))") }
-            let kind: CacheKey.Kind = parent == Inode.media ? .media : parsed.fileExtension == "wav" ? .hdWAV : .hd
+            guard let kind = MediaKinds.kind(in: parent, extension: parsed.fileExtension) else { throw FSError(.noEntry, "no item kind here") }
             let key = CacheKey(kind: kind, id: parsed.id.rawValue)
             if negative.locked({ $0.contains(key, now: context.clock.now()) }) {
                 context.counters.negativeHit()
@@ -252,7 +252,7 @@ public final class MediaFileSystem: Sendable {
         case Inode.control:
             entries.append(DirectoryEntry(name: "stats", inode: Inode.stats, isDirectory: false))
         case Inode.media, Inode.hd:
-            let kinds: [CacheKey.Kind] = inode == Inode.media ? [.media] : [.hd, .hdWAV]
+            let kinds = MediaKinds.kinds(in: inode)
             // Only names whose read can succeed: complete, or young enough to be fetched (and not gone).
             let created = inode == Inode.media ? inbox().created : [:]
             let listed = kinds.flatMap { context.cache.listableItems($0, created: created) }.sorted { ($0.key.id, $0.fileExtension) < ($1.key.id, $1.fileExtension) }

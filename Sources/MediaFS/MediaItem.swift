@@ -74,7 +74,7 @@ actor MediaItem {
         Self.alive.add(1, ordering: .relaxed)
         self.key = key
         self.context = context
-        self.request = MediaRequest(id: MediaID(key.id)!, hd: key.kind == .hd, videoProbeLength: context.config.videoWindow)
+        self.request = MediaRequest(id: MediaID(key.id)!, hd: MediaKinds.row(key.kind).jssdk, videoProbeLength: context.config.videoWindow)
         self.window = context.config.videoWindow
         self.info = context.cache.item(key)
         if let goneAt = info?.goneAt {
@@ -279,7 +279,10 @@ actor MediaItem {
         let probeEnd = Int(((request.videoProbeLength ?? 0) + Int64(blockSize) - 1) / Int64(blockSize))
         let sink = BlockAssembler(item: self, transfer: id, firstBlock: block, blockSize: blockSize, probeEnd: range == nil ? max(1, probeEnd) : nil,
                                   demand: partialDemand)
-        let downloader: any MediaDownloading = key.kind == .hdWAV ? context.voice : context.downloader
+        let downloader: any MediaDownloading = switch MediaKinds.row(key.kind).source {
+        case .decodedVoice: context.voice
+        case .downloader: context.downloader
+        }
         let task = Task.detached {
             do {
                 var request = request
