@@ -18,7 +18,7 @@ extension FuseOperations {
             bridge.serve(.create, reply) {
                 let (attributes, opened) = try await bridge.fs.create(parent: UInt64(parent), name: name, flags: flags, caller: caller)
                 if !reply.created(attributes, info: copied, handle: opened.handle) {
-                    bridge.fs.release(handle: opened.handle)  // the kernel never got the handle
+                    bridge.fs.discard(handle: opened.handle)  // the kernel never got the handle: no upload
                 }
             }
         }
@@ -33,9 +33,11 @@ extension FuseOperations {
             }
         }
         // Every close sends a flush; none waits: an upload runs at the open's last close (release).
-        ops.flush = { request, _, _ in
+        ops.flush = { request, _, info in
             guard let request else { return }
-            bridgeContext(request).timed(.flush) { fuse_reply_err(request, 0) }
+            let bridge = bridgeContext(request)
+            if let info { bridge.fs.closing(handle: cfuse_fi_fh(info)) }
+            bridge.timed(.flush) { fuse_reply_err(request, 0) }
         }
         ops.setattr = { request, inode, attributes, toSet, info in
             guard let request, let attributes else { return }

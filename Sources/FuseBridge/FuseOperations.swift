@@ -89,7 +89,7 @@ enum FuseOperations {
             bridge.serve(.open, reply) {
                 let opened = try await bridge.fs.open(UInt64(inode), flags: flags, caller: caller)
                 if !reply.open(copied, handle: opened.handle, keepCache: opened.keepCache, directIO: opened.directIO) {
-                    bridge.fs.release(handle: opened.handle)  // the kernel never got the handle: never releases it
+                    bridge.fs.discard(handle: opened.handle)  // the kernel never got the handle: never releases it
                 }
             }
         }

@@ -130,7 +130,7 @@ extension MediaFileSystem {
             Task { await writer.close() }
             return
         }
-        let upload = Task { [self] in
+        uploads.startUpload(writer.inode) { [self] in
             do {
                 if let id = try await writer.flush(using: uploader, seed: { [self] entry, path in await seedCache(entry, from: path) }) {
                     context.logger.info("uploaded upload/\(writer.type.rawValue)/\(writer.name) as \(id)")
@@ -142,9 +142,24 @@ extension MediaFileSystem {
                 await writer.uploadFailed(failure)
             }
             await writer.close()
-            uploads.finished(writer.inode)
         }
-        uploads.track(writer.inode, upload)
+    }
+
+    /// A close of an upload open (the FUSE flush, which `close()` waits for; the release and its upload come
+    /// after): the file's id is now expected, so asking for it waits for the upload.
+    public func closing(handle: UInt64) {
+        guard case .upload(let writer)? = handles.locked({ $0.get(handle) }) else { return }
+        uploads?.expect(writer.inode, now: context.clock.now())
+    }
+
+    /// An open the kernel never got (its create or open answer was interrupted): dropped without uploading.
+    public func discard(handle: UInt64) {
+        if case .upload(let writer)? = handles.locked({ $0.get(handle) }) {
+            _ = handles.locked { $0.remove(handle) }
+            Task { await writer.close() }
+        } else {
+            release(handle: handle)
+        }
     }
 
     /// `truncate`/`ftruncate` and attribute changes. Only files of `upload/` change, and only their size; other

@@ -137,7 +137,7 @@ public final class MediaFileSystem: Sendable {
             }
             let id = parsed.id.rawValue
             let known = context.cache.item(key) != nil || inodes.locked({ $0.inode(of: key) }) != nil || inbox().created[id] != nil
-            if !known, let refusal = unknownIDs.locked({ $0.refusal(now: context.clock.now()) }) {
+            if !known, let refusal = unknownIDs.locked({ $0.reserve(now: context.clock.now()) }) {
                 throw FSError(.quota, refusal)
             }
             let (inode, item) = itemFor(key)  // a lookup under way: `looked` or `lookupFailed` follows
@@ -147,14 +147,13 @@ public final class MediaFileSystem: Sendable {
             } catch {
                 inodes.locked { $0.lookupFailed(inode) }
                 let fsError = FSError(error)
-                if fsError.errno == .noEntry, fsError.cause != nil {  // WeChat said so (not a wrong extension)
-                    let now = context.clock.now()
-                    negative.locked { $0.insert(key, until: now + context.config.negativeTTL, now: now) }
-                    unknownIDs.locked { $0.invalid(id, now: now) }
-                }
+                let invalid = fsError.errno == .noEntry && fsError.cause != nil  // WeChat said so (not a wrong extension)
+                let now = context.clock.now()
+                if invalid { negative.locked { $0.insert(key, until: now + context.config.negativeTTL, now: now) } }
+                unknownIDs.locked { $0.settle(id, reserved: !known, invalid: invalid, listed: kind == .media, now: now) }
                 throw fsError
             }
-            unknownIDs.locked { $0.proven(id) }
+            unknownIDs.locked { $0.settle(id, reserved: !known, invalid: false, listed: kind == .media, now: context.clock.now()) }
             if let ext = parsed.fileExtension, ext != info.fileExtension {
                 inodes.locked { $0.lookupFailed(inode) }
                 throw FSError(.noEntry, "\(parsed.id) is a .\(info.fileExtension), not a .\(ext)")

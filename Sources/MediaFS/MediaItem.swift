@@ -462,6 +462,8 @@ actor MediaItem {
             for block in orphans.sorted() where !isPresent(block) && !partialRefetched.contains(block) && !isClaimed(block) {
                 partialRefetched.insert(block)
                 schedule(from: block, info: info)
+                // Still owed to `drain` until the refetch commits it (or its stream ends too).
+                if isClaimed(block) { partialServed.insert(block) }
             }
         }
         writeEnded()
@@ -543,6 +545,7 @@ actor MediaItem {
         context.logger.debug("\(key): nobody waits for blocks \(transfer.next)..<\(transfer.end) any more; stopping that transfer")
         transfer.task?.cancel()
         transfers.removeValue(forKey: id)
+        settlePartials()  // its stream will not report (it is gone already): what it served in part is settled here
         reconsiderWaiters(error: nil)
     }
 

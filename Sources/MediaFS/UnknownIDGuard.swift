@@ -30,8 +30,10 @@ struct UnknownIDGuard {
         updated = now
     }
 
-    /// Why a lookup of an unknown id is refused now, or nil if it may go to WeChat.
-    mutating func refusal(now: Double) -> String? {
+    /// Reserves room for one unknown id's lookup (a token and a slot of the day), or says why it is refused.
+    /// Reserved before the call, so parallel lookups cannot all pass on the same token; `settle` gives the room
+    /// back when the id turns out to exist.
+    mutating func reserve(now: Double) -> String? {
         refill(now: now)
         if invalidToday >= limits.perDay {
             return "\(invalidToday) invalid media ids were looked up today (China time), the most a mount allows: lookups of unknown ids wait for tomorrow"
@@ -39,20 +41,31 @@ struct UnknownIDGuard {
         guard tokens >= 1 else {
             return "too many invalid media ids looked up (more than \(Int(limits.burst)) at once, \(limits.perSecond)/s after): lookups of unknown ids are refused for now"
         }
+        tokens -= 1
+        invalidToday += 1
         return nil
     }
 
-    /// An unknown id's lookup answered "invalid media_id".
-    mutating func invalid(_ id: String, now: Double) {
+    /// A lookup's answer: `reserved` (an unknown id's, room taken by `reserve`), `invalid` (40007). Room reserved
+    /// for an id that exists (or failed otherwise) is given back; an invalid id that was not reserved (a pushed
+    /// one) takes its room now. `listed`: the id is one `media/` lists (only those are refuted from the listing).
+    mutating func settle(_ id: String, reserved: Bool, invalid: Bool, listed: Bool, now: Double) {
         refill(now: now)
-        tokens = max(0, tokens - 1)
-        invalidToday += 1
-        if refuted.count >= limits.refutedLimit { refuted.removeAll(keepingCapacity: true) }
-        refuted.insert(id)
+        if reserved, !invalid {
+            tokens = min(limits.burst, tokens + 1)
+            invalidToday = max(0, invalidToday - 1)
+        } else if !reserved, invalid {
+            tokens = max(0, tokens - 1)
+            invalidToday += 1
+        }
+        if invalid, listed {
+            if refuted.count >= limits.refutedLimit { refuted.removeAll(keepingCapacity: true) }
+            refuted.insert(id)
+        } else if !invalid {
+            refuted.remove(id)
+        }
     }
 
-    /// An id that WeChat served after all (an item fetched): listed again.
-    mutating func proven(_ id: String) { refuted.remove(id) }
 
     private mutating func refill(now: Double) {
         let today = QuotaDay(containing: now)

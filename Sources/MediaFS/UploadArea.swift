@@ -35,8 +35,11 @@ final class UploadArea: Sendable {
     private let staged = Atomic<Int>(0)
     private let saves = Atomic<Int>(0)
     private let onFailure = Mutex<ClosureBox<@Sendable (String) -> Void>?>(nil)
-    /// Uploads under way (they run at the file's last close): what asks for a file's id waits for its upload.
-    private let pending = Mutex<[UInt64: Task<Void, Never>]>([:])
+    /// Uploads under way (they run at the file's last close), by inode: what asks for a file's id waits for them.
+    /// Each has a number, so an upload that ends removes its own entry, never a later one's. An inode is also
+    /// `expected` from the flush of a close that will upload (its release is still to come), so an id asked right
+    /// after `close()` waits for the upload instead of answering that there is none.
+    private let pending = Mutex<(uploads: [UInt64: (number: Int, task: Task<Void, Never>)], expected: [UInt64: Double], next: Int)>(([:], [:], 0))
 
     init(directory: String, life: Double, now: Double) {
         self.directory = directory
@@ -115,23 +118,45 @@ final class UploadArea: Sendable {
 
     // MARK: uploads under way
 
-    /// Records the upload of `inode` that has just started.
-    func track(_ inode: UInt64, _ upload: Task<Void, Never>) {
-        pending.locked { $0[inode] = upload }
+    /// Starts `body` as the upload of `inode`; its entry is recorded before the task can end.
+    func startUpload(_ inode: UInt64, _ body: @escaping @Sendable () async -> Void) {
+        pending.locked { state in
+            state.next += 1
+            let number = state.next
+            state.expected.removeValue(forKey: inode)
+            state.uploads[inode] = (number, Task { [weak self] in
+                await body()
+                self?.finished(inode, number)
+            })
+        }
     }
 
-    func finished(_ inode: UInt64) {
-        _ = pending.locked { $0.removeValue(forKey: inode) }
+    private func finished(_ inode: UInt64, _ number: Int) {
+        pending.locked { state in
+            if state.uploads[inode]?.number == number { state.uploads.removeValue(forKey: inode) }
+        }
     }
 
-    /// Returns once no upload of `inode` is under way.
-    func settled(_ inode: UInt64) async {
-        while let upload = pending.locked({ $0[inode] }) { await upload.value }
+    /// A close that will upload `inode` at its release (the flush came first).
+    func expect(_ inode: UInt64, now: Double) { pending.locked { $0.expected[inode] = now } }
+
+    /// Returns once no upload of `inode` is under way or expected (an expected one at most `expectWait` seconds).
+    func settled(_ inode: UInt64, expectWait: Double = 10) async {
+        let start = ContinuousClock.now
+        while true {
+            let (task, expected) = pending.locked { ($0.uploads[inode]?.task, $0.expected[inode] != nil) }
+            if let task {
+                await task.value
+                continue  // ended: its entry went with it (or a newer upload of the inode took its place)
+            }
+            guard expected, ContinuousClock.now - start < .seconds(expectWait) else { return }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// Returns once no upload at all is under way (before the process exits).
     func settledAll() async {
-        while let upload = pending.locked({ $0.values.first }) { await upload.value }
+        while let task = pending.locked({ $0.uploads.values.first?.task }) { await task.value }
     }
 
     // MARK: persistence

@@ -129,6 +129,8 @@ actor UploadWriter {
                 entry.mediaID = nil
                 entry.createdAt = nil
                 entry.path = stagingPath
+                entry.failure = nil  // a new try: an earlier upload's failure no longer says anything
+                entry.failureErrno = nil
             }
             area.save()
         }

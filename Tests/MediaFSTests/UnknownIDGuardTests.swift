@@ -25,6 +25,19 @@ import WeChatAPI
         #expect(fixture.fake.calls == 7)
     }
 
+    /// Room is reserved before the call: parallel lookups cannot all pass on the same token.
+    @Test func parallelLookupsOfMadeUpIdsStayWithinTheBurst() async throws {
+        let fixture = try FSFixture([:], delay: 50_000_000, unknownIDs: UnknownIDGuard.Limits(burst: 5, perSecond: 0.001, perDay: 100))
+        let answers = await withTaskGroup(of: Errno?.self) { group in
+            for index in 0..<20 {
+                group.addTask { await errno { try await fixture.fs.lookup(parent: Inode.media, name: "Parallel_\(index)") } }
+            }
+            return await group.reduce(into: [Errno?]()) { $0.append($1) }
+        }
+        #expect(fixture.fake.calls == 5, "\(fixture.fake.calls) calls for a burst of 5")
+        #expect(answers.filter { $0 == .quota }.count == 15 && answers.filter { $0 == .noEntry }.count == 5)
+    }
+
     @Test func knownIdsAreNeverHeldBack() async throws {
         let fixture = try FSFixture(["Real_1": Self.real], unknownIDs: UnknownIDGuard.Limits(burst: 1, perSecond: 0.001, perDay: 100))
         #expect(try await fixture.readAll("Real_1") == Self.real.bytes)  // cached now
