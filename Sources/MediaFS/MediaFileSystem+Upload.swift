@@ -156,6 +156,7 @@ extension MediaFileSystem {
     public func discard(handle: UInt64) {
         if case .upload(let writer)? = handles.locked({ $0.get(handle) }) {
             _ = handles.locked { $0.remove(handle) }
+            uploads?.unexpect(writer.inode)
             Task { await writer.close() }
         } else {
             release(handle: handle)
@@ -188,11 +189,13 @@ extension MediaFileSystem {
     // MARK: extended attributes
 
     /// The extended attributes of a node: an uploaded file's media id and creation time, or why its upload
-    /// failed. An upload under way is waited for: `cp f upload/image/ && getfattr …` sees the id.
-    public func extendedAttributes(_ inode: UInt64) async -> [(name: String, value: String)] {
+    /// failed. An upload under way is waited for; one only expected (closed, its release still to come) is
+    /// waited for when `awaitingExpected` (a read of `user.wechat.*`: `cp f upload/image/ && getfattr …` sees
+    /// the id), never for the ACL and security attributes tools like `cp -a` ask while they copy.
+    public func extendedAttributes(_ inode: UInt64, awaitingExpected: Bool = false) async -> [(name: String, value: String)] {
         if let item = await itemAttributes(inode) { return item }
         guard Self.isUploadFile(inode), let uploads else { return [] }
-        await uploads.settled(inode)
+        await uploads.settled(inode, expectWait: awaitingExpected ? 10 : 0)
         guard let entry = uploads.entry(inode) else { return [] }
         if let failure = entry.failure { return [(Self.errorAttribute, failure)] }
         guard let id = entry.mediaID, let created = entry.createdAt else { return [] }
@@ -202,7 +205,8 @@ extension MediaFileSystem {
     /// One extended attribute; nil when the node has none of that name. The media id of a file whose upload
     /// failed answers the failure's errno (`getfattr` then prints it).
     public func extendedAttribute(_ inode: UInt64, name: String) async throws -> String? {
-        let all = await extendedAttributes(inode)
+        guard name.hasPrefix("user.wechat.") else { return nil }  // no other attribute exists here: nothing to wait for
+        let all = await extendedAttributes(inode, awaitingExpected: true)
         if name == Self.mediaIDAttribute, let entry = uploads?.entry(inode), let code = entry.failureErrno {
             throw FSError(Errno(rawValue: code), entry.failure ?? "the upload failed")
         }

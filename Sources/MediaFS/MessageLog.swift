@@ -21,6 +21,15 @@ struct MessageLog: Sendable {
         return (FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)), Int(info.st_size))
     }
 
+    /// Whether the byte before `offset` is a newline (where a reader may resume).
+    func endsLine(at offset: Int) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var byte: UInt8 = 0
+        return pread(descriptor, &byte, 1, off_t(offset - 1)) == 1 && byte == UInt8(ascii: "\n")
+    }
+
     /// The complete lines between `start` and `end` (a line still being written is left for the next look),
     /// and how many bytes they took.
     func lines(from start: Int, to end: Int) -> (lines: [Data], consumed: Int) {
@@ -53,8 +62,15 @@ struct MessageLog: Sendable {
             guard fstat(descriptor, &opened) == 0 else { throw failure("cannot stat", errno) }
             // Replaced while we waited for the lock: the new file is the one to write.
             guard stat(path, &named) == 0, named.st_ino == opened.st_ino, named.st_dev == opened.st_dev else { continue }
-            if Int(opened.st_size) + added.count <= largest {
-                return try write(added, to: descriptor)
+            // A line cut short by a crash mid-append is ended first, so the new ones start clean (the fragment is a
+            // line that does not decode, skipped by every reader).
+            let prefix: [UInt8] = opened.st_size > 0 && lastByte(descriptor: descriptor, size: Int(opened.st_size)) != UInt8(ascii: "\n")
+                ? [UInt8(ascii: "\n")] : []
+            if Int(opened.st_size) + prefix.count + added.count <= largest {
+                try write(prefix + added, to: descriptor)
+                // Answered `success` only once on disk: WeChat will not push it again.
+                guard fdatasync(descriptor) == 0 else { throw failure("cannot sync", errno) }
+                return
             }
             let kept = compact(readAll(size: Int(opened.st_size)))
             let rewritten = try Self.encode(kept) + added
@@ -65,6 +81,15 @@ struct MessageLog: Sendable {
             return try replace(with: rewritten)
         }
         throw FSError(.io, "\(path) kept being replaced while appending")
+    }
+
+    private func lastByte(descriptor: Int32, size: Int) -> UInt8? {
+        var byte: UInt8 = 0
+        let path = self.path
+        let reader = open(path, O_RDONLY | O_CLOEXEC)
+        guard reader >= 0 else { return nil }
+        defer { close(reader) }
+        return pread(reader, &byte, 1, off_t(size - 1)) == 1 ? byte : nil
     }
 
     private func readAll(size: Int) -> [FollowerMessage] {

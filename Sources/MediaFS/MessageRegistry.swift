@@ -76,7 +76,10 @@ public final class MessageRegistry: Sendable {
 
     private func refresh(_ state: inout State) {
         let (identity, size) = log.identity()
-        if identity != state.file || size < state.offset {
+        // The same file, and where the last look stopped is still a line's end (an inode number reused by another
+        // compaction, or a file cut and grown again, would otherwise resume mid-line).
+        let resumable = identity == state.file && size >= state.offset && (state.offset == 0 || size == state.offset || log.endsLine(at: state.offset))
+        if !resumable {
             state = State(file: identity, offset: 0, messages: [], keys: [], version: state.version + 1)
         }
         guard size > state.offset else { return }

@@ -140,6 +140,9 @@ final class UploadArea: Sendable {
     /// A close that will upload `inode` at its release (the flush came first).
     func expect(_ inode: UInt64, now: Double) { pending.locked { $0.expected[inode] = now } }
 
+    /// The open that was to upload `inode` was dropped instead.
+    func unexpect(_ inode: UInt64) { _ = pending.locked { $0.expected.removeValue(forKey: inode) } }
+
     /// Returns once no upload of `inode` is under way or expected (an expected one at most `expectWait` seconds).
     func settled(_ inode: UInt64, expectWait: Double = 10) async {
         let start = ContinuousClock.now

@@ -1,3 +1,4 @@
+import Crypto
 import WeChatAPI
 
 /// WeChat's message push, checked and recorded, free of HTTP types (the CLI's CallbackServer is the HTTP part):
@@ -71,9 +72,10 @@ public struct CallbackHandler: Sendable {
             message = request.body
         }
         let seconds = Int64(timestamp) ?? 0  // checked by `stamp`
-        switch replays.claim(timestamp: seconds, nonce: nonce, now: clock.now()) {
-        case .fresh: break
-        case .replay: throw CallbackRejection(.forbidden, "this timestamp and nonce were used already (a replayed push)")
+        let digest = Array(SHA256.hash(data: request.body))
+        switch replays.claim(timestamp: seconds, nonce: nonce, digest: digest, now: clock.now()) {
+        case .fresh, .again: break  // again: WeChat pushing the same again; its MsgId keeps it one message
+        case .replay: throw CallbackRejection(.forbidden, "this timestamp and nonce were used already with another body (a replayed push)")
         case .full: throw CallbackRejection(.unavailable, "too many pushes within the window")
         }
         do throws(CallbackRejection) {

@@ -15,6 +15,8 @@ final class ConnectionLimits: Sendable {
     struct Policy: Sendable {
         var maximum = 64
         var requestDeadline: TimeAmount = .seconds(10)
+        /// From a whole request to the end of its answer written (a metrics scrape is milliseconds).
+        var answerDeadline: TimeAmount = .seconds(30)
         /// Twice the callback's own limit (CallbackConfiguration.bodyLimit), so its 413 is answered first.
         var bodyLimit = 128 << 10
         /// The request head's size and header count (NIO's own defaults are 80 KiB and 1,000).
@@ -95,6 +97,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var bodyBytes = 0
     private var refusing = false
     private var admitted = false
+    /// A request's head came and its end not yet.
+    private var requestOpen = false
+    /// The answer was written before the request's end came (a handler that did not read the body).
+    private var answeredEarly = false
 
     init(limits: ConnectionLimits) { self.limits = limits }
 
@@ -123,15 +129,24 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head:
             bodyBytes = 0
+            requestOpen = true
+            answeredEarly = false
         case .body(let buffer):
             bodyBytes += buffer.readableBytes
             // Past the limit the bytes are dropped here, never held: the handler has its answer (413) by then,
             // and the connection closes once it is sent, or at the deadline.
             guard bodyBytes <= limits.policy.bodyLimit else { return }
         case .end:
-            deadline?.cancel()  // a whole request: the answer is ours to give, no deadline on it
-            deadline = nil
-            limits.answering(context.channel, true)
+            requestOpen = false
+            if answeredEarly {
+                answeredEarly = false
+                armDeadline(context)  // answered already: the next request has its own deadline
+            } else {
+                // A whole request: the answer is ours to give, within a deadline of its own (a peer that never
+                // reads a large answer must not hold the connection for ever).
+                limits.answering(context.channel, true)
+                armDeadline(context, after: limits.policy.answerDeadline)
+            }
         }
         context.fireChannelRead(data)
     }
@@ -153,7 +168,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             limits.answering(context.channel, false)
-            armDeadline(context)  // the next request has its own deadline
+            if requestOpen {
+                answeredEarly = true  // its end is still to come: the deadline runs on, `.end` re-arms it
+            } else {
+                armDeadline(context)  // the next request has its own deadline
+            }
         }
         context.write(data, promise: promise)
     }
@@ -163,10 +182,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.close(mode: .all, promise: nil)
     }
 
-    private func armDeadline(_ context: ChannelHandlerContext) {
+    private func armDeadline(_ context: ChannelHandlerContext, after delay: TimeAmount? = nil) {
         deadline?.cancel()
         let channel = context.channel
-        deadline = context.eventLoop.scheduleTask(in: limits.policy.requestDeadline) {
+        deadline = context.eventLoop.scheduleTask(in: delay ?? limits.policy.requestDeadline) {
             channel.close(mode: .all, promise: nil)
         }
     }

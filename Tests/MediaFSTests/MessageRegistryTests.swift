@@ -36,6 +36,15 @@ import WeChatAPI
         #expect(registry.messages.map(\.msgID) == ["1", "2"])
     }
 
+    /// A crash mid-append leaves half a line: the next message is not glued to it (and lost to every reader).
+    @Test func aLineCutShortByACrashDoesNotSwallowTheNext() throws {
+        let directory = Scratch.directory("registry-cut")
+        let good = try String(decoding: JSONEncoder().encode(message(1)), as: UTF8.self)
+        try (good + "\n" + "{\"createTime\":17860").write(toFile: directory + "/messages.jsonl", atomically: true, encoding: .utf8)
+        #expect(try MessageRegistry(directory: directory, clock: clock).record([message(2)]) == 1)
+        #expect(MessageRegistry(directory: directory, clock: clock).messages.compactMap(\.msgID) == ["1", "2"])
+    }
+
     @Test func aMessageAlreadyRecordedAddsNoLine() throws {
         let directory = Scratch.directory("registry-duplicates")
         let registry = MessageRegistry(directory: directory, clock: clock)

@@ -54,9 +54,9 @@ import WeChatAPI
     @Test func aCapturedQueryCarriesNoSecondBody() {
         let handler = base.handler()
         #expect(push(handler, image()) == 200)
-        #expect(push(handler, image(msgID: "778")) == 403, "the same timestamp and nonce again")
-        #expect(push(handler, image()) == 403)
-        #expect(base.recorder.count == 1)
+        #expect(push(handler, image(msgID: "778")) == 403, "the same timestamp and nonce with another body")
+        // WeChat pushing the very same again (our answer lost): answered, recorded by MsgId once downstream.
+        #expect(push(handler, image()) == 200)
     }
 
     @Test func aPushThatCouldNotBeRecordedMayComeAgain() {
