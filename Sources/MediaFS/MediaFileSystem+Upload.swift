@@ -149,7 +149,7 @@ extension MediaFileSystem {
     /// after): the file's id is now expected, so asking for it waits for the upload.
     public func closing(handle: UInt64) {
         guard case .upload(let writer)? = handles.locked({ $0.get(handle) }) else { return }
-        uploads?.expect(writer.inode, now: context.clock.now())
+        uploads?.expect(writer.inode)
     }
 
     /// An open the kernel never got (its create or open answer was interrupted): dropped without uploading.

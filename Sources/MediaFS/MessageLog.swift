@@ -64,8 +64,7 @@ struct MessageLog: Sendable {
             guard stat(path, &named) == 0, named.st_ino == opened.st_ino, named.st_dev == opened.st_dev else { continue }
             // A line cut short by a crash mid-append is ended first, so the new ones start clean (the fragment is a
             // line that does not decode, skipped by every reader).
-            let prefix: [UInt8] = opened.st_size > 0 && lastByte(descriptor: descriptor, size: Int(opened.st_size)) != UInt8(ascii: "\n")
-                ? [UInt8(ascii: "\n")] : []
+            let prefix: [UInt8] = opened.st_size > 0 && !endsLine(at: Int(opened.st_size)) ? [UInt8(ascii: "\n")] : []
             if Int(opened.st_size) + prefix.count + added.count <= largest {
                 try write(prefix + added, to: descriptor)
                 // Answered `success` only once on disk: WeChat will not push it again.
@@ -81,15 +80,6 @@ struct MessageLog: Sendable {
             return try replace(with: rewritten)
         }
         throw FSError(.io, "\(path) kept being replaced while appending")
-    }
-
-    private func lastByte(descriptor: Int32, size: Int) -> UInt8? {
-        var byte: UInt8 = 0
-        let path = self.path
-        let reader = open(path, O_RDONLY | O_CLOEXEC)
-        guard reader >= 0 else { return nil }
-        defer { close(reader) }
-        return pread(reader, &byte, 1, off_t(size - 1)) == 1 ? byte : nil
     }
 
     private func readAll(size: Int) -> [FollowerMessage] {

@@ -39,7 +39,7 @@ final class UploadArea: Sendable {
     /// Each has a number, so an upload that ends removes its own entry, never a later one's. An inode is also
     /// `expected` from the flush of a close that will upload (its release is still to come), so an id asked right
     /// after `close()` waits for the upload instead of answering that there is none.
-    private let pending = Mutex<(uploads: [UInt64: (number: Int, task: Task<Void, Never>)], expected: [UInt64: Double], next: Int)>(([:], [:], 0))
+    private let pending = Mutex<(uploads: [UInt64: (number: Int, task: Task<Void, Never>)], expected: Set<UInt64>, next: Int)>(([:], [], 0))
 
     init(directory: String, life: Double, now: Double) {
         self.directory = directory
@@ -123,7 +123,7 @@ final class UploadArea: Sendable {
         pending.locked { state in
             state.next += 1
             let number = state.next
-            state.expected.removeValue(forKey: inode)
+            state.expected.remove(inode)
             state.uploads[inode] = (number, Task { [weak self] in
                 await body()
                 self?.finished(inode, number)
@@ -138,16 +138,16 @@ final class UploadArea: Sendable {
     }
 
     /// A close that will upload `inode` at its release (the flush came first).
-    func expect(_ inode: UInt64, now: Double) { pending.locked { $0.expected[inode] = now } }
+    func expect(_ inode: UInt64) { _ = pending.locked { $0.expected.insert(inode) } }
 
     /// The open that was to upload `inode` was dropped instead.
-    func unexpect(_ inode: UInt64) { _ = pending.locked { $0.expected.removeValue(forKey: inode) } }
+    func unexpect(_ inode: UInt64) { _ = pending.locked { $0.expected.remove(inode) } }
 
     /// Returns once no upload of `inode` is under way or expected (an expected one at most `expectWait` seconds).
     func settled(_ inode: UInt64, expectWait: Double = 10) async {
         let start = ContinuousClock.now
         while true {
-            let (task, expected) = pending.locked { ($0.uploads[inode]?.task, $0.expected[inode] != nil) }
+            let (task, expected) = pending.locked { ($0.uploads[inode]?.task, $0.expected.contains(inode)) }
             if let task {
                 await task.value
                 continue  // ended: its entry went with it (or a newer upload of the inode took its place)

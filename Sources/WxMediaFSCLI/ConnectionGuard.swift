@@ -69,8 +69,6 @@ final class ConnectionLimits: Sendable {
         _ = state.locked { $0.open.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
-    var count: Int { state.locked { $0.open.count } }
-
     /// Closes every connection now, and every one accepted from now on.
     func closeAll() {
         let channels = state.locked { state in
