@@ -38,8 +38,14 @@ let package = Package(
         .target(name: "Locking", dependencies: ["CSanitizerHooks"], swiftSettings: swiftSettings),
         .target(
             name: "WeChatAPI",
+            dependencies: ["Locking", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WeChatHTTP",
             dependencies: [
                 "Locking",
+                "WeChatAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -89,7 +95,7 @@ let package = Package(
         .target(
             name: "WxMediaFSCLI",
             dependencies: [
-                "CBuildInfo", "CMalloc", "Locking", "WeChatAPI", "WeChatCallback", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator", "VoiceCodec",
+                "CBuildInfo", "CMalloc", "Locking", "WeChatAPI", "WeChatHTTP", "WeChatCallback", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator", "VoiceCodec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -108,12 +114,12 @@ let package = Package(
         ),
         // Scratch space under /tmp for the tests, removed when the test process exits (Tests/Scratch).
         .target(name: "Scratch", path: "Tests/Scratch", swiftSettings: swiftSettings),
-        .testTarget(name: "WeChatAPITests", dependencies: ["Locking", "Scratch", "WeChatAPI", "WeChatSimulator"], swiftSettings: swiftSettings),
+        .testTarget(name: "WeChatAPITests", dependencies: ["Locking", "Scratch", "WeChatAPI", "WeChatHTTP", "WeChatSimulator"], swiftSettings: swiftSettings),
         .testTarget(name: "WeChatCallbackTests", dependencies: ["Locking", "WeChatCallback", "WeChatAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "MediaCacheTests", dependencies: ["Locking", "MediaCache", "CChecksum", "Scratch"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaCacheTests", dependencies: ["Locking", "MediaCache", "MediaFS", "CChecksum", "Scratch"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaFSTests", dependencies: ["Locking", "MediaFS", "MediaCache", "Scratch", "WeChatAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "VoiceCodecTests", dependencies: ["VoiceCodec"], swiftSettings: swiftSettings),
         .testTarget(name: "WxMediaFSCLITests", dependencies: ["Locking", "Scratch", "WxMediaFSCLI", "FuseBridge", "WeChatCallback"], swiftSettings: swiftSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["Locking", "Scratch", "WeChatSimulator", "WeChatAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["Locking", "Scratch", "WeChatSimulator", "WeChatAPI", "WeChatHTTP"], swiftSettings: swiftSettings),
     ]
 )

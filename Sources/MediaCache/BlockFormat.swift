@@ -19,12 +19,17 @@ enum BlockFormat {
     }
 
     static func header(key: CacheKey, index: Int, data: UnsafeRawBufferPointer) -> [UInt8] {
+        header(key: key, index: index, length: data.count, checksum: CRC32C.checksum(data))
+    }
+
+    /// The header of a block whose data's CRC-32C is known already (`CheckedBlock`).
+    static func header(key: CacheKey, index: Int, length: Int, checksum: UInt32) -> [UInt8] {
         var header = [UInt8](repeating: 0, count: headerSize)
         header.replaceSubrange(0..<4, with: magic)
         store(version, into: &header, at: 4)
         store(UInt64(index), into: &header, at: 8)
-        store(UInt32(data.count), into: &header, at: 16)
-        store(CRC32C.checksum(data), into: &header, at: 20)
+        store(UInt32(length), into: &header, at: 16)
+        store(checksum, into: &header, at: 20)
         store(identity(key), into: &header, at: 28)
         store(header.withUnsafeBytes { headerCRC($0) }, into: &header, at: 24)
         return header

@@ -1,4 +1,4 @@
-/// What a `BlockCache` may do to its directory (the rule is in CacheLock.swift).
+/// What a `DiskDataCache` may do to its directory (the rule is in CacheLock.swift).
 public enum CacheAccess: Sendable {
     /// Holds the directory's lock (kept for the cache's life): cleans up at start and evicts to the budget.
     case owner(CacheLock)

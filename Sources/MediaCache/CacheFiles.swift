@@ -113,7 +113,7 @@ enum CacheFiles {
     }
 
     enum BlockContent {
-        case data([UInt8])
+        case data([UInt8], checksum: UInt32)
         case absent
         case corrupt
         /// A block written in another format version (an older release's): dropped and fetched again.
@@ -141,6 +141,6 @@ enum CacheFiles {
         }
         guard data.count == header.length,
               data.withUnsafeBytes({ CRC32C.checksum($0) }) == header.dataCRC else { return .corrupt }
-        return .data(data)
+        return .data(data, checksum: header.dataCRC)
     }
 }

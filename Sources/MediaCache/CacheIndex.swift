@@ -1,4 +1,4 @@
-/// The in-memory picture of the cache (guarded by `BlockCache.index`'s mutex): items, their blocks,
+/// The in-memory picture of the cache (guarded by `DiskDataCache.index`'s mutex): items, their blocks,
 /// recency for LRU, pins of open readers, and the running byte total.
 struct CacheIndex {
     /// Packed entries (CacheIndexEntry.swift); read an item with `item(_:)`, record one with `store(_:key:)`.

@@ -1,4 +1,6 @@
 import Foundation
+import Locking
+import Synchronization
 
 /// The rule for one cache directory used by several processes: an advisory `flock` on `<cache-dir>/lock`.
 ///
@@ -61,16 +63,25 @@ public final class CacheLock: Sendable {
 
     public let path: String
     public let holder: Holder
-    private let descriptor: Int32
+    private let descriptor: Mutex<Int32>
 
     private init(path: String, holder: Holder, descriptor: Int32) {
         self.path = path
         self.holder = holder
-        self.descriptor = descriptor
+        self.descriptor = Mutex(descriptor)
     }
 
     /// Closing the descriptor releases the lock.
-    deinit { _ = close(descriptor) }
+    deinit { release() }
+
+    /// Lets the directory go now (a mount's last step, after its writes have drained); later calls do nothing.
+    public func release() {
+        descriptor.locked { descriptor in
+            guard descriptor >= 0 else { return }
+            _ = close(descriptor)
+            descriptor = -1
+        }
+    }
 
     /// Tries once, without blocking, to take the lock of `directory` (created 0700 if missing) as `role`.
     public static func attempt(directory: String, as role: Holder.Role) async throws -> Attempt {

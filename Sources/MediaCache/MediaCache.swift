@@ -10,4 +10,4 @@
 // read by slice. Eviction (by the owner of the directory only) is LRU by item, to a byte budget, and never touches
 // an item that is pinned (open); an item with no block left goes whole once older than the media life (3 days).
 // Directories are 0700 and files 0600. All disk I/O is blocking and runs on `DiskIO`'s threads, not on the
-// cooperative pool (the scan in `BlockCache.init` runs on the caller's thread, before anything is served).
+// cooperative pool (the scan in `DiskDataCache.init` runs on the caller's thread, before anything is served).

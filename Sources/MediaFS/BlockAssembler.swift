@@ -1,3 +1,4 @@
+import MediaCache
 import WeChatAPI
 
 /// Cuts a download into blocks and hands each to its item as soon as it is whole.
@@ -67,7 +68,8 @@ final class BlockAssembler: MediaSink, @unchecked Sendable {
         buffer = []
         block += 1
         reserveBlock()
-        await item.commit(block - 1, data: data, transfer: transfer)
+        // Its checksum is computed here, in the stream's task, and travels with it to every tier.
+        await item.commit(block - 1, data: CheckedBlock(data), transfer: transfer)
     }
 
     /// Room for the next block: a whole block, or what is left of the item when its size is known.

@@ -9,7 +9,9 @@ struct FSContext: Sendable {
     let downloader: any MediaDownloading
     /// Where `hd/<id>.wav` items come from (decoded from the speex item).
     let voice: DecodedVoiceSource
-    let cache: BlockCache
+    let cache: any DataCache
+    /// WeChat's rules on item ages, gone items and listings.
+    let life: MediaLife
     let clock: any APIClock
     let config: FSConfiguration
     let counters: FSCounters

@@ -273,7 +273,7 @@ extension MediaFileSystem {
                 guard let data = try handle.read(upToCount: item.blockLength(block)), data.count == item.blockLength(block) else {
                     throw FSError(.io, "\(path) is shorter than the \(entry.size) bytes uploaded (block \(block))")
                 }
-                try await cache.store(key, block: block, data: Array(data))
+                try await cache.store(key, block, CheckedBlock(Array(data)))
             }
             try await cache.storeItem(item, for: key)
         } catch {

@@ -26,25 +26,28 @@ public final class MediaFileSystem: Sendable {
     public var blockSize: Int { context.cache.blockSize }
     /// The follower messages recorded in the cache directory (`inbox/`, names in `media/`).
     let messages: MessageRegistry
-    private let inboxCache = Mutex<(key: String, tree: InboxTree)?>(nil)
+    let inboxCache = Mutex<(key: String, tree: InboxTree)?>(nil)
     /// `upload/`: present when the filesystem can upload (an uploader was given).
     let uploads: UploadArea?
     let uploader: (any MediaUploading)?
 
-    public init(downloader: any MediaDownloading, cache: BlockCache, clock: any APIClock = SystemClock(),
+    /// `directory` holds what is not cache (messages, uploads, quota): the cache directory when on disk.
+    public init(downloader: any MediaDownloading, cache: any DataCache, directory: String, mediaLife: Double = CachedItem.mediaLife,
+                clock: any APIClock = SystemClock(),
                 config: FSConfiguration = FSConfiguration(), logger: Logger,
                 upstream: @escaping @Sendable () -> UpstreamStats = { UpstreamStats() }, quota: QuotaStore? = nil,
                 uploader: (any MediaUploading)? = nil) {
         let idle = IdleHook()
         let speex = SpeexReader()
         warnings = WarningLimiter(logger: logger, clock: { clock.now() })
-        context = FSContext(downloader: downloader, voice: DecodedVoiceSource(speex: speex, logger: logger), cache: cache, clock: clock,
+        context = FSContext(downloader: downloader, voice: DecodedVoiceSource(speex: speex, logger: logger), cache: cache,
+                            life: MediaLife(seconds: mediaLife), clock: clock,
                             config: config, counters: FSCounters(), logger: logger, idle: idle, warnings: warnings, created: CreationHint())
         self.upstream = upstream
         self.quota = quota
-        messages = MessageRegistry(directory: cache.directory, clock: clock, life: cache.mediaLife)
+        messages = MessageRegistry(directory: directory, clock: clock, life: mediaLife)
         self.uploader = uploader
-        uploads = uploader.map { _ in UploadArea(directory: cache.directory + "/uploads", life: cache.mediaLife, now: clock.now()) }
+        uploads = uploader.map { _ in UploadArea(directory: directory + "/uploads", life: mediaLife, now: clock.now()) }
         let saveWarnings = warnings
         uploads?.onSaveFailure { saveWarnings.warn(cause: "upload manifest", $0) }
         negative = Mutex(NegativeCache(limit: config.negativeCacheLimit))
@@ -168,35 +171,6 @@ public final class MediaFileSystem: Sendable {
         }
     }
 
-    /// The inbox as the recorded messages make it now: made again when the messages file changes, and at most
-    /// once a minute otherwise (messages leave it as they pass the media life), not for every lookup or getattr.
-    func inbox() -> InboxTree {
-        let (stamp, recorded) = messages.current
-        let now = context.clock.now()
-        let key = "\(stamp)/\(Int(now / 60))"
-        if let tree = inboxCache.locked({ $0?.key == key ? $0?.tree : nil }) { return tree }
-        let tree = InboxTree(messages: recorded, now: now, life: context.cache.mediaLife) { context.cache.item($0) != nil }
-        inboxCache.locked { $0 = (key, tree) }
-        return tree
-    }
-
-    private func inboxAttributes(_ inode: UInt64) throws -> FileAttributes {
-        switch inbox().nodes[inode] {
-        case .directory?: return directory(inode)
-        case .link(let target)?:
-            let id = String(target.split(separator: "/").last ?? "")
-            return FileAttributes(inode: inode, size: Int64(target.utf8.count), isDirectory: false, permissions: 0o777,
-                                  modified: inbox().created[id].map(Double.init) ?? started, symlinkTarget: target)
-        case nil: throw FSError(.noEntry, "inbox entry \(inode) is gone")
-        }
-    }
-
-    /// The target of an `inbox/` link.
-    public func readlink(_ inode: UInt64) async throws -> String {
-        guard case .link(let target)? = inbox().nodes[inode] else { throw FSError(.invalid, "inode \(inode) is not a link") }
-        return target
-    }
-
     public func getattr(_ inode: UInt64) async throws -> FileAttributes {
         switch inode {
         case Inode.root, Inode.media, Inode.hd, Inode.control, Inode.inbox: return directory(inode)
@@ -227,123 +201,6 @@ public final class MediaFileSystem: Sendable {
     public func forget(_ inode: UInt64, count: UInt64) {
         guard !Self.isUploadFile(inode) else { return }  // not counted: an entry lives until removed
         inodes.locked { $0.forget(inode, count: count) }
-    }
-
-    // MARK: directories
-
-    public func readdir(_ inode: UInt64) async throws -> [DirectoryEntry] {
-        var entries = [
-            DirectoryEntry(name: ".", inode: inode, isDirectory: true),
-            DirectoryEntry(name: "..", inode: Inode.root, isDirectory: true),
-        ]
-        switch inode {
-        case Inode.root:
-            entries += [
-                DirectoryEntry(name: "media", inode: Inode.media, isDirectory: true),
-                DirectoryEntry(name: "hd", inode: Inode.hd, isDirectory: true),
-                DirectoryEntry(name: "inbox", inode: Inode.inbox, isDirectory: true),
-                DirectoryEntry(name: ".wxmediafs", inode: Inode.control, isDirectory: true),
-            ]
-            if uploads != nil { entries.append(DirectoryEntry(name: "upload", inode: Inode.upload, isDirectory: true)) }
-        case Inode.upload, Inode.uploadTypes:
-            entries[1].inode = inode == Inode.upload ? Inode.root : Inode.upload
-            entries += uploadListing(inode)
-        case Inode.control:
-            entries.append(DirectoryEntry(name: "stats", inode: Inode.stats, isDirectory: false))
-        case Inode.media, Inode.hd:
-            let kinds = MediaKinds.kinds(in: inode)
-            // Only names whose read can succeed: complete, or young enough to be fetched (and not gone).
-            let created = inode == Inode.media ? inbox().created : [:]
-            let listed = kinds.flatMap { context.cache.listableItems($0, created: created) }.sorted { ($0.key.id, $0.fileExtension) < ($1.key.id, $1.fileExtension) }
-            for (key, fileExtension) in listed {
-                // No item is made for a listing (the kernel does not hold readdir's entries): a known inode,
-                // or a stable placeholder number above every real one (d_ino is informational).
-                let number = inodes.locked { $0.inode(of: key) } ?? Self.placeholderInode(key)
-                entries.append(DirectoryEntry(name: "\(key.id).\(fileExtension)", inode: number, isDirectory: false))
-            }
-            if inode == Inode.media {
-                // Ids from follower messages, not fetched yet, while the server may still have them.
-                var known = Set(listed.map(\.key.id)).union(unknownIDs.locked { $0.refuted })
-                let now = context.clock.now()
-                for message in messages.messages where now - Double(message.createTime) < context.cache.mediaLife {
-                    for (id, type) in message.media where known.insert(id.rawValue).inserted {
-                        let key = CacheKey(kind: .media, id: id.rawValue)
-                        let ext = type == "thumb" ? "jpg" : message.likelyExtension
-                        entries.append(DirectoryEntry(name: "\(id).\(ext)", inode: Self.placeholderInode(key), isDirectory: false))
-                    }
-                }
-            }
-        default:
-            guard let children = inbox().children(of: inode) else { throw FSError(.notDirectory, "inode \(inode) is not a directory") }
-            entries[1].inode = inode == Inode.inbox ? Inode.root : Inode.inbox
-            entries += children
-        }
-        return entries
-    }
-
-    // MARK: files
-
-    /// Opens for reading; files of `upload/` also for writing (by the owner); anything else is EROFS.
-    public func open(_ inode: UInt64, flags: Int32, caller: UInt32 = getuid()) async throws -> OpenedFile {
-        if Self.isUploadFile(inode) { return try await openUpload(inode, flags: flags, caller: caller) }
-        guard flags & O_ACCMODE == O_RDONLY, flags & O_TRUNC == 0 else { throw counted(FSError(.readOnlyFS, "read-only")) }
-        switch inode {
-        case Inode.root, Inode.media, Inode.hd, Inode.control, Inode.inbox, Inode.upload, Inode.uploadTypes:
-            throw FSError(.isDirectory, "a directory")
-        case Inode.stats:
-            let handle = handles.locked { $0.add(.snapshot(statsDocument())) }
-            return OpenedFile(handle: handle, keepCache: false, directIO: true)
-        default:
-            guard let item = heldItem(inode) else { throw FSError(.noEntry, "unknown inode \(inode)") }
-            _ = try await item.ensureInfo()
-            context.cache.pin(item.key)
-            inodes.locked { $0.opened(inode, item) }
-            let handle = handles.locked { $0.add(.item(item, inode: inode)) }
-            return OpenedFile(handle: handle, keepCache: true, directIO: false)
-        }
-    }
-
-    public func read(handle: UInt64, offset: Int64, count: Int) async throws -> [UInt8] {
-        context.counters.read()
-        switch handles.locked({ $0.get(handle) }) {
-        case .snapshot(let bytes):
-            guard offset < bytes.count else { return [] }
-            return Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)])
-        case .item(let item, _):
-            do {
-                return try await item.read(offset: offset, count: count)
-            } catch {
-                throw counted(error)
-            }
-        case .local(let descriptor):
-            return try Self.readLocal(descriptor, offset: offset, count: count)
-        case .upload(let writer):
-            return try await writer.read(offset: offset, count: count)
-        case nil:
-            throw FSError(.badFile, "unknown handle \(handle)")
-        }
-    }
-
-    public func release(handle: UInt64) {
-        switch handles.locked({ $0.remove(handle) }) {
-        case .item(let item, let inode)?:
-            context.cache.unpin(item.key)
-            inodes.locked { $0.released(inode) }
-        case .local(let descriptor)?:
-            close(descriptor)
-        case .upload(let writer)?:
-            uploadAtRelease(writer)
-        case .snapshot?, nil:
-            break
-        }
-    }
-
-    static func readLocal(_ descriptor: Int32, offset: Int64, count: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
-        guard got >= 0 else { throw FSError(.io, "cannot read an uploaded file: \(String(cString: strerror(errno)))") }
-        bytes.removeSubrange(got...)
-        return bytes
     }
 
     // MARK: helpers

@@ -19,15 +19,15 @@ public final class APICounters: Sendable {
         latencyObserver.locked { $0 = LatencyObserver(body) }
     }
 
-    func answered(_ endpoint: String, after duration: Duration) {
+    package func answered(_ endpoint: String, after duration: Duration) {
         latencyObserver.locked { $0 }?.body(endpoint, duration)
     }
 
-    func call(_ endpoint: String) { state.locked { $0.endpoints[endpoint, default: .init()].calls += 1 } }
-    func bytes(_ endpoint: String, _ count: Int) { state.locked { $0.endpoints[endpoint, default: .init()].bytes += Int64(count) } }
+    package func call(_ endpoint: String) { state.locked { $0.endpoints[endpoint, default: .init()].calls += 1 } }
+    package func bytes(_ endpoint: String, _ count: Int) { state.locked { $0.endpoints[endpoint, default: .init()].bytes += Int64(count) } }
     /// Errors by label; a server inventing new codes gets at most `distinctErrors` labels, then `other` (the
     /// stats file and the metrics' label sets stay bounded).
-    func error(_ error: WeChatError) {
+    package func error(_ error: WeChatError) {
         state.locked { stats in
             let label = error.shortDescription
             let kept = stats.errors[label] != nil || stats.errors.count < Self.distinctErrors ? label : "other"

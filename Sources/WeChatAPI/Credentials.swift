@@ -4,7 +4,7 @@ import Foundation
 /// and no description of this type shows it.
 public struct Credentials: Sendable, CustomStringConvertible {
     public let appID: String
-    let secret: String
+    package let secret: String
 
     public init(appID: String, secret: String) {
         self.appID = appID

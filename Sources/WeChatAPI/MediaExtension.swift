@@ -27,7 +27,7 @@ public enum MediaExtension {
     }
 
     /// Media families whose bytes may come without `Content-Disposition: attachment`.
-    static func isMediaType(_ raw: String?) -> Bool {
+    package static func isMediaType(_ raw: String?) -> Bool {
         guard let type = raw?.lowercased() else { return false }
         return ["image/", "audio/", "voice/", "video/"].contains { type.hasPrefix($0) }
     }

@@ -20,10 +20,15 @@ public struct MediaRequest: Sendable, Hashable {
         self.videoProbeLength = videoProbeLength
     }
 
-    var endpoint: String { hd ? "media/get/jssdk" : "media/get" }
+    package var endpoint: String { hd ? "media/get/jssdk" : "media/get" }
 }
 
 /// A byte range of an item: `length` nil means "to the end".
+extension MediaRequest {
+    /// How long after media/get gave it a video_url counts as fresh (its 404s waited out, not taken as expiry).
+    public static let freshURLWindow: Double = 15
+}
+
 public struct ByteRange: Sendable, Hashable {
     public var offset: Int64
     public var length: Int64?
@@ -77,4 +82,17 @@ public protocol MediaDownloading: Sendable {
 public protocol MediaUploading: Sendable {
     func upload(file path: String, type: UploadType, filename: String?,
                 progress: (@Sendable (Int64, Int64) -> Void)?) async throws -> UploadResult
+}
+
+/// What `media/upload` answered: the new media id, its type and creation time.
+public struct UploadResult: Sendable, Equatable {
+    public var type: String
+    public var mediaID: MediaID
+    public var createdAt: Int64?
+
+    public init(type: String, mediaID: MediaID, createdAt: Int64?) {
+        self.type = type
+        self.mediaID = mediaID
+        self.createdAt = createdAt
+    }
 }

@@ -24,7 +24,7 @@ struct CacheCommand: AsyncParsableCommand {
         @OptionGroup var config: ConfigFileOption
 
         /// Opens the cache as owner if nobody holds it, else as a guest; `exclusive` refuses instead (EBUSY).
-        func open(_ command: String, exclusive: Bool = false) async throws -> BlockCache {
+        func open(_ command: String, exclusive: Bool = false) async throws -> DiskDataCache {
             let directory: String
             do {
                 directory = try Settings.load(flags: SettingsLayer(cacheDir: cacheDir), configFlag: config.path).cacheDir
@@ -38,7 +38,7 @@ struct CacheCommand: AsyncParsableCommand {
                 let access = exclusive
                     ? try await CacheOwnership.exclusive(directory: directory, command: command)
                     : try await CacheOwnership.forCommand(directory: directory, command: command)
-                return try BlockCache(directory: directory, budget: .max, access: access, logger: LogSetup.logger("wxmediafs.cache", level: "warning"))
+                return try DiskDataCache(directory: directory, budget: .max, access: access, logger: LogSetup.logger("wxmediafs.cache", level: "warning"))
             } catch {
                 throw fail(error, context: command)
             }

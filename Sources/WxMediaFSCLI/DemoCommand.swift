@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import MediaFS
-import WeChatAPI
+import WeChatHTTP
 import WeChatSimulator
 
 struct DemoCommand: AsyncParsableCommand {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MediaFS
 import VoiceCodec
-import WeChatAPI
+import WeChatHTTP
 
 struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

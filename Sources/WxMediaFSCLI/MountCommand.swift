@@ -61,7 +61,8 @@ struct MountCommand: AsyncParsableCommand {
                                               negativeTTL: settings.negativeTTL, access: access, uploads: true, logger: logger)
             let today = quota.snapshot()
             logger.info("\(today.total) upstream calls counted on \(today.day) (China time)\(quota.limit.map { ", max_calls_per_day = \($0)" } ?? "")")
-            let runtime = MountRuntime()
+            let runtime = MountRuntime(logger: logger)
+            runtime.hold(access)
             runtime.keepSyncing(fs.quota?.startSyncing())
             do {
                 // Listening before mounting: an address in use fails the mount with one line, nothing mounted.
@@ -69,13 +70,11 @@ struct MountCommand: AsyncParsableCommand {
                     try await MetricsServer.start(address, exporter: MetricsExporter(fs: fs, upstreamLatency: client.counters), logger: logger)
                 })
                 runtime.add(try await startCallback(settings.callbackListen, callback, fs: fs, logger: logger))
-                try await serve(fs, mountpoint: mountpoint, options: settings.mountOptions, logger: logger, preflighted: true,
-                                stopping: { await runtime.shutdown() })
             } catch {
-                await runtime.shutdown()
+                await runtime.abort()
                 throw error
             }
-            await runtime.shutdown()
+            try await runtime.serve(fs, mountpoint: mountpoint, options: settings.mountOptions)
         } catch {
             throw failMount(error, mountpoint: mountpoint, apiBase: apiBase)
         }

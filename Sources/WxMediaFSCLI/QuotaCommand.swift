@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import MediaFS
-import WeChatAPI
+import WeChatHTTP
 
 struct QuotaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

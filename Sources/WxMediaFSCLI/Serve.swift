@@ -3,7 +3,7 @@ import FuseBridge
 import Logging
 import MediaCache
 import MediaFS
-import WeChatAPI
+import WeChatHTTP
 
 /// Builds a filesystem over an API client and a cache directory.
 /// `access`: what this process may do to a shared directory (CacheOwnership.swift); the demo's is its own.
@@ -14,7 +14,7 @@ func makeFileSystem(client: MediaClient, cacheDirectory: String?, cacheSize: Int
                     uploads: Bool = false, logger: Logger) async throws -> MediaFileSystem {
     let directory = cacheDirectory ?? defaultCacheDirectory()
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    let cache = try BlockCache(directory: directory, budget: cacheSize, access: access, logger: logger)
+    let cache = try DiskDataCache(directory: directory, budget: cacheSize, access: access, logger: logger)
     var config = FSConfiguration()
     config.negativeTTL = negativeTTL
     let counters = client.counters
@@ -23,7 +23,7 @@ func makeFileSystem(client: MediaClient, cacheDirectory: String?, cacheSize: Int
         store = QuotaStore(directory: directory, ledger: ledger, logger: logger)
         await store?.load()
     }
-    return MediaFileSystem(downloader: client, cache: cache, config: config, logger: logger, upstream: { counters.snapshot() }, quota: store,
+    return MediaFileSystem(downloader: client, cache: cache, directory: cache.directory, mediaLife: cache.mediaLife, config: config, logger: logger, upstream: { counters.snapshot() }, quota: store,
                            uploader: uploads ? client : nil)
 }
 
@@ -52,78 +52,13 @@ final class SignalClock: @unchecked Sendable {
     }
 }
 
-/// Mounts, prints the ready line, serves until unmounted or SIGINT/SIGTERM; `whileMounted` runs once ready.
-///
-/// Shutdown order (docs/design.md): signal → `stop` (exit flag, lazy unmount, connection abort) → the loop ends
-/// (or `ShutdownBudget.loop` passes) → the reply gate closes (no reply after this; requests still unanswered are
-/// abandoned) → the session is destroyed if the loop ended → pending block writes drain (bounded) → exit 0.
-/// A second signal exits at once.
-/// `preflighted`: the caller ran MountPreflight already (the mount command does, before any upstream call).
-/// `stopping`: called once the mount is ending (a signal, or the loop ended by an external unmount), before the
-/// drain: the servers beside the mount close first (MountRuntime).
-func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger: Logger, preflighted: Bool = false,
-           stopping: (@Sendable () async -> Void)? = nil,
+/// Mounts, prints the ready line, serves until unmounted or SIGINT/SIGTERM, and stops in `ShutdownSequence`'s
+/// order; `whileMounted` runs once ready (returning false ends the mount). The demo's entry; a mount with
+/// servers beside it builds its `MountRuntime` itself (MountCommand).
+func serve(_ fs: MediaFileSystem, mountpoint: String, options: [String], logger: Logger,
            whileMounted: (@Sendable () async -> Bool)? = nil) async throws {
-    if !preflighted { try MountPreflight.check(mountpoint: mountpoint, options: MountPreflight.options(options)) }
-    MallocTuning.keepBlockBuffers(blockSize: fs.blockSize)
-    let session = try FuseSession(fs: fs, mountpoint: mountpoint, options: MountPreflight.libfuseOptions(MountPreflight.options(options)), logger: logger)
-    let loopEnd = Completion()
-    let signalled = SignalClock()
-    let thread = Thread {
-        // One libfuse thread unless WXMEDIAFS_FUSE_THREADS asks for the multi-threaded loop (for measuring only).
-        _ = session.run(threads: ProcessInfo.processInfo.environment["WXMEDIAFS_FUSE_THREADS"].flatMap { Int($0) } ?? 1)
-        loopEnd.complete(true)
-    }
-    thread.stackSize = 1 << 20
-    thread.start()
-    let signals = Signals.stream([SIGINT, SIGTERM])  // watched before the ready line: no signal is lost after it
-    print("\(Daemon.readyPrefix)\(mountpoint)")
-    fflush(nil)
-    SystemdNotify.send("READY=1\nSTATUS=Mounted on \(mountpoint)")
-    Daemon.detached()
-    let watcher = Task {
-        var count = 0
-        for await number in signals {
-            count += 1
-            if count > 1 {
-                logger.notice("second signal \(number): exiting now")
-                fflush(nil)
-                _exit(0)
-            }
-            logger.info("signal \(number): unmounting \(mountpoint)")
-            SystemdNotify.send("STOPPING=1\nSTATUS=Unmounting \(mountpoint)")
-            signalled.mark()
-            session.stop()
-            if let stopping { Task { await stopping() } }
-            Task {
-                try? await Task.sleep(for: .seconds(ShutdownBudget.loop))
-                loopEnd.complete(false)
-            }
-        }
-    }
-    if let whileMounted {
-        Task {
-            if await whileMounted() == false { session.stop() }
-        }
-    }
-    let loopEnded = await loopEnd.value
-    await stopping?()  // the servers beside the mount first, whatever their connections are doing
-    let abandoned = session.close(loopEnded: loopEnded)
-    if abandoned > 0 { logger.info("\(abandoned) request(s) abandoned at shutdown") }
-    if !loopEnded { logger.info("libfuse's workers did not stop in time; the process exit ends the connection") }
-    let drained = Completion()
-    Task {
-        await fs.drain()
-        drained.complete(true)
-    }
-    let drainBudget = signalled.drainBudget
-    Task {
-        try? await Task.sleep(for: .seconds(drainBudget))
-        drained.complete(false)
-    }
-    if await drained.value == false { logger.warning("some blocks were still being written at exit; they will be fetched again") }
-    logger.notice("unmounted \(mountpoint)")
-    _ = watcher  // keeps watching: a second signal during the drain still exits at once
+    try MountPreflight.check(mountpoint: mountpoint, options: MountPreflight.options(options))
+    try await MountRuntime(logger: logger).serve(fs, mountpoint: mountpoint, options: options, whileMounted: whileMounted)
 }
 
 /// A value set once, awaited by anyone (later completions are ignored).

@@ -1,5 +1,5 @@
 import Logging
-import WeChatAPI
+import WeChatHTTP
 
 extension Settings {
     /// The token source these settings describe: a token file, or the appid and secret (Credentials reads the

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import WeChatAPI
+import WeChatHTTP
 
 extension UploadType: ExpressibleByArgument {}
 

@@ -10,7 +10,7 @@ import Scratch
     let voice = CacheKey(kind: .media, id: "Voice_1")
 
     private func twoItems(_ directory: String) async throws {
-        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         for (key, byte) in [(image, UInt8(0xFF)), (voice, UInt8(0x23))] {
             try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
             try await cache.store(key, block: 0, data: [UInt8](repeating: byte, count: 4096))
@@ -32,7 +32,7 @@ import Scratch
 
     @Test func aBlockCopiedFromAnotherItemIsNeverServed() async throws {
         let directory = try await imageBlockCopiedOverVoice("identity")
-        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(try await reopened.read(voice, block: 0, range: 0..<16) == nil)
         #expect(reopened.statistics().corruptBlocks == 1)
         #expect(try await reopened.read(image, block: 0, range: 0..<4) == [0xFF, 0xFF, 0xFF, 0xFF])
@@ -40,7 +40,7 @@ import Scratch
 
     @Test func verifyFindsAMovedBlock() async throws {
         let directory = try await imageBlockCopiedOverVoice("identity-verify")
-        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         let result = await reopened.verifyAll()
         #expect(result.checked == 2 && result.corrupt == 1)
     }
@@ -52,7 +52,7 @@ import Scratch
         let short = [UInt8](repeating: 0x23, count: 100)
         let header = short.withUnsafeBytes { BlockFormat.header(key: voice, index: 0, data: $0) }
         try Data(header + short).write(to: URL(fileURLWithPath: blockPath(directory, voice, 0)))
-        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(try await reopened.read(voice, block: 0, range: 0..<16) == nil)
         #expect(reopened.statistics().corruptBlocks == 1)
     }
@@ -69,7 +69,7 @@ import Scratch
         header += [0, 0, 0, 0]
         let path = blockPath(directory, voice, 0)
         try Data(header + data).write(to: URL(fileURLWithPath: path))
-        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(try await reopened.read(voice, block: 0, range: 0..<16) == nil)
         #expect(reopened.statistics().corruptBlocks == 0, "an old format is not corruption")
         #expect(!FileManager.default.fileExists(atPath: path))

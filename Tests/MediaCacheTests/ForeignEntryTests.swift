@@ -9,7 +9,7 @@ import Testing
         let media = directory + "/v1/media"
         let key = CacheKey(kind: .media, id: "Good_item")
         do {
-            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
             try await storeWholeItem(cache, key, fetchedAt: Date().timeIntervalSince1970)
         }
         let elsewhere = temporaryDirectory()
@@ -31,7 +31,7 @@ import Testing
         makeFile(directory + "/v1/media/\(key.id)/README")                                 // a stranger inside an item
 
         let later = TestClock(Date().timeIntervalSince1970 + 2 * 3600)
-        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, now: later.now, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, now: later.now, logger: silent)
         for path in foreign + [media + "/Plain_file", media + "/Linked_item", elsewhere + "/0.blk", elsewhere + "/meta",
                                unreadableMeta + "/notes.txt", directory + "/v1/media/\(key.id)/README"] {
             #expect(exists(path), "\(path) is not ours and stays")
@@ -47,7 +47,7 @@ import Testing
         let directory = temporaryDirectory()
         try makeFolder(directory + "/v1")
         makeFile(directory + "/v1/media")
-        #expect(throws: CacheIOError.self) { try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent) }
+        #expect(throws: CacheIOError.self) { try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent) }
         #expect(exists(directory + "/v1/media"))
     }
 

@@ -8,9 +8,9 @@ import Testing
 
     /// A cache holding `blocks` blocks of `key`, block `unreadable` replaced by something that cannot be opened
     /// (a symlink to itself: ELOOP; a root test cannot use chmod 000).
-    func cacheWithUnreadableBlock(_ unreadable: Int, of blocks: Int) async throws -> BlockCache {
+    func cacheWithUnreadableBlock(_ unreadable: Int, of blocks: Int) async throws -> DiskDataCache {
         let directory = temporaryDirectory()
-        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         try await storeWholeItem(cache, key, fetchedAt: Date().timeIntervalSince1970, blocks: blocks)
         let path = directory + "/v1/media/\(key.id)/\(unreadable).blk"
         unlink(path)

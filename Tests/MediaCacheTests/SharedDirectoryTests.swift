@@ -20,7 +20,7 @@ import Testing
     @Test func anOwnerKeepsAnotherProcesssLiveWork() async throws {
         let directory = temporaryDirectory()
         let folder = try liveWork(in: directory)
-        _ = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        _ = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(exists(folder + "/0.blk"), "a young folder without meta is a stream in progress")
         #expect(exists(folder + "/1.blk.tmp-\(getpid())-77"), "a temporary of a live process is a write in progress")
     }
@@ -30,13 +30,13 @@ import Testing
         let folder = try liveWork(in: directory)
         let withMeta = directory + "/v1/media/\(key.id)"
         do {
-            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
             try await storeWholeItem(cache, key, fetchedAt: Date().timeIntervalSince1970)
         }
         makeFile(withMeta + "/1.blk.tmp-\(deadPID)-1")
         makeFile(withMeta + "/0.blk.tmp-\(getpid())-2")
         let later = TestClock(Date().timeIntervalSince1970 + 2 * 3600)
-        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, now: later.now, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, now: later.now, logger: silent)
         #expect(!exists(withMeta + "/1.blk.tmp-\(deadPID)-1"), "its writer is dead")
         #expect(!exists(withMeta + "/0.blk.tmp-\(getpid())-2"), "untouched for an hour: its pid was reused")
         #expect(!exists(folder), "no meta and untouched for an hour")
@@ -48,7 +48,7 @@ import Testing
         let folder = try liveWork(in: directory)
         makeFile(folder + "/2.blk.tmp-\(deadPID)-1")
         let later = TestClock(Date().timeIntervalSince1970 + 30 * 86400)
-        let guest = try BlockCache(directory: directory, budget: 4096, blockSize: 4096, access: .guest, now: later.now, logger: silent)
+        let guest = try DiskDataCache(directory: directory, budget: 4096, blockSize: 4096, access: .guest, now: later.now, logger: silent)
         #expect(exists(folder + "/0.blk") && exists(folder + "/1.blk.tmp-\(getpid())-77") && exists(folder + "/2.blk.tmp-\(deadPID)-1"))
         // Nor does it evict: a guest keeps no budget (the owner's would be a second one).
         try await storeWholeItem(guest, key, fetchedAt: later.now() - 10 * 86400, blocks: 3)
@@ -60,9 +60,9 @@ import Testing
 
     @Test func blocksAGuestWroteAreTheOwnersAfterItsNextStart() async throws {
         let directory = temporaryDirectory()
-        let guest = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, logger: silent)
+        let guest = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, logger: silent)
         try await storeWholeItem(guest, key, fetchedAt: Date().timeIntervalSince1970, blocks: 2)
-        let owner = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let owner = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(try await owner.read(key, block: 1, range: 0..<4) == [1, 1, 1, 1])
     }
 }

@@ -30,7 +30,7 @@ func makeFile(_ path: String, _ bytes: [UInt8] = [1, 2, 3]) {
 }
 
 /// An item of one 4 KiB block, stored whole, fetched at `fetchedAt`.
-func storeWholeItem(_ cache: BlockCache, _ key: CacheKey, fetchedAt: Double, blocks: Int = 1) async throws {
+func storeWholeItem(_ cache: DiskDataCache, _ key: CacheKey, fetchedAt: Double, blocks: Int = 1) async throws {
     var meta = item(size: Int64(blocks * 4096), blockSize: 4096)
     meta.fetchedAt = fetchedAt
     try await cache.storeItem(meta, for: key)

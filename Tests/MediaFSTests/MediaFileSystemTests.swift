@@ -17,17 +17,22 @@ struct FSFixture {
     let cacheDirectory: String
 
     init(_ items: [String: FakeDownloader.Item], rangeSupport: Bool = false, delay: UInt64 = 0, failure: WeChatError? = nil,
-         blockSize: Int = 4096, cacheDirectory: String? = nil, unknownIDs: UnknownIDGuard.Limits? = nil) throws {
+         blockSize: Int = 4096, cacheDirectory: String? = nil, unknownIDs: UnknownIDGuard.Limits? = nil, tier: CacheTier = .disk,
+         cache given: (any DataCache)? = nil) throws {
         fake = FakeDownloader(items: items, rangeSupport: rangeSupport, delayNanoseconds: delay, failure: failure)
         clock = ManualClock()
         self.cacheDirectory = cacheDirectory ?? Scratch.path("fs-test")
         let clock = clock
-        let cache = try BlockCache(directory: self.cacheDirectory, budget: 1 << 30, blockSize: blockSize, now: { clock.now() }, logger: silent)
+        let cache: any DataCache = switch (given, tier) {
+        case (let given?, _): given
+        case (nil, .disk): try DiskDataCache(directory: self.cacheDirectory, budget: 1 << 30, blockSize: blockSize, now: { clock.now() }, logger: silent)
+        case (nil, .memory): MemoryDataCache(blockSize: blockSize)
+        }
         var config = FSConfiguration()
         config.videoWindow = Int64(blockSize)
         config.videoWindowMax = Int64(blockSize) * 8
         if let unknownIDs { config.unknownIDs = unknownIDs }
-        fs = MediaFileSystem(downloader: fake, cache: cache, clock: clock, config: config, logger: silent)
+        fs = MediaFileSystem(downloader: fake, cache: cache, directory: self.cacheDirectory, clock: clock, config: config, logger: silent)
     }
 
     func readAll(_ name: String, parent: UInt64 = Inode.media, chunk: Int = 1000) async throws -> [UInt8] {
@@ -41,6 +46,11 @@ struct FSFixture {
             result += bytes
         }
     }
+}
+
+/// Which `DataCache` a core test runs on: the disk format, or memory (the seam's second implementation).
+enum CacheTier: CaseIterable, Sendable {
+    case disk, memory
 }
 
 func errno(of work: () async throws -> some Any) async -> Errno? {
@@ -58,16 +68,16 @@ func errno(of work: () async throws -> some Any) async -> Errno? {
     static let id = "ImageId_0123456789"
     static let image = FakeDownloader.Item(bytes: pattern(10_000), contentType: "image/jpeg")
 
-    @Test func malformedNamesAreENOENTWithoutACall() async throws {
-        let fixture = try FSFixture([Self.id: Self.image])
+    @Test(arguments: CacheTier.allCases) func malformedNamesAreENOENTWithoutACall(tier: CacheTier) async throws {
+        let fixture = try FSFixture([Self.id: Self.image], tier: tier)
         for name in ["", "a b", "../etc", "id!", String(repeating: "a", count: 129), "id.", "id.toolongext", "имя", ".hidden"] {
             #expect(await errno { try await fixture.fs.lookup(parent: Inode.media, name: name) } == .noEntry, "\(name)")
         }
         #expect(fixture.fake.calls == 0)
     }
 
-    @Test func aLookupCostsOneCallAndNamesFollowTheRealExtension() async throws {
-        let fixture = try FSFixture([Self.id: Self.image])
+    @Test(arguments: CacheTier.allCases) func aLookupCostsOneCallAndNamesFollowTheRealExtension(tier: CacheTier) async throws {
+        let fixture = try FSFixture([Self.id: Self.image], tier: tier)
         let bare = try await fixture.fs.lookup(parent: Inode.media, name: Self.id)
         #expect(bare.size == 10_000)
         let named = try await fixture.fs.lookup(parent: Inode.media, name: Self.id + ".jpg")
@@ -79,8 +89,8 @@ func errno(of work: () async throws -> some Any) async -> Errno? {
         #expect(listing.contains(Self.id + ".jpg"))
     }
 
-    @Test func readsAcrossBlocksAtAnyOffset() async throws {
-        let fixture = try FSFixture([Self.id: Self.image])
+    @Test(arguments: CacheTier.allCases) func readsAcrossBlocksAtAnyOffset(tier: CacheTier) async throws {
+        let fixture = try FSFixture([Self.id: Self.image], tier: tier)
         let attributes = try await fixture.fs.lookup(parent: Inode.media, name: Self.id)
         let opened = try await fixture.fs.open(attributes.inode, flags: O_RDONLY)
         for (offset, count) in [(0, 10), (4090, 20), (4000, 5000), (9990, 100), (10_000, 10), (0, 20_000)] {
@@ -89,8 +99,8 @@ func errno(of work: () async throws -> some Any) async -> Errno? {
         }
     }
 
-    @Test func concurrentColdReadersShareOneTransfer() async throws {
-        let fixture = try FSFixture([Self.id: Self.image], delay: 50_000_000)
+    @Test(arguments: CacheTier.allCases) func concurrentColdReadersShareOneTransfer(tier: CacheTier) async throws {
+        let fixture = try FSFixture([Self.id: Self.image], delay: 50_000_000, tier: tier)
         let results = try await withThrowingTaskGroup(of: [UInt8].self) { group in
             for _ in 0..<20 { group.addTask { try await fixture.readAll(Self.id) } }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -99,8 +109,8 @@ func errno(of work: () async throws -> some Any) async -> Errno? {
         #expect(fixture.fake.calls == 1)
     }
 
-    @Test func missesAreRememberedForTheTTL() async throws {
-        let fixture = try FSFixture([:])
+    @Test(arguments: CacheTier.allCases) func missesAreRememberedForTheTTL(tier: CacheTier) async throws {
+        let fixture = try FSFixture([:], tier: tier)
         #expect(await errno { try await fixture.fs.lookup(parent: Inode.media, name: "Gone_id") } == .noEntry)
         #expect(await errno { try await fixture.fs.lookup(parent: Inode.media, name: "Gone_id.jpg") } == .noEntry)
         #expect(fixture.fake.calls == 1)
@@ -109,21 +119,21 @@ func errno(of work: () async throws -> some Any) async -> Errno? {
         #expect(fixture.fake.calls == 2)
     }
 
-    @Test func aSizeWithoutContentLengthIsKnownOnlyWhenComplete() async throws {
+    @Test(arguments: CacheTier.allCases) func aSizeWithoutContentLengthIsKnownOnlyWhenComplete(tier: CacheTier) async throws {
         var item = Self.image
         item.lengthKnown = false
-        let fixture = try FSFixture([Self.id: item])
+        let fixture = try FSFixture([Self.id: item], tier: tier)
         #expect(try await fixture.fs.lookup(parent: Inode.media, name: Self.id).size == 10_000)
         #expect(try await fixture.readAll(Self.id) == item.bytes)
     }
 
-    @Test func videosAreReadInGrowingWindowsAndRandomReadsDirectly() async throws {
+    @Test(arguments: CacheTier.allCases) func videosAreReadInGrowingWindowsAndRandomReadsDirectly(tier: CacheTier) async throws {
         let video = FakeDownloader.Item(bytes: pattern(200_000, seed: 3), contentType: "video/mp4", video: true)
-        let fixture = try FSFixture(["Video_id": video], rangeSupport: true)
+        let fixture = try FSFixture(["Video_id": video], rangeSupport: true, tier: tier)
         #expect(try await fixture.readAll("Video_id.mp4", chunk: 4096) == video.bytes)
         #expect(fixture.fake.bytesSent <= 200_000 + 4096)
         #expect(fixture.fake.calls < 200_000 / 4096 / 2)  // windows double: far fewer calls than blocks
-        let cold = try FSFixture(["Video_id": video], rangeSupport: true)
+        let cold = try FSFixture(["Video_id": video], rangeSupport: true, tier: tier)
         let attributes = try await cold.fs.lookup(parent: Inode.media, name: "Video_id")
         let opened = try await cold.fs.open(attributes.inode, flags: O_RDONLY)
         let tail = try await cold.fs.read(handle: opened.handle, offset: 190_000, count: 10_000)
@@ -140,27 +150,27 @@ func errno(of work: () async throws -> some Any) async -> Errno? {
         #expect(second.fake.calls == 0)
     }
 
-    @Test func failuresBecomeTheirErrno() async throws {
-        let quota = try FSFixture([Self.id: Self.image], failure: WeChatError(.api(errcode: 45009), "quota"))
+    @Test(arguments: CacheTier.allCases) func failuresBecomeTheirErrno(tier: CacheTier) async throws {
+        let quota = try FSFixture([Self.id: Self.image], failure: WeChatError(.api(errcode: 45009), "quota"), tier: tier)
         #expect(await errno { try await quota.fs.lookup(parent: Inode.media, name: Self.id) } == .quota)
-        let denied = try FSFixture([Self.id: Self.image], failure: WeChatError(.api(errcode: 40001), "token"))
+        let denied = try FSFixture([Self.id: Self.image], failure: WeChatError(.api(errcode: 40001), "token"), tier: tier)
         #expect(await errno { try await denied.fs.lookup(parent: Inode.media, name: Self.id) } == .accessDenied)
-        let timeout = try FSFixture([Self.id: Self.image], failure: WeChatError(.timeout, "slow"))
+        let timeout = try FSFixture([Self.id: Self.image], failure: WeChatError(.timeout, "slow"), tier: tier)
         #expect(await errno { try await timeout.fs.lookup(parent: Inode.media, name: Self.id) } == .timedOut)
     }
 
-    @Test func aBodyShorterThanItsAnnouncedSizeIsEIONeverMadeUpBytes() async throws {
+    @Test(arguments: CacheTier.allCases) func aBodyShorterThanItsAnnouncedSizeIsEIONeverMadeUpBytes(tier: CacheTier) async throws {
         var item = Self.image
         item.silentlyShortAt = 6000
-        let fixture = try FSFixture([Self.id: item])
+        let fixture = try FSFixture([Self.id: item], tier: tier)
         let attributes = try await fixture.fs.lookup(parent: Inode.media, name: Self.id)
         let opened = try await fixture.fs.open(attributes.inode, flags: O_RDONLY)
         #expect(try await fixture.fs.read(handle: opened.handle, offset: 0, count: 4096) == Array(item.bytes[0..<4096]))
         #expect(await errno { try await fixture.fs.read(handle: opened.handle, offset: 4096, count: 4096) } == .io)
     }
 
-    @Test func writesAreReadOnlyAndStatsIsJSON() async throws {
-        let fixture = try FSFixture([Self.id: Self.image])
+    @Test(arguments: CacheTier.allCases) func writesAreReadOnlyAndStatsIsJSON(tier: CacheTier) async throws {
+        let fixture = try FSFixture([Self.id: Self.image], tier: tier)
         let attributes = try await fixture.fs.lookup(parent: Inode.media, name: Self.id)
         #expect(await errno { try await fixture.fs.open(attributes.inode, flags: O_WRONLY) } == .readOnlyFS)
         #expect(await errno { try await fixture.fs.open(attributes.inode, flags: O_RDWR) } == .readOnlyFS)

@@ -107,8 +107,8 @@ import Scratch
     @Test func theStatsDocumentShowsTodaysCallsAndTheLimit() async throws {
         let store = await start(limit: 7)
         try store.ledger.admit("media/get")
-        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
-        let fs = MediaFileSystem(downloader: FakeDownloader(items: [:]), cache: cache, clock: clock, logger: silent, quota: store)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let fs = MediaFileSystem(downloader: FakeDownloader(items: [:]), cache: cache, directory: directory, clock: clock, logger: silent, quota: store)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(fs.statsDocument())) as? [String: Any])
         let quota = try #require(document["quota"] as? [String: Any])
         #expect(quota["day"] as? String == "2026-11-29")
@@ -117,7 +117,7 @@ import Scratch
         await fs.drain()
         #expect(try file() == Stored("2026-11-29", ["media/get": 1]), "drain writes the count")
 
-        let unlimited = MediaFileSystem(downloader: FakeDownloader(items: [:]), cache: cache, clock: clock, logger: silent,
+        let unlimited = MediaFileSystem(downloader: FakeDownloader(items: [:]), cache: cache, directory: directory, clock: clock, logger: silent,
                                         quota: await start())
         let text = String(decoding: unlimited.statsDocument(), as: UTF8.self)
         #expect(text.contains("\"limitPerDay\" : null"), "\(text)")

@@ -17,8 +17,8 @@ import WeChatAPI
     @Test func anUploadWithoutCreatedAtTakesTheFilesystemsClock() async throws {
         let clock = ManualClock(now: 1_786_000_000)
         let directory = Scratch.directory("upload-clock")
-        let cache = try BlockCache(directory: directory, budget: 1 << 30, blockSize: 4096, now: { clock.now() }, logger: silent)
-        let fs = MediaFileSystem(downloader: FakeDownloader(items: [:], rangeSupport: false, delayNanoseconds: 0, failure: nil), cache: cache,
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 30, blockSize: 4096, now: { clock.now() }, logger: silent)
+        let fs = MediaFileSystem(downloader: FakeDownloader(items: [:], rangeSupport: false, delayNanoseconds: 0, failure: nil), cache: cache, directory: directory,
                                  clock: clock, logger: silent, uploader: Uploader())
         let imageFolder = MediaFileSystem.uploadDirectory(of: .image)
         let (attributes, opened) = try await fs.create(parent: imageFolder, name: "a.jpg", flags: O_WRONLY | O_CREAT, caller: getuid())

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import WeChatAPI
+import WeChatHTTP
 import WeChatSimulator
 
 @Suite struct DownloadTests {

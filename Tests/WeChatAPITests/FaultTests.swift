@@ -1,5 +1,5 @@
 import Testing
-import WeChatAPI
+import WeChatHTTP
 import WeChatSimulator
 
 /// Every fault knob of the simulator gives the right typed error, or a successful retry.

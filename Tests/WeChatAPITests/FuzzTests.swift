@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 @testable import WeChatAPI
+@testable import WeChatHTTP
 
 /// Property tests in the manner of a fuzzer (scripts/chaos --long runs them with CHAOS_FUZZ_ITERATIONS=200000):
 /// seeded random and mutated inputs against the answer classifier, the header parsers and the message XML parser.

@@ -1,6 +1,7 @@
 import NIOHTTP1
 import Testing
 @testable import WeChatAPI
+@testable import WeChatHTTP
 
 /// Hostile or odd answers, parsed without a server.
 @Suite struct ParsingTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import WeChatAPI
+import WeChatHTTP
 import WeChatSimulator
 
 /// The quota day (00:00 China time, UTC+8) and the ledger that counts calls on it and keeps to a limit. The epoch

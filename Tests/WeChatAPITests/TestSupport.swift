@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import Synchronization
-import WeChatAPI
+import WeChatHTTP
 import WeChatSimulator
 
 /// A simulator on port 0 and a client of it, for one test.

@@ -2,6 +2,7 @@ import Locking
 import Synchronization
 import Testing
 @testable import WeChatAPI
+@testable import WeChatHTTP
 import WeChatSimulator
 
 /// A fetcher whose n-th fetch (1-based) fails with `outcome(n)`, or succeeds with `token-n` when that is nil.

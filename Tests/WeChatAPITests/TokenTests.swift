@@ -2,6 +2,7 @@ import Locking
 import Synchronization
 import Testing
 @testable import WeChatAPI
+@testable import WeChatHTTP
 import Scratch
 
 /// A fetcher that counts and can be held, to line up concurrent callers.

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Testing
 @testable import WeChatAPI
+@testable import WeChatHTTP
 import WeChatSimulator
 import Scratch
 
@@ -53,7 +54,7 @@ struct FixedTokens: AccessTokenSource {
         configuration.timeout = .init(connect: .milliseconds(200), read: .seconds(5))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         var client = MediaClient(apiBase: closed, tokens: FixedTokens(), clock: ManualClock(), logger: quietLogger())
-        client.uploadHTTP = http
+        client.http = http
         let error = await #expect(throws: WeChatError.self) { try await client.upload(file: path, type: .image) }
         #expect(error?.category == .transport || error?.category == .timeout)
         #expect(client.counters.snapshot().endpoints["media/upload"]?.calls == RetryPolicy().attempts)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WeChatAPI
+@testable import WeChatHTTP
 import WeChatSimulator
 import Scratch
 

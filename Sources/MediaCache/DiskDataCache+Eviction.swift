@@ -1,7 +1,7 @@
 import Locking
 import Foundation
 
-extension BlockCache {
+extension DiskDataCache {
     /// Owner only (a guest keeps no budget: see CacheLock.swift). The least recently used unpinned blocks beyond
     /// the budget go; then the items with no block left that are older than `mediaLife` go whole, meta and
     /// folder: the server has deleted them, so they can never be read again. Without pressure on the budget a

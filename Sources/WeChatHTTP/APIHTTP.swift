@@ -29,7 +29,7 @@ enum APIHTTP {
     }()
 
     /// Sends a request; transport failures come back as `WeChatError` without any URL (URLs hold tokens).
-    static func send(_ request: HTTPClientRequest, endpoint: String, timeout: TimeAmount) async throws -> HTTPClientResponse {
+    static func send(_ request: HTTPClientRequest, endpoint: String, timeout: TimeAmount, client: HTTPClient = client) async throws -> HTTPClientResponse {
         do {
             return try await client.execute(request, timeout: timeout)
         } catch {
@@ -70,8 +70,9 @@ enum APIHTTP {
     }
 
     /// GET or POST returning a JSON object; an `errcode` ≠ 0 is thrown as a typed error.
-    static func json(_ request: HTTPClientRequest, endpoint: String, timeout: TimeAmount = .seconds(30)) async throws -> APIJSON {
-        let response = try await send(request, endpoint: endpoint, timeout: timeout)
+    static func json(_ request: HTTPClientRequest, endpoint: String, timeout: TimeAmount = .seconds(30),
+                     client: HTTPClient = client) async throws -> APIJSON {
+        let response = try await send(request, endpoint: endpoint, timeout: timeout, client: client)
         let body = try await collect(response, limit: 1 << 20, endpoint: endpoint)
         guard response.status == .ok else {
             throw WeChatError(.http(status: Int(response.status.code)), "\(endpoint) answered HTTP \(response.status.code)", endpoint: endpoint)

@@ -37,7 +37,7 @@ extension MediaClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
             try countCall(endpoint)
-            let json = try await APIHTTP.json(request, endpoint: endpoint)
+            let json = try await APIHTTP.json(request, endpoint: endpoint, client: http)
             guard let fields = json.object["quota"] as? [String: Any] else {
                 throw WeChatError(.badResponse, "\(endpoint) answered without a quota object", endpoint: endpoint)
             }

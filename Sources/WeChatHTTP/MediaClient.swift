@@ -19,9 +19,9 @@ public struct MediaClient: MediaDownloading, MediaUploading {
     public let counters: APICounters
     /// Today's calls per API and the daily limit (`max_calls_per_day`); nil: not counted by day.
     public let quota: QuotaLedger?
-    /// The HTTP client uploads go through: the process-wide one; a test swaps in one with a short connect
-    /// timeout to see an unreachable server retried without waiting 10 s per try.
-    var uploadHTTP: HTTPClient = APIHTTP.client
+    /// The HTTP client every call of this client goes through (downloads, uploads, quota): the process-wide one
+    /// unless another is given (a test injects one with a short connect timeout, or one it can shut down).
+    public var http: HTTPClient = APIHTTP.client
 
     public init(apiBase: String, tokens: any AccessTokenSource, clock: any APIClock = SystemClock(),
                 retry: RetryPolicy = RetryPolicy(), transferDeadline: TimeAmount = .hours(1), idleTimeout: TimeAmount = .seconds(30),

@@ -6,7 +6,7 @@ import Synchronization
 /// The persistent block cache (see MediaCache.swift for the format). Thread-safe; async methods do their
 /// disk I/O on `DiskIO` threads. Several processes may share a directory: see CacheLock.swift for who cleans up
 /// and evicts (`access`).
-public final class BlockCache: Sendable {
+public final class DiskDataCache: DataCache {
     public let directory: String
     public let blockSize: Int
     public let budget: Int64
@@ -63,25 +63,18 @@ public final class BlockCache: Sendable {
         }
     }
 
-    /// The items a listing should show, as names (id and extension): those readable whole from the cache, and
-    /// those the server may still have (younger than `mediaLife`, not reported gone). An incomplete item past
-    /// its life could only fail a read. No `CachedItem` is made: a listing of 50,000 ids costs their names only.
-    /// `created`: creation times known from elsewhere (a follower message's CreateTime), by id: an item is as old
-    /// as the earlier of that and its first fetch.
-    public func listableItems(_ kind: CacheKey.Kind? = nil, created: [String: Int64] = [:]) -> [(key: CacheKey, fileExtension: String)] {
-        let now = now()
-        let life = mediaLife
-        return index.locked { state in
+    public func summaries(_ kind: CacheKey.Kind? = nil) -> [ItemSummary] {
+        index.locked { state in
             state.entries.compactMap { key, entry in
                 guard kind == nil || key.kind == kind, entry.hasItem else { return nil }
                 let extra = entry.flags.contains(.hasExtra) ? state.extras[key] : nil
-                let born = created[key.id].map { min(Double($0), entry.fetchedAt) } ?? entry.fetchedAt
-                let young = extra?.goneAt == nil && now - born < life
-                guard entry.isComplete || young else { return nil }
-                return (key, state.fileExtension(key, entry))
+                return ItemSummary(key: key, fileExtension: state.fileExtension(key, entry), fetchedAt: entry.fetchedAt,
+                                   goneAt: extra?.goneAt, isComplete: entry.isComplete)
             }
         }
     }
+
+    public func mayHold(_ key: CacheKey, _ block: Int) -> Bool { hasBlock(key, block) }
 
     public func statistics() -> CacheStatistics {
         index.locked { state in
@@ -154,7 +147,7 @@ public final class BlockCache: Sendable {
                 forget(key, block, corrupt: false)
                 unlink(path)
                 return nil
-            case .data(let verified) where verified.count == known.length:
+            case .data(let verified, _) where verified.count == known.length:
                 index.locked { $0.entries.modify(key) { $0.blocks.markVerified(block, true) } }
                 return range == 0..<verified.count ? verified : Array(verified[range])  // whole: no copy
             case .data, .corrupt:
@@ -171,11 +164,16 @@ public final class BlockCache: Sendable {
     /// Writes a block atomically, then (owner only) evicts to the budget. Throws `CacheIOError` (ENOSPC…) leaving
     /// nothing behind.
     public func store(_ key: CacheKey, block: Int, data: [UInt8]) async throws {
+        try await store(key, block, CheckedBlock(data))
+    }
+
+    public func store(_ key: CacheKey, _ block: Int, _ checked: CheckedBlock) async throws {
         let path = blockPath(key, block)
         let directory = itemDirectory(key)
+        let data = checked.bytes
         try await DiskIO.run {
             try CacheFiles.makeDirectory(directory)
-            let header = data.withUnsafeBytes { BlockFormat.header(key: key, index: block, data: $0) }
+            let header = BlockFormat.header(key: key, index: block, length: data.count, checksum: checked.checksum)
             try CacheFiles.writeAtomically(path, [header, data])
         }
         index.locked { state in
@@ -183,6 +181,22 @@ public final class BlockCache: Sendable {
             state.touch(key)
         }
         await evictIfOwner()
+    }
+
+    public func bytes(_ key: CacheKey, _ block: Int, range: Range<Int>) async throws -> [UInt8]? {
+        try await read(key, block: block, range: range)
+    }
+
+    /// The whole block, read and checked against its header now, with that checksum.
+    public func block(_ key: CacheKey, _ block: Int) async throws -> CheckedBlock? {
+        guard let length = index.locked({ $0.entries[key]?.blocks[block] }) else { return nil }
+        index.locked { $0.entries.modify(key) { $0.blocks.markVerified(block, false) } }
+        guard let bytes = try await read(key, block: block, range: 0..<length) else { return nil }
+        let path = blockPath(key, block)
+        // The header just checked holds the data's CRC: read it back rather than computing it again.
+        guard let header = try? await DiskIO.run({ try CacheFiles.readSlice(path, offset: 0, count: BlockFormat.headerSize) }),
+              let parsed = header.withUnsafeBytes({ BlockFormat.parse($0) }) else { return CheckedBlock(bytes) }
+        return CheckedBlock(bytes: bytes, checksum: parsed.dataCRC)
     }
 
     /// A read that failed on the file (not on its content). Out of descriptors or memory, the block stays and a

@@ -10,7 +10,7 @@ public struct CacheStatistics: Sendable, Codable, Equatable {
     public var corruptBlocks: Int
 }
 
-extension BlockCache {
+extension DiskDataCache {
     /// Removes everything cached (owner only: a guest would delete the owner's live work). Only what the cache
     /// wrote is removed; foreign entries and a live writer's temporaries stay.
     public func clear() async throws {

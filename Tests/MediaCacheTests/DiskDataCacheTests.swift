@@ -16,20 +16,20 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
                videoURL: nil, fetchedAt: 1_786_000_000, blockSize: blockSize)
 }
 
-@Suite struct BlockCacheTests {
+@Suite struct DiskDataCacheTests {
     let key = CacheKey(kind: .media, id: "AbC_123-xyz")
 
     @Test func blocksSurviveAReopenAndAreReadBySlice() async throws {
         let directory = temporaryDirectory()
         let data = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         do {
-            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
             try await cache.storeItem(item(size: 10_000, blockSize: 4096), for: key)
             for block in 0..<3 {
                 try await cache.store(key, block: block, data: Array(data[(block * 4096)..<min(10_000, (block + 1) * 4096)]))
             }
         }
-        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(reopened.item(key)?.size == 10_000)
         #expect(reopened.hasBlock(key, 2))
         #expect(try await reopened.read(key, block: 1, range: 100..<200) == Array(data[4196..<4296]))  // first read verifies
@@ -46,7 +46,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         try handle.seek(toOffset: 2000)
         handle.write(Data([8]))
         try handle.close()
-        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
         #expect(!reopened.hasBlock(key, 0))
         #expect(!FileManager.default.fileExists(atPath: path))
@@ -55,7 +55,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
 
     @Test func verifyFindsAndDropsCorruptBlocks() async throws {
         let directory = temporaryDirectory()
-        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         try await cache.storeItem(item(size: 8192, blockSize: 4096), for: key)
         try await cache.store(key, block: 0, data: [UInt8](repeating: 1, count: 4096))
         try await cache.store(key, block: 1, data: [UInt8](repeating: 2, count: 4096))
@@ -72,14 +72,14 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         let directory = temporaryDirectory()
         try await storeOneBlock(in: directory)
         truncate(directory + "/v1/media/\(key.id)/0.blk", 1000)
-        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
     }
 
     @Test func aBlockWithBytesAfterItsDataIsAMiss() async throws {
         let directory = temporaryDirectory()
         try await storeOneBlock(in: directory)
-        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(reopened.hasBlock(key, 0))  // known from the scan, not read yet
         let handle = try #require(FileHandle(forUpdatingAtPath: directory + "/v1/media/\(key.id)/0.blk"))
         try handle.seekToEnd()
@@ -93,12 +93,12 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         let directory = temporaryDirectory()
         let data = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
         do {
-            let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
             try await cache.storeItem(item(size: 8192, blockSize: 4096), for: key)
             try await cache.store(key, block: 0, data: data)
             try await cache.store(key, block: 1, data: Array(data.reversed()))
         }
-        let reopened = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(try await reopened.read(key, block: 0, range: 0..<4096) == data)      // first read: verified whole
         #expect(try await reopened.read(key, block: 0, range: 100..<300) == Array(data[100..<300]))  // then a slice
         #expect(try await reopened.read(key, block: 1, range: 4000..<4096) == Array(data.reversed()[4000..<4096]))
@@ -159,7 +159,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
     }
 
     @Test func evictionIsLRUAndSparesPinnedItems() async throws {
-        let cache = try BlockCache(directory: temporaryDirectory(), budget: 3 * 4096, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: temporaryDirectory(), budget: 3 * 4096, blockSize: 4096, logger: silent)
         let keys = (0..<3).map { CacheKey(kind: .media, id: "item\($0)") }
         let block = [UInt8](repeating: 1, count: 4096)
         for key in keys {
@@ -179,7 +179,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
 
     @Test func permissionsAreOwnerOnlyAndLeftoversAreCleaned() async throws {
         let directory = temporaryDirectory()
-        let cache = try BlockCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, logger: silent)
         try await cache.storeItem(item(size: 10, blockSize: 4096), for: key)
         try await cache.store(key, block: 0, data: [UInt8](repeating: 1, count: 10))
         let itemFolder = directory + "/c/v1/media/\(key.id)"
@@ -190,13 +190,13 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         #expect(try mode(itemFolder + "/meta") == 0o600)
         // A temporary whose writer (the pid in its name) is dead; pid 999999999 is above any pid_max.
         _ = FileManager.default.createFile(atPath: itemFolder + "/1.blk.tmp-999999999-2", contents: Data([1, 2, 3]))
-        _ = try BlockCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, logger: silent)
+        _ = try DiskDataCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(!FileManager.default.fileExists(atPath: itemFolder + "/1.blk.tmp-999999999-2"))
     }
 
     /// A cache in `directory` holding one 4 KiB item whose one block is all 7s, closed again.
     private func storeOneBlock(in directory: String) async throws {
-        let cache = try BlockCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
         try await cache.store(key, block: 0, data: [UInt8](repeating: 7, count: 4096))
     }

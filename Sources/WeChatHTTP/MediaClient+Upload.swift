@@ -2,18 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 
-public struct UploadResult: Sendable, Equatable {
-    public var type: String
-    public var mediaID: MediaID
-    public var createdAt: Int64?
-
-    public init(type: String, mediaID: MediaID, createdAt: Int64?) {
-        self.type = type
-        self.mediaID = mediaID
-        self.createdAt = createdAt
-    }
-}
-
 extension MediaClient {
     /// Uploads a file as temporary media, streaming it as multipart part `media` with its filename.
     /// The filename must carry an extension the type accepts (the server answers 40005 otherwise); the part's
@@ -54,7 +42,7 @@ extension MediaClient {
         let response: HTTPClientResponse
         do {
             let start = ContinuousClock.now
-            response = try await uploadHTTP.execute(request, timeout: transferDeadline)
+            response = try await http.execute(request, timeout: transferDeadline)
             counters.answered("media/upload", after: start.duration(to: .now))
         } catch {
             let failure = APIHTTP.translate(error, endpoint: endpoint)

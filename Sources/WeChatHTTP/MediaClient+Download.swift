@@ -4,9 +4,6 @@ import NIOCore
 import NIOHTTP1
 
 extension MediaClient {
-    /// How long after media/get gave it a video_url counts as fresh (its 404s waited out, not taken as expiry).
-    public static let freshURLWindow: Double = 15
-
     public func download<Sink: MediaSink>(_ request: MediaRequest, range: ByteRange? = nil, into sink: Sink) async throws -> MediaHead {
         // Refused before a token is even asked for when media/get would be called and the day's limit is spent.
         if request.videoURL == nil { try quota?.check() }
@@ -131,7 +128,7 @@ extension MediaClient {
     /// `APIHTTP.send`, its time to the answer's head told to the counters' latency observer.
     private func timedSend(_ request: HTTPClientRequest, endpoint: String, timeout: TimeAmount) async throws -> HTTPClientResponse {
         let start = ContinuousClock.now
-        let response = try await APIHTTP.send(request, endpoint: endpoint, timeout: timeout)
+        let response = try await APIHTTP.send(request, endpoint: endpoint, timeout: timeout, client: http)
         counters.answered(endpoint, after: start.duration(to: .now))
         return response
     }
@@ -260,10 +257,10 @@ struct DownloadProgress {
         }
     }
 
-    /// A URL from media/get may answer 404 for its first seconds (`MediaClient.freshURLWindow`).
+    /// A URL from media/get may answer 404 for its first seconds (`MediaRequest.freshURLWindow`).
     func isFresh(now: Double) -> Bool {
         guard !urlServed else { return false }
-        return urlObtainedAt.map { now - $0 < MediaClient.freshURLWindow } ?? false
+        return urlObtainedAt.map { now - $0 < MediaRequest.freshURLWindow } ?? false
     }
 
     var nextOffset: Int64 { (range?.offset ?? 0) + delivered }

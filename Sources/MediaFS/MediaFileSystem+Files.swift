@@ -1,0 +1,71 @@
+import Foundation
+import MediaCache
+import WeChatAPI
+
+/// Open files: opening an item (pinned while open), reading it, releasing it.
+extension MediaFileSystem {
+    // MARK: files
+
+    /// Opens for reading; files of `upload/` also for writing (by the owner); anything else is EROFS.
+    public func open(_ inode: UInt64, flags: Int32, caller: UInt32 = getuid()) async throws -> OpenedFile {
+        if Self.isUploadFile(inode) { return try await openUpload(inode, flags: flags, caller: caller) }
+        guard flags & O_ACCMODE == O_RDONLY, flags & O_TRUNC == 0 else { throw counted(FSError(.readOnlyFS, "read-only")) }
+        switch inode {
+        case Inode.root, Inode.media, Inode.hd, Inode.control, Inode.inbox, Inode.upload, Inode.uploadTypes:
+            throw FSError(.isDirectory, "a directory")
+        case Inode.stats:
+            let handle = handles.locked { $0.add(.snapshot(statsDocument())) }
+            return OpenedFile(handle: handle, keepCache: false, directIO: true)
+        default:
+            guard let item = heldItem(inode) else { throw FSError(.noEntry, "unknown inode \(inode)") }
+            _ = try await item.ensureInfo()
+            context.cache.pin(item.key)
+            inodes.locked { $0.opened(inode, item) }
+            let handle = handles.locked { $0.add(.item(item, inode: inode)) }
+            return OpenedFile(handle: handle, keepCache: true, directIO: false)
+        }
+    }
+
+    public func read(handle: UInt64, offset: Int64, count: Int) async throws -> [UInt8] {
+        context.counters.read()
+        switch handles.locked({ $0.get(handle) }) {
+        case .snapshot(let bytes):
+            guard offset < bytes.count else { return [] }
+            return Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)])
+        case .item(let item, _):
+            do {
+                return try await item.read(offset: offset, count: count)
+            } catch {
+                throw counted(error)
+            }
+        case .local(let descriptor):
+            return try Self.readLocal(descriptor, offset: offset, count: count)
+        case .upload(let writer):
+            return try await writer.read(offset: offset, count: count)
+        case nil:
+            throw FSError(.badFile, "unknown handle \(handle)")
+        }
+    }
+
+    public func release(handle: UInt64) {
+        switch handles.locked({ $0.remove(handle) }) {
+        case .item(let item, let inode)?:
+            context.cache.unpin(item.key)
+            inodes.locked { $0.released(inode) }
+        case .local(let descriptor)?:
+            close(descriptor)
+        case .upload(let writer)?:
+            uploadAtRelease(writer)
+        case .snapshot?, nil:
+            break
+        }
+    }
+
+    static func readLocal(_ descriptor: Int32, offset: Int64, count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
+        guard got >= 0 else { throw FSError(.io, "cannot read an uploaded file: \(String(cString: strerror(errno)))") }
+        bytes.removeSubrange(got...)
+        return bytes
+    }
+}
