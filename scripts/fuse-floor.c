@@ -1,10 +1,12 @@
 // The floor under every FUSE row of scripts/bench (issue #7): a libfuse filesystem that does no work at all.
-// Every name looked up exists (a file of SIZE bytes, its inode numbered by the name's hash); every read is
+// Every name looked up exists (a file of SIZE bytes, or of N bytes when the name ends in `_sN`, as the small-item
+// rows name their files; its inode is the name's hash with the size in its low 32 bits); every read is
 // answered at once from one static buffer; one thread, as wxmediafs runs libfuse. What it reaches is what the
 // kernel and libfuse cost on this machine; the gap between it and a local file no FUSE filesystem can close.
 //   cc -O2 fuse-floor.c $(pkg-config --cflags --libs fuse3) -o fuse-floor && ./fuse-floor SIZE MOUNTPOINT
 #define FUSE_USE_VERSION 34
 #include <errno.h>
+#include <stdint.h>
 #include <fuse_lowlevel.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,9 @@
 
 static off_t size;
 static char buffer[1 << 20];
+
+/// A file's size, kept in its inode's low 32 bits.
+static off_t size_of(fuse_ino_t inode) { return (off_t)(inode & 0xffffffffu); }
 
 static void attributes(fuse_ino_t inode, struct stat *status) {
     memset(status, 0, sizeof *status);
@@ -22,7 +27,7 @@ static void attributes(fuse_ino_t inode, struct stat *status) {
     } else {
         status->st_mode = S_IFREG | 0444;
         status->st_nlink = 1;
-        status->st_size = size;
+        status->st_size = size_of(inode);
     }
 }
 
@@ -35,7 +40,10 @@ static void floor_lookup(fuse_req_t request, fuse_ino_t parent, const char *name
     }
     uint64_t hash = 1469598103934665603u;  // FNV-1a
     for (const char *c = name; *c; c++) hash = (hash ^ (unsigned char)*c) * 1099511628211u;
-    entry.ino = (hash | 2) & 0x7fffffffffffffffu;
+    off_t length = size;
+    const char *suffix = strrchr(name, '_');
+    if (suffix && suffix[1] == 's' && suffix[2]) length = strtoll(suffix + 2, NULL, 10);
+    entry.ino = ((hash & 0x3fffffffu) << 32 | (1ull << 62)) | ((uint64_t)length & 0xffffffffu);
     entry.attr_timeout = entry.entry_timeout = 3600;
     attributes(entry.ino, &entry.attr);
     fuse_reply_entry(request, &entry);
@@ -55,7 +63,8 @@ static void floor_open(fuse_req_t request, fuse_ino_t inode, struct fuse_file_in
 }
 
 static void floor_read(fuse_req_t request, fuse_ino_t inode, size_t count, off_t offset, struct fuse_file_info *file) {
-    (void)inode, (void)file;
+    (void)file;
+    off_t size = size_of(inode);
     if (offset >= size) count = 0;
     else if (offset + (off_t)count > size) count = (size_t)(size - offset);
     if (count > sizeof buffer) count = sizeof buffer;

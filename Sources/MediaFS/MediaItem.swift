@@ -156,7 +156,11 @@ actor MediaItem {
     }
 
     private func blockBytes(_ block: Int, _ range: Range<Int>) async throws -> [UInt8] {
-        defer { runNow(machine.blockRead(block, present: present)) }
+        defer {
+            // Most reads start nothing: then nothing is run (no idle report per block of a warm read).
+            let ahead = machine.blockRead(block, present: present)
+            if !ahead.isEmpty { runNow(ahead) }
+        }
         while true {
             if let data = machine.landed(block) {
                 context.counters.hit()  // in memory, just received: no wait
