@@ -7,7 +7,7 @@ extension DiskDataCache {
     /// folder: the server has deleted them, so they can never be read again. Without pressure on the budget a
     /// meta may outlive its item until the next eviction or the owner's next start: it is small, and not listed.
     func evictIfOwner() async {
-        guard isOwner else { return }
+        guard isOwner, scan.done else { return }  // the first scan has not counted every block yet
         let now = now()
         let budget = budget
         let life = mediaLife

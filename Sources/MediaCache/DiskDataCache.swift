@@ -17,11 +17,21 @@ public final class DiskDataCache: DataCache {
     let root: String
     let index: Mutex<CacheIndex>
     let logger: Logger
+    let scan: BackgroundScan
 
     /// `now` is the wall clock in seconds (injected by tests); `mediaLife` is a parameter so tests can shrink it.
-    public init(directory: String, budget: Int64, blockSize: Int = 1 << 20, access: CacheAccess = .unshared,
+    /// `scanInBackground`: the directory is scanned beside the caller (a mount is ready at once, see
+    /// `BackgroundScan`); otherwise before `init` returns.
+    public convenience init(directory: String, budget: Int64, blockSize: Int = 1 << 20, access: CacheAccess = .unshared,
                 mediaLife: Double = CachedItem.mediaLife, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
-                logger: Logger) throws {
+                scanInBackground: Bool = false, logger: Logger) throws {
+        try self.init(directory: directory, budget: budget, blockSize: blockSize, access: access, mediaLife: mediaLife, now: now,
+                      scanInBackground: scanInBackground, scanGate: nil, logger: logger)
+    }
+
+    /// `scanGate`: tests hold the background scan until they signal it (what is read on the spot meanwhile).
+    init(directory: String, budget: Int64, blockSize: Int, access: CacheAccess, mediaLife: Double, now: @escaping @Sendable () -> Double,
+         scanInBackground: Bool, scanGate: DispatchSemaphore?, logger: Logger) throws {
         self.directory = directory
         self.budget = budget
         self.blockSize = blockSize
@@ -35,14 +45,58 @@ public final class DiskDataCache: DataCache {
         try CacheFiles.makeDirectory(root)
         for kind in CacheKey.Kind.allCases { try CacheFiles.makeDirectory(root + "/" + kind.rawValue) }
         let start = now()
-        var scanned = CacheScanner.scan(root: root, blockSize: blockSize, cleanup: access.isOwner, now: start, logger: logger)
-        if access.isOwner {
-            for key in scanned.expire(now: start, life: mediaLife) {
-                CacheCleanup.removeItemFolder(Self.itemDirectory(root, key), now: start)
+        guard scanInBackground else {
+            var scanned = CacheScanner.scan(root: root, blockSize: blockSize, cleanup: access.isOwner, now: start, logger: logger)
+            if access.isOwner {
+                for key in scanned.expire(now: start, life: mediaLife) {
+                    CacheCleanup.removeItemFolder(Self.itemDirectory(root, key), now: start)
+                }
             }
+            index = Mutex(scanned)
+            scan = .finished()
+            return
         }
-        index = Mutex(scanned)
+        index = Mutex(CacheIndex())
+        scan = BackgroundScan()
+        let thread = Thread { [self] in
+            scanGate?.wait()
+            scanBeside(start: start)
+        }
+        thread.name = "wxmediafs cache scan"
+        thread.start()
     }
+
+    /// The first scan, on its own thread: items are taken in by batches (each a short hold of the index lock),
+    /// then the owner drops what is past the media life, then the scan is done.
+    private func scanBeside(start: Double) {
+        let began = Date()
+        let items = CacheScanner.scanItems(root: root, blockSize: blockSize, cleanup: access.isOwner, now: start, logger: logger)
+        var next = items[...]
+        while !next.isEmpty {
+            let batch = next.prefix(1_000)
+            next = next.dropFirst(batch.count)
+            index.locked { state in for item in batch { state.adopt(item) } }
+        }
+        if access.isOwner {
+            let expired = index.locked { $0.expire(now: start, life: mediaLife) }
+            for key in expired { CacheCleanup.removeItemFolder(itemDirectory(key), now: start) }
+        }
+        scan.finish()
+        logger.debug("cache scanned beside the mount", metadata: ["items": "\(items.count)", "seconds": "\(Date().timeIntervalSince(began))"])
+    }
+
+    /// While the first scan runs: an item asked for by key is read from its folder now (once).
+    func ensureLoaded(_ key: CacheKey) {
+        guard scan.claim(key) else { return }
+        let directory = itemDirectory(key)
+        guard FileStatus(directory)?.isDirectory == true,
+              let item = CacheScanner.scanItem(key, directory: directory, blockSize: blockSize, cleanup: false, now: now(), logger: logger)
+        else { return }
+        index.locked { $0.adopt(item) }
+    }
+
+    /// Blocks until the first scan has ended (at once when it ran in `init`).
+    public func waitForScan() { scan.wait() }
 
     /// Whether this process cleans up and evicts (it holds the lock, or nobody else uses the directory).
     public var isOwner: Bool { access.isOwner }
@@ -53,18 +107,27 @@ public final class DiskDataCache: DataCache {
 
     // MARK: memory-only questions
 
-    public func item(_ key: CacheKey) -> CachedItem? { index.locked { $0.item(key) } }
+    public func item(_ key: CacheKey) -> CachedItem? {
+        ensureLoaded(key)
+        return index.locked { $0.item(key) }
+    }
 
-    public func hasBlock(_ key: CacheKey, _ block: Int) -> Bool { index.locked { $0.entries[key]?.blocks[block] != nil } }
+    public func hasBlock(_ key: CacheKey, _ block: Int) -> Bool {
+        ensureLoaded(key)
+        return index.locked { $0.entries[key]?.blocks[block] != nil }
+    }
 
     public func knownItems() -> [CacheKey: CachedItem] {
-        index.locked { state in
+        waitForScan()
+        return index.locked { state in
             Dictionary(uniqueKeysWithValues: state.entries.compactMap { key, entry in state.item(key, entry).map { (key, $0) } })
         }
     }
 
+    /// Every item: waits for the first scan to end.
     public func summaries(_ kind: CacheKey.Kind? = nil) -> [ItemSummary] {
-        index.locked { state in
+        waitForScan()
+        return index.locked { state in
             state.entries.compactMap { key, entry in
                 guard kind == nil || key.kind == kind, entry.hasItem else { return nil }
                 let extra = entry.flags.contains(.hasExtra) ? state.extras[key] : nil
@@ -87,7 +150,11 @@ public final class DiskDataCache: DataCache {
     }
 
     /// An open reader pins its item: eviction never takes its blocks.
-    public func pin(_ key: CacheKey) { index.locked { $0.entries.update(key, default: .init()) { $0.pins += 1 } } }
+    public func pin(_ key: CacheKey) {
+        ensureLoaded(key)
+        index.locked { $0.entries.update(key, default: .init()) { $0.pins += 1 } }
+    }
+
     public func unpin(_ key: CacheKey) {
         index.locked { state in
             state.entries.modify(key) { $0.pins = max(0, $0.pins - 1) }
@@ -112,6 +179,7 @@ public final class DiskDataCache: DataCache {
     /// `range` of block `block` (offsets inside the block), or nil when the block is absent or corrupt (a miss).
     /// Throws when the file cannot be read (see `readFailed`): that read fails, the next one is not doomed.
     public func read(_ key: CacheKey, block: Int, range: Range<Int>) async throws -> [UInt8]? {
+        ensureLoaded(key)
         let known: (length: Int, verified: Bool, expected: Int?)? = index.locked { state in
             guard let entry = state.entries[key], let length = entry.blocks[block] else { return nil }
             state.touch(key)

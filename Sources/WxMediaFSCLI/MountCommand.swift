@@ -58,7 +58,8 @@ struct MountCommand: AsyncParsableCommand {
             // Fail now, with one line, on bad credentials rather than on the first read.
             _ = try await client.tokens.token()
             let fs = try await makeFileSystem(client: client, cacheDirectory: directory, cacheSize: settings.cacheSize.bytes,
-                                              negativeTTL: settings.negativeTTL, access: access, uploads: true, logger: logger)
+                                              negativeTTL: settings.negativeTTL, access: access, uploads: true,
+                                              scanInBackground: true, logger: logger)
             let today = quota.snapshot()
             logger.info("\(today.total) upstream calls counted on \(today.day) (China time)\(quota.limit.map { ", max_calls_per_day = \($0)" } ?? "")")
             let runtime = MountRuntime(logger: logger)

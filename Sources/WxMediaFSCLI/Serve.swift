@@ -10,11 +10,12 @@ import WeChatHTTP
 /// A client with a `QuotaLedger` has it kept in `<cache-dir>/quota.json` (QuotaStore): read now, written by
 /// `drain` (and periodically by whoever calls `startSyncing`).
 /// `uploads`: the mount shows `upload/<type>/` (copying a file in uploads it).
+/// `scanInBackground`: the cache directory is scanned beside the mount, which is ready at once (DiskDataCache).
 func makeFileSystem(client: MediaClient, cacheDirectory: String?, cacheSize: Int64, negativeTTL: Double, access: CacheAccess = .unshared,
-                    uploads: Bool = false, logger: Logger) async throws -> MediaFileSystem {
+                    uploads: Bool = false, scanInBackground: Bool = false, logger: Logger) async throws -> MediaFileSystem {
     let directory = cacheDirectory ?? defaultCacheDirectory()
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    let cache = try DiskDataCache(directory: directory, budget: cacheSize, access: access, logger: logger)
+    let cache = try DiskDataCache(directory: directory, budget: cacheSize, access: access, scanInBackground: scanInBackground, logger: logger)
     var config = FSConfiguration()
     config.negativeTTL = negativeTTL
     let counters = client.counters
