@@ -23,7 +23,7 @@ public protocol DataCache: Sendable {
     func storeItem(_ item: CachedItem, for key: CacheKey) async throws
 
     /// Every item this cache knows (of `kind`, or all), as summaries: listing rules are applied by the caller.
-    func summaries(_ kind: CacheKey.Kind?) -> [ItemSummary]
+    func summaries(_ kind: CacheKey.Kind?) async -> [ItemSummary]
     /// An open reader pins its item: eviction never takes its blocks.
     func pin(_ key: CacheKey)
     func unpin(_ key: CacheKey)

@@ -87,7 +87,8 @@ public final class DiskDataCache: DataCache {
 
     /// While the first scan runs: an item asked for by key is read from its folder now (once).
     func ensureLoaded(_ key: CacheKey) {
-        guard scan.claim(key) else { return }
+        guard !scan.done, index.locked({ $0.entries[key]?.hasItem != true }), scan.claim(key) == .load else { return }
+        defer { scan.loaded(key) }
         let directory = itemDirectory(key)
         guard FileStatus(directory)?.isDirectory == true,
               let item = CacheScanner.scanItem(key, directory: directory, blockSize: blockSize, cleanup: false, now: now(), logger: logger)
@@ -124,9 +125,9 @@ public final class DiskDataCache: DataCache {
         }
     }
 
-    /// Every item: waits for the first scan to end.
-    public func summaries(_ kind: CacheKey.Kind? = nil) -> [ItemSummary] {
-        waitForScan()
+    /// Every item: waits for the first scan to end (without holding a thread).
+    public func summaries(_ kind: CacheKey.Kind? = nil) async -> [ItemSummary] {
+        await scan.ended()
         return index.locked { state in
             state.entries.compactMap { key, entry in
                 guard kind == nil || key.kind == kind, entry.hasItem else { return nil }
@@ -255,16 +256,26 @@ public final class DiskDataCache: DataCache {
         try await read(key, block: block, range: range)
     }
 
-    /// The whole block, read and checked against its header now, with that checksum.
+    /// The whole block, read and checked against its header now, with the checksum it was checked against.
     public func block(_ key: CacheKey, _ block: Int) async throws -> CheckedBlock? {
-        guard let length = index.locked({ $0.entries[key]?.blocks[block] }) else { return nil }
+        ensureLoaded(key)
+        let known: (length: Int, expected: Int?)? = index.locked { state in
+            guard let entry = state.entries[key], let length = entry.blocks[block] else { return nil }
+            let expected = entry.hasItem && entry.blockSize > 0
+                ? Int(max(0, min(Int64(entry.blockSize), entry.size - Int64(block) * Int64(entry.blockSize)))) : nil
+            return (length, expected)
+        }
+        guard let known else { return nil }
+        let path = blockPath(key, block), identity = BlockFormat.identity(key), expected = known.expected
+        if case .data(let bytes, let checksum)? = try? await DiskIO.run({
+            try CacheFiles.readVerifiedBlock(path, index: block, identity: identity, length: expected)
+        }), bytes.count == known.length {
+            index.locked { $0.entries.modify(key) { $0.blocks.markVerified(block, true) } }
+            return CheckedBlock(bytes: bytes, checksum: checksum)
+        }
+        // Anything else: the ordinary read decides (drops and counts what is corrupt, throws what cannot be read).
         index.locked { $0.entries.modify(key) { $0.blocks.markVerified(block, false) } }
-        guard let bytes = try await read(key, block: block, range: 0..<length) else { return nil }
-        let path = blockPath(key, block)
-        // The header just checked holds the data's CRC: read it back rather than computing it again.
-        guard let header = try? await DiskIO.run({ try CacheFiles.readSlice(path, offset: 0, count: BlockFormat.headerSize) }),
-              let parsed = header.withUnsafeBytes({ BlockFormat.parse($0) }) else { return CheckedBlock(bytes) }
-        return CheckedBlock(bytes: bytes, checksum: parsed.dataCRC)
+        return try await read(key, block: block, range: 0..<known.length).map { CheckedBlock($0) }
     }
 
     /// A read that failed on the file (not on its content). Out of descriptors or memory, the block stays and a

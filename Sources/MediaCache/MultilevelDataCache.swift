@@ -52,7 +52,7 @@ public final class MultilevelDataCache: DataCache {
         try await second.storeItem(item, for: key)
     }
 
-    public func summaries(_ kind: CacheKey.Kind?) -> [ItemSummary] { first.summaries(kind) }
+    public func summaries(_ kind: CacheKey.Kind?) async -> [ItemSummary] { await first.summaries(kind) }
     public func pin(_ key: CacheKey) { first.pin(key) }
     public func unpin(_ key: CacheKey) { first.unpin(key) }
     public func statistics() -> CacheStatistics { first.statistics() }

@@ -22,20 +22,22 @@ extension ItemMachine {
         if info?.videoURL != nil || pendingHead?.videoURL != nil { url.servedBytes() }
         remember(block, data.bytes)
         var actions = (blockWaiters.removeValue(forKey: block) ?? []).map { ItemAction.resumeBlock($0.id, .success(data.bytes)) }
-        if partialServed.remove(block) != nil { actions += writeEnded() }
+        // A partly served block is owed to `drain` until its write is counted (below), never in between.
+        let owed = partialServed.remove(block) != nil
+        var wait = false
         if cached {
             forgetLanding(block)
-            return (false, actions)
-        }
-        // The disk write runs beside the stream (at most `maxPendingStores` at once, then the stream waits),
-        // so the network and the disk work in parallel; readers find the block in `landing` meanwhile.
-        guard storing < settings.maxPendingStores else {
+        } else if storing < settings.maxPendingStores {
+            // The disk write runs beside the stream (at most `maxPendingStores` at once, then the stream waits),
+            // so the network and the disk work in parallel; readers find the block in `landing` meanwhile.
+            storing += 1
+            actions.append(.storeBlock(block, data))
+        } else {
             queuedStores.append((stream, block, data))
-            return (true, actions)
+            wait = true
         }
-        storing += 1
-        actions.append(.storeBlock(block, data))
-        return (false, actions)
+        if owed { actions += writeEnded() }
+        return (wait, actions)
     }
 
     /// A block's disk write ended (`stored`: it is in the cache; else the disk refused it and it stays in memory).

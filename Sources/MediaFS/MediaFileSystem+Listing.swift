@@ -30,7 +30,9 @@ extension MediaFileSystem {
             // Only names whose read can succeed: complete, or young enough to be fetched (and not gone).
             let created = inode == Inode.media ? inbox().created : [:]
             let now = context.clock.now()
-            let listed = kinds.flatMap { context.life.listable(context.cache.summaries($0), now: now, created: created) }
+            var summaries: [ItemSummary] = []
+            for kind in kinds { summaries += await context.cache.summaries(kind) }
+            let listed = context.life.listable(summaries, now: now, created: created)
                 .sorted { ($0.key.id, $0.fileExtension) < ($1.key.id, $1.fileExtension) }
             for summary in listed {
                 let key = summary.key

@@ -75,7 +75,7 @@ final class MountRuntime: @unchecked Sendable {  // guarded by `lock`
                 self.logger.info("signal \(number): unmounting \(mountpoint)")
                 SystemdNotify.send("STOPPING=1\nSTATUS=Unmounting \(mountpoint)")
                 self.signalled.mark()
-                await self.run(steps, fs: fs)
+                Task { await self.run(steps, fs: fs) }  // the watcher stays free for a second signal
             }
         }
         if let whileMounted {

@@ -40,7 +40,7 @@ struct ShutdownSequence: Sendable, Equatable {
         guard phase == .serving else { return [] }  // already ending by itself: the drain goes on
         phase = .endingLoop
         serversClosed = true
-        return [.stopSession, .closeServers, .armLoopDeadline]
+        return [.stopSession, .armLoopDeadline, .closeServers]  // the deadline runs whatever the servers' closing takes
     }
 
     /// The mount's own end was asked for (the demo's tour is over): as a signal, without a deadline.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import MediaCache
 
@@ -28,7 +29,21 @@ import Testing
         #expect(try await cache.read(key(8), block: 0, range: 0..<16) == [UInt8](repeating: 0, count: 16))
         #expect(cache.item(CacheKey(kind: .media, id: "Not_here")) == nil)
         gate.signal()
-        #expect(cache.summaries(nil).count == 30, "a listing waits for the scan")
+        #expect(await cache.summaries(nil).count == 30, "a listing waits for the scan")
         #expect(cache.statistics() == blocking.statistics(), "the same index as the blocking scan, items read early counted once")
     }
+
+    @Test func concurrentAsksForOneKeyAllSeeIt() async throws {
+        let directory = try await filled(5)
+        let gate = DispatchSemaphore(value: 0)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 30, blockSize: 4096, access: .unshared, mediaLife: CachedItem.mediaLife,
+                                      now: { Date().timeIntervalSince1970 }, scanInBackground: true, scanGate: gate, logger: silent)
+        defer { gate.signal() }
+        let seen = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 32) { _ in
+            if cache.item(key(3)) != nil { seen.withLock { $0 += 1 } }
+        }
+        #expect(seen.withLock { $0 } == 32, "a caller arriving while another reads the folder waits for that read")
+    }
 }
+

@@ -31,15 +31,15 @@ import Testing
         try await cache.storeItem(empty, for: key("Empty_old"))
 
         let rule = MediaLife(seconds: life)
-        func listed(_ created: [String: Int64] = [:]) -> Set<String> {
-            Set(rule.listable(cache.summaries(nil), now: clock.now(), created: created).map(\.key.id))
+        func listed(_ created: [String: Int64] = [:]) async -> Set<String> {
+            Set(rule.listable(await cache.summaries(nil), now: clock.now(), created: created).map(\.key.id))
         }
-        #expect(listed() == ["Whole_old", "Partial_young", "Whole_gone", "Empty_old"])
+        #expect(await listed() == ["Whole_old", "Partial_young", "Whole_gone", "Empty_old"])
         // Fetched just now, but a follower message says it was created a whole life ago: an incomplete item goes.
         let created = ["Partial_young": Int64(start - life), "Whole_old": Int64(start - 3 * life)]
-        #expect(listed(created) == ["Whole_old", "Whole_gone", "Empty_old"])
+        #expect(await listed(created) == ["Whole_old", "Whole_gone", "Empty_old"])
         clock.advance(by: life)
-        #expect(listed() == ["Whole_old", "Whole_gone", "Empty_old"])
+        #expect(await listed() == ["Whole_old", "Whole_gone", "Empty_old"])
         #expect(cache.knownItems().count == 6, "known is not listable: a read of a known item still works where cached")
     }
 

@@ -167,6 +167,17 @@ import WeChatAPI
         #expect(Self.drains(failedAgain) == [7])
     }
 
+    @Test func aDrainWaitingForAPartlyServedBlockWaitsForItsDiskWrite() {
+        var machine = Self.machine(known: Self.video())
+        let plan = Self.plans(machine.blockWanted(1, block: 0, need: 100, present: Self.none))[0]
+        _ = machine.partialArrived(0, [UInt8](repeating: 1, count: 200))
+        #expect(machine.drainWanted(7).isEmpty)
+        let committed = machine.blockCommitted(0, data: Self.checked(4096), transfer: plan.id, stream: 1, cached: false)
+        #expect(Self.stores(committed.actions) == [0] && Self.drains(committed.actions).isEmpty,
+                "the block is whole but not on disk yet: a `get` that exits now would lose it")
+        #expect(Self.drains(machine.blockStored(0, stored: true)) == [7])
+    }
+
     @Test func idleOnlyOnceEveryWriteHasEnded() {
         var machine = Self.machine()
         _ = machine.headWanted(1)

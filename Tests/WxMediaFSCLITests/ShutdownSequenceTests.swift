@@ -7,7 +7,7 @@ import Testing
 
     @Test func aSignalStopsTheSessionAndTheServersFirstThenTheLoopsEndDrainsThenTheLockGoes() {
         var sequence = ShutdownSequence()
-        #expect(sequence.signal() == [.stopSession, .closeServers, .armLoopDeadline])
+        #expect(sequence.signal() == [.stopSession, .armLoopDeadline, .closeServers])
         #expect(sequence.loopEnded(inTime: true) == [.closeSession(loopEnded: true), .drain], "the servers are closed once")
         #expect(sequence.loopEnded(inTime: false) == [], "the deadline reporting after the loop's own end asks for nothing")
         #expect(sequence.drained() == [.stopSyncing, .releaseCache])
