@@ -66,39 +66,6 @@ public final class DiskDataCache: DataCache {
         thread.start()
     }
 
-    /// The first scan, on its own thread: items are taken in by batches (each a short hold of the index lock),
-    /// then the owner drops what is past the media life, then the scan is done.
-    private func scanBeside(start: Double) {
-        let began = Date()
-        let items = CacheScanner.scanItems(root: root, blockSize: blockSize, cleanup: access.isOwner, now: start, logger: logger)
-        var next = items[...]
-        while !next.isEmpty {
-            let batch = next.prefix(1_000)
-            next = next.dropFirst(batch.count)
-            index.locked { state in for item in batch { state.adopt(item) } }
-        }
-        if access.isOwner {
-            let expired = index.locked { $0.expire(now: start, life: mediaLife) }
-            for key in expired { CacheCleanup.removeItemFolder(itemDirectory(key), now: start) }
-        }
-        scan.finish()
-        logger.debug("cache scanned beside the mount", metadata: ["items": "\(items.count)", "seconds": "\(Date().timeIntervalSince(began))"])
-    }
-
-    /// While the first scan runs: an item asked for by key is read from its folder now (once).
-    func ensureLoaded(_ key: CacheKey) {
-        guard !scan.done, index.locked({ $0.entries[key]?.hasItem != true }), scan.claim(key) == .load else { return }
-        defer { scan.loaded(key) }
-        let directory = itemDirectory(key)
-        guard FileStatus(directory)?.isDirectory == true,
-              let item = CacheScanner.scanItem(key, directory: directory, blockSize: blockSize, cleanup: false, now: now(), logger: logger)
-        else { return }
-        index.locked { $0.adopt(item) }
-    }
-
-    /// Blocks until the first scan has ended (at once when it ran in `init`).
-    public func waitForScan() { scan.wait() }
-
     /// Whether this process cleans up and evicts (it holds the lock, or nobody else uses the directory).
     public var isOwner: Bool { access.isOwner }
 
