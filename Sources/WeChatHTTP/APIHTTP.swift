@@ -9,12 +9,12 @@ import Synchronization
 ///
 /// A single static client: it lives as long as the process (so it is never torn down under a reader) and
 /// keeps connections to the API and the CDN alive between calls.
-enum APIHTTP {
+public enum APIHTTP {
     /// Seconds a call may go without receiving a byte (AsyncHTTPClient's read timeout: waiting for the answer's
     /// head, or between two chunks of its body). Process-wide: set it before the first call (`APITimeouts`).
     static let idleTimeout = Mutex<Double>(30)
 
-    static let client: HTTPClient = {
+    public static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         let idle = idleTimeout.locked { $0 }
         configuration.timeout = .init(connect: .seconds(10), read: .milliseconds(Int64(idle * 1000)))

@@ -7,10 +7,13 @@ import Logging
 public struct StableTokenFetcher: TokenFetcher {
     let apiBase: String
     let credentials: Credentials
+    /// The HTTP client the fetch goes through (the process-wide one unless another is given, as `MediaClient.http`).
+    let http: HTTPClient
 
-    public init(apiBase: String, credentials: Credentials) {
+    public init(apiBase: String, credentials: Credentials, http: HTTPClient = APIHTTP.client) {
         self.apiBase = apiBase
         self.credentials = credentials
+        self.http = http
     }
 
     public func fetchToken() async throws -> FetchedToken {
@@ -22,7 +25,7 @@ public struct StableTokenFetcher: TokenFetcher {
             "secret": credentials.secret, "force_refresh": false,
         ]
         request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-        return try Self.token(from: await APIHTTP.json(request, endpoint: "stable_token"), endpoint: "stable_token")
+        return try Self.token(from: await APIHTTP.json(request, endpoint: "stable_token", client: http), endpoint: "stable_token")
     }
 
     static func token(from json: APIJSON, endpoint: String) throws -> FetchedToken {
@@ -37,16 +40,19 @@ public struct StableTokenFetcher: TokenFetcher {
 public struct ClassicTokenFetcher: TokenFetcher {
     let apiBase: String
     let credentials: Credentials
+    /// The HTTP client the fetch goes through (the process-wide one unless another is given, as `MediaClient.http`).
+    let http: HTTPClient
 
-    public init(apiBase: String, credentials: Credentials) {
+    public init(apiBase: String, credentials: Credentials, http: HTTPClient = APIHTTP.client) {
         self.apiBase = apiBase
         self.credentials = credentials
+        self.http = http
     }
 
     public func fetchToken() async throws -> FetchedToken {
         let url = apiBase + "/cgi-bin/token?grant_type=client_credential&appid=\(credentials.appID.queryEscaped)&secret=\(credentials.secret.queryEscaped)"
         let request = HTTPClientRequest(url: url)
-        return try StableTokenFetcher.token(from: await APIHTTP.json(request, endpoint: "token"), endpoint: "token")
+        return try StableTokenFetcher.token(from: await APIHTTP.json(request, endpoint: "token", client: http), endpoint: "token")
     }
 }
 
