@@ -36,6 +36,7 @@ extension ItemMachine {
 
     /// After a transfer ends: readers of blocks nobody will bring get the error, or a new transfer.
     mutating func reconsiderWaiters(error: FSError?, present: (Int) -> Bool) -> [ItemAction] {
+        let error = error ?? gone  // a gone item starts no transfer: its waiters get why
         var actions: [ItemAction] = []
         for block in blockWaiters.keys.sorted() where !isClaimed(block) && landed(block) == nil {
             if let error {

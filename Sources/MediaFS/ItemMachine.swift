@@ -194,7 +194,8 @@ struct ItemMachine: Sendable {
 
     /// A reader got `block`: a sequential reader half-way through the window gets the next one started.
     mutating func blockRead(_ block: Int, present: (Int) -> Bool) -> [ItemAction] {
-        guard let info, info.rangeSupported,
+        // A gone item reads ahead nothing: every transfer would try its dead URL once more for nothing.
+        guard gone == nil, let info, info.rangeSupported,
               let next = window.readAhead(after: block, blockCount: info.blockCount(), present: { isPresent($0, present) })
         else { return [] }
         return schedule(from: next, present: present)

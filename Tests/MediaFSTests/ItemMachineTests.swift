@@ -134,6 +134,22 @@ import WeChatAPI
         #expect(Self.machine(known: machine.info).gone != nil, "a new machine from the stored meta starts gone")
     }
 
+    @Test func aGoneItemReadsNothingAheadAndItsWaitersGetWhy() {
+        var machine = Self.machine(known: Self.video())
+        let plan = Self.plans(machine.blockWanted(1, block: 0, need: 1, present: Self.none))[0]
+        #expect(plan.end == 2, "a sequential start: a doubled window")
+        _ = machine.blockCommitted(0, data: Self.checked(4096), transfer: plan.id, stream: 2, cached: false)
+        _ = machine.blockCommitted(1, data: Self.checked(4096), transfer: plan.id, stream: 3, cached: false)
+        _ = machine.streamEnded(plan.id, total: 2 * 4096, firstBlock: 0, now: 1, created: nil, present: Self.none)
+        var alive = machine
+        #expect(Self.plans(alive.blockRead(1, present: { $0 < 2 })).count == 1, "alive: the next window is read ahead")
+        _ = machine.urlExpired(5, generation: 0)
+        _ = machine.urlRefreshFailed(FSError(.noEntry, "40007"), now: 2)
+        #expect(Self.plans(machine.blockRead(1, present: { $0 < 2 })).isEmpty,
+                "gone: nothing read ahead (each transfer would try the dead URL once more: the chaos suite's ASan run saw 3 CDN calls)")
+    }
+
+
     @Test func diskWritesAreBoundedAndTheStreamWaitsForASlot() {
         var machine = Self.machine(known: Self.video(), maxStores: 2)
         let plan = Self.plans(machine.blockWanted(1, block: 0, need: 1, present: Self.none))[0]
