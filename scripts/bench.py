@@ -11,7 +11,7 @@ reads the same video_url, httpdirfs and rclone read the same bytes through the s
 """
 import argparse, os, random, shutil, statistics, subprocess, tempfile, time
 
-from bench_common import VIDEO_ID, Mount, Sim, drop_caches, log, set_read_ahead, timed, wait_for
+from bench_common import VIDEO_ID, Mount, Sim, drop_caches, log, set_read_ahead, stop_process, timed, unmount, wait_for
 from bench_small import SmallRows
 
 
@@ -288,14 +288,8 @@ class Bench:
                 log(f"floor rep {rep + 1}: warm {local_warm:.3f}/{floor_warm:.3f} s, hot {local_hot:.3f}/{floor_hot:.3f} s, "
                     f"pread {local_ops:,.0f}/{floor_ops:,.0f} per s, stat {local_rate:,.0f}/{floor_rate:,.0f} per s (local/floor)")
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if os.path.ismount(point):
-                subprocess.run(["fusermount3", "-u", "-z", point], stderr=subprocess.DEVNULL)
+            stop_process(process)
+            unmount(point)
         reference = "a libfuse filesystem doing no work (`scripts/fuse-floor.c`)"
         self.row("floor: warm read, page cache dropped (FUSE alone, no disk)", reference, "— (no FUSE filesystem does better)", warm,
                  "ratio = local time ÷ the floor's; compare the warm row")

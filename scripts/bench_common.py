@@ -129,11 +129,21 @@ class Mount:
             return next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
 
     def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if os.path.ismount(self.point):
-            subprocess.run(["fusermount3", "-u", "-z", self.point], stderr=subprocess.DEVNULL)
+        stop_process(self.process)
+        unmount(self.point)
+
+
+def stop_process(process, sig=signal.SIGTERM, timeout=15):
+    """Asks a process to end; killed if it has not within `timeout` seconds."""
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def unmount(point):
+    """A mount left behind by a process that did not unmount it (lazily: a reader may still hold it)."""
+    if os.path.ismount(point):
+        subprocess.run(["fusermount3", "-u", "-z", point], stderr=subprocess.DEVNULL)

@@ -11,7 +11,7 @@ under --data.
 """
 import hashlib, os, random, shutil, signal, statistics, subprocess, tempfile, time
 
-from bench_common import APPID, SECRET, Mount, Sim, drop_caches, log, timed, wait_for
+from bench_common import APPID, SECRET, Mount, Sim, drop_caches, log, stop_process, timed, unmount, wait_for
 
 TOKEN = "BenchToken_small_items"
 
@@ -77,12 +77,7 @@ http {{
             return sum(1 for line in f if "/cgi-bin/media/get?" in line)
 
     def stop(self):
-        self.process.send_signal(signal.SIGQUIT)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, signal.SIGQUIT, timeout=10)
 
 
 def free_port():
@@ -127,14 +122,8 @@ class SmallMount:
         return os.path.join(self.point, "media", name)
 
     def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if os.path.ismount(self.point):
-            subprocess.run(["fusermount3", "-u", "-z", self.point], stderr=subprocess.DEVNULL)
+        stop_process(self.process)
+        unmount(self.point)
 
 
 class SmallRows:
@@ -249,10 +238,8 @@ class SmallRows:
             warm = parallel_cat(paths)
             return warm, parallel_cat(paths)
         finally:
-            process.terminate()
-            process.wait()
-            if os.path.ismount(point):
-                subprocess.run(["fusermount3", "-u", "-z", point], stderr=subprocess.DEVNULL)
+            stop_process(process)
+            unmount(point)
 
     def first_byte(self, nginx, name, url):
         drop_caches()
