@@ -1,13 +1,12 @@
 import Foundation
 
-/// What an owner may delete, and how (only the owner calls these; a guest deletes nothing at start).
+/// What an owner may delete (only the owner calls these; a guest deletes nothing at start).
 ///
 /// - A temporary is deleted when the pid in its name is not a live process (its write can never finish), or when
 ///   it has not changed for `abandonedAfter` (a write takes milliseconds: that pid was reused by another program).
-/// - A folder without a usable meta is live work while young (a stream without Content-Length writes its meta only
-///   at its end): it is deleted only when nothing in it changed for `abandonedAfter` and everything in it is ours.
-/// - Only names the cache writes are ever unlinked, and folders are removed with `rmdir`, so whatever is not ours
-///   (or appeared meanwhile) stays, and so does its folder.
+/// - An item file without a usable meta is live work while young (a stream without Content-Length writes its meta
+///   only at its end): it is deleted only when untouched for `abandonedAfter` and it starts with our magic.
+/// - Only names the cache writes are ever unlinked, and only regular files.
 enum CacheCleanup {
     static let abandonedAfter: Double = 3600
 
@@ -17,29 +16,16 @@ enum CacheCleanup {
         return now - status.modified >= abandonedAfter
     }
 
-    /// Whether a meta-less folder may go: all ours, and untouched (the folder and every file) for an hour.
-    static func isAbandoned(folder: String, names: [String], now: Double) -> Bool {
-        guard let status = FileStatus(folder), now - status.modified >= abandonedAfter else { return false }
-        return names.allSatisfy { name in
-            guard ItemFileName(name) != .foreign, let file = FileStatus(folder + "/" + name) else { return false }
-            return file.isRegular && now - file.modified >= abandonedAfter
-        }
+    /// Whether the regular file at `path` starts with an item file's magic (any version).
+    static func claimsOurMagic(_ path: String) -> Bool {
+        guard FileStatus(path)?.isRegular == true, let fd = try? ItemFile.open(path, writable: false) else { return false }
+        defer { close(fd) }
+        let bytes = (try? ItemFile.read(fd, path, offset: 0, count: 6)) ?? []
+        return bytes.withUnsafeBytes { ItemFileFormat.claimedVersion($0) } != 0
     }
 
-    /// Unlinks our files of an item folder, then the folder if nothing else is left in it. Temporaries of a live
-    /// writer stay (with the folder).
-    static func removeItemFolder(_ folder: String, now: Double) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-            let path = folder + "/" + name
-            switch ItemFileName(name) {
-            case .meta, .block:
-                if FileStatus(path)?.isRegular == true { unlink(path) }
-            case .temporary(let pid):
-                if isAbandoned(temporary: path, pid: pid, now: now) { unlink(path) }
-            case .foreign:
-                continue
-            }
-        }
-        rmdir(folder)
+    /// Unlinks an item file if it is a regular file (a link or folder of that name is not ours).
+    static func removeItemFile(_ path: String) {
+        if FileStatus(path)?.isRegular == true { unlink(path) }
     }
 }

@@ -61,15 +61,15 @@ enum CacheFiles {
     }
 
     /// A descriptor for reading `path`, nil if it is gone; other failures throw.
-    private static func openForReading(_ path: String) throws -> Int32? {
+    static func openForReading(_ path: String) throws -> Int32? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd >= 0 { return fd }
         if errno == ENOENT { return nil }
         throw CacheIOError(errno: errno, operation: "open \(path)")
     }
 
-    /// Reads a whole file (small files: meta, blocks); nil if it is gone. Sized by `fstat`, read straight into
-    /// the result (the scan at start reads one meta per item: no 1 MiB zero-filled buffer for each), then read on
+    /// Reads a whole file (small files); nil if it is gone. Sized by `fstat`, read straight into
+    /// the result (no zero-filled buffer), then read on
     /// in case the file grew meanwhile.
     static func readAll(_ path: String) throws -> [UInt8]? {
         guard let fd = try openForReading(path) else { return nil }
@@ -91,18 +91,8 @@ enum CacheFiles {
         }
     }
 
-    /// `count` bytes at `offset`, fewer if the file is shorter; nil if it is gone. Read straight into the
-    /// returned array (no zero fill, no second copy).
-    static func readSlice(_ path: String, offset: Int, count: Int) throws -> [UInt8]? {
-        guard let fd = try openForReading(path) else { return nil }
-        defer { close(fd) }
-        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            initialized = try readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), at: offset, path)
-        }
-    }
-
     /// Fills `buffer` from `offset` with `pread` until it is full or the file ends; the bytes read.
-    private static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, _ path: String) throws -> Int {
+    static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, _ path: String) throws -> Int {
         var filled = 0
         while filled < buffer.count {
             let got = try syscall("read \(path)") { pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset + filled)) }
@@ -110,37 +100,5 @@ enum CacheFiles {
             filled += got
         }
         return filled
-    }
-
-    enum BlockContent {
-        case data([UInt8], checksum: UInt32)
-        case absent
-        case corrupt
-        /// A block written in another format version (an older release's): dropped and fetched again.
-        case otherFormat
-    }
-
-    /// A block file's data if its header and checksum hold, it is block `index` of the item `identity` names,
-    /// exactly `length` bytes long when the item's size says how long it must be, and the file ends with its data.
-    /// The header is read first, so the data is read once, straight into the returned array, and checked there.
-    static func readVerifiedBlock(_ path: String, index: Int, identity: UInt32, length expected: Int?) throws -> BlockContent {
-        guard let fd = try openForReading(path) else { return .absent }
-        defer { close(fd) }
-        var status = stat()
-        _ = try syscall("stat \(path)") { fstat(fd, &status) }
-        var headerBytes = [UInt8](repeating: 0, count: BlockFormat.headerSize)
-        let got = try headerBytes.withUnsafeMutableBytes { try readFully(fd, into: $0, at: 0, path) }
-        let version = headerBytes.withUnsafeBytes { BlockFormat.claimedVersion($0) }
-        if got == BlockFormat.headerSize, version != 0, version != BlockFormat.version { return .otherFormat }
-        guard got == BlockFormat.headerSize, let header = headerBytes.withUnsafeBytes({ BlockFormat.parse($0) }),
-              header.index == index, header.identity == identity, expected.map({ $0 == header.length }) ?? true,
-              Int(status.st_size) == BlockFormat.headerSize + header.length
-        else { return .corrupt }
-        let data = try [UInt8](unsafeUninitializedCapacity: header.length) { buffer, initialized in
-            initialized = try readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), at: BlockFormat.headerSize, path)
-        }
-        guard data.count == header.length,
-              data.withUnsafeBytes({ CRC32C.checksum($0) }) == header.dataCRC else { return .corrupt }
-        return .data(data, checksum: header.dataCRC)
     }
 }

@@ -28,25 +28,29 @@ struct CacheIndex {
         totalBytes -= Int64(length)
     }
 
-    /// The blocks to delete to get under `budget`, least recently used unpinned items first, and drops them.
-    /// The least recently used unpinned items' blocks, last block first, until the cache fits `budget`. One
-    /// pass over the index orders the candidates (it used to scan every entry again for each victim, under the
-    /// index lock: quadratic when a large cache sheds many items at once).
-    mutating func evict(toFit budget: Int64) -> [(CacheKey, Int)] {
+    /// The least recently used unpinned items with blocks, whole, until the cache fits `budget`; their blocks are
+    /// dropped here (the caller rewrites their files without them). One pass over the index orders the candidates.
+    mutating func evict(toFit budget: Int64) -> [CacheKey] {
         guard totalBytes > budget else { return [] }
         let candidates = entries.compactMap { key, entry in entry.pins == 0 && !entry.blocks.isEmpty ? (key, entry.lastUse) : nil }
             .sorted { $0.1 < $1.1 }
-        var victims: [(CacheKey, Int)] = []
+        var victims: [CacheKey] = []
         for (key, _) in candidates where totalBytes > budget {
             guard let entry = entries[key] else { continue }
-            for index in entry.blocks.indices.sorted(by: >) {
-                victims.append((key, index))
-                removeBlock(key, index: index)
-                evictedBlocks += 1
-                if totalBytes <= budget { break }
-            }
+            for index in entry.blocks.indices { removeBlock(key, index: index) }
+            evictedBlocks += entry.blocks.count
+            victims.append(key)
         }
         return victims
+    }
+
+    /// Takes in what a file holds when it is not the file the index knew (another nonce): its blocks replace the
+    /// known ones, unchecked. Nothing changes when `nonce` is the known one.
+    mutating func sync(_ key: CacheKey, nonce: UInt64, blocks: [(index: Int, length: Int)]) {
+        guard entries[key]?.nonce != nonce else { return }
+        for index in entries[key]?.blocks.indices ?? [] { removeBlock(key, index: index) }
+        entries.update(key, default: Entry()) { $0.nonce = nonce }
+        for block in blocks { addBlock(key, index: block.index, length: block.length, verified: false) }
     }
 
     /// Drops the entries of items that have no block left (and are not empty: those are whole), are not open, and are older than `life`: the server

@@ -1,5 +1,5 @@
 extension CacheIndex {
-    /// One item of the index, packed: ~56 bytes inline and no allocation for the usual item (one block,
+    /// One item of the index, packed: ~64 bytes inline and no allocation for the usual item (one block,
     /// the usual `<id>.<ext>` filename, a content type and extension seen before). What is rare (another
     /// filename, a video_url, `goneAt`, a content type past the interner's room) lives in `CacheIndex.extras`.
     /// Memory per cached item is what bounds a long-running mount (docs/benchmarks.md).
@@ -7,6 +7,8 @@ extension CacheIndex {
         var size: Int64 = 0
         var fetchedAt: Double = 0
         var lastUse: UInt64 = 0
+        /// The nonce of the item file the blocks were seen in (0: no file seen): a file with another is a new one.
+        var nonce: UInt64 = 0
         /// Block index → data length, and which were checked in this process.
         var blocks = BlockMap()
         var blockSize: UInt32 = 0

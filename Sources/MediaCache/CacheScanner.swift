@@ -1,12 +1,13 @@
 import Foundation
 import Logging
 
-/// Builds the index from disk at start: metas that decode, block files by name and size (verified later, on first
-/// read). Recency starts from the files' mtimes.
+/// Builds the index from disk at start: one read of each item file's head (header, block table, meta); the blocks'
+/// data are checked later, on first read. Recency starts from the files' mtimes.
 ///
-/// Only `[A-Za-z0-9_-]{1,128}` folders are items; any other name, or a file or link where a folder is expected, is
-/// skipped with a warning and never touched. With `cleanup` (the owner, see CacheLock.swift) leftovers go by the
-/// rules of `CacheCleanup`; a guest deletes nothing, since what looks abandoned may be the owner's live work.
+/// Only files named `[A-Za-z0-9_-]{1,128}` (and our temporaries) are ours; any other name, or a folder or link
+/// where an item file is expected, is skipped with a warning and never touched. With `cleanup` (the owner, see
+/// CacheLock.swift) leftovers go by the rules of `CacheCleanup`; a guest deletes nothing, since what looks
+/// abandoned may be the owner's live work.
 enum CacheScanner {
     static func scan(root: String, blockSize: Int, cleanup: Bool, now: Double, logger: Logger) -> CacheIndex {
         var index = CacheIndex()
@@ -15,94 +16,89 @@ enum CacheScanner {
         return index
     }
 
-    /// Every item folder under `root`, oldest first (by its newest block's mtime: the order recency starts in).
+    /// Every item file under `root`, oldest first (by mtime: the order recency starts in).
     static func scanItems(root: String, blockSize: Int, cleanup: Bool, now: Double, logger: Logger) -> [ScannedItem] {
         var items: [ScannedItem] = []
         for kind in CacheKey.Kind.allCases {
             let folder = root + "/" + kind.rawValue
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-                let directory = folder + "/" + name
-                guard let key = CacheKey(kind: kind, fileName: name), FileStatus(directory)?.isDirectory == true else {
-                    logger.warning("cache: skipping \(directory): not an item folder of wxmediafs")
-                    continue
-                }
-                if let item = scanItem(key, directory: directory, blockSize: blockSize, cleanup: cleanup, now: now, logger: logger) {
-                    items.append(item)
+                let path = folder + "/" + name
+                switch ItemFileName(name) {
+                case .item(let id):
+                    let key = CacheKey(kind: kind, id: id)
+                    if let item = scanItem(key, path: path, blockSize: blockSize, cleanup: cleanup, now: now, logger: logger) { items.append(item) }
+                case .temporary(let pid):
+                    if cleanup, CacheCleanup.isAbandoned(temporary: path, pid: pid, now: now) { unlink(path) }
+                case .foreign:
+                    logger.warning("cache: skipping \(path): not an item file of wxmediafs")
                 }
             }
         }
         return items.sorted { $0.newest < $1.newest }
     }
 
-    /// One item folder: its meta and its block files (by name and size, verified later, on first read); nil
-    /// without a usable meta (then the folder is dealt with by the rules of `skipWithoutMeta`).
-    static func scanItem(_ key: CacheKey, directory: String, blockSize: Int, cleanup: Bool, now: Double, logger: Logger) -> ScannedItem? {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        guard let item = readMeta(directory, blockSize: blockSize) else {
-            skipWithoutMeta(directory, names: names, cleanup: cleanup, now: now, logger: logger)
+    /// One item file: its meta and the blocks its table vouches for; nil without a usable meta (then the file is
+    /// dealt with by the rules of `skip`).
+    static func scanItem(_ key: CacheKey, path: String, blockSize: Int, cleanup: Bool, now: Double, logger: Logger) -> ScannedItem? {
+        guard let status = FileStatus(path), status.isRegular else {
+            if FileStatus(path) != nil { logger.warning("cache: skipping \(path): not a regular file") }
             return nil
         }
-        var blocks: [(index: Int, length: Int)] = []
-        var newest = 0.0
-        for name in names {
-            let path = directory + "/" + name
-            switch ItemFileName(name) {
-            case .block(let block):
-                guard let file = FileStatus(path), file.isRegular, file.size > BlockFormat.headerSize,
-                      file.size - BlockFormat.headerSize <= blockSize else { continue }
-                blocks.append((block, file.size - BlockFormat.headerSize))
-                newest = max(newest, file.modified)
-            case .temporary(let pid):
-                if cleanup, CacheCleanup.isAbandoned(temporary: path, pid: pid, now: now) { unlink(path) }
-            case .meta, .foreign:
-                continue
-            }
+        let head: ItemFileHead?
+        do {
+            guard let fd = try ItemFile.open(path, writable: false) else { return nil }
+            defer { close(fd) }
+            head = try ItemFile.readHead(fd, path, key: key)
+        } catch {
+            logger.warning("cache: cannot read \(path): \(error)")
+            return nil
         }
-        return ScannedItem(key: key, item: item, blocks: blocks, newest: newest)
+        guard let head else {
+            skip(path, status: status, why: "not a valid item file of this item", cleanup: cleanup, now: now, logger: logger)
+            return nil
+        }
+        guard head.header.blockSize == blockSize,
+              let json = head.meta, let item = try? JSONDecoder().decode(CachedItem.self, from: Data(json)),
+              item.format == 1, item.blockSize == blockSize
+        else {
+            skip(path, status: status, why: "no usable meta", cleanup: cleanup, now: now, logger: logger)
+            return nil
+        }
+        return ScannedItem(key: key, item: item, blocks: head.blocks.map { ($0.index, $0.entry.length) }, newest: head.modified,
+                           nonce: head.header.nonce)
     }
 
-    /// The meta of an item folder, if it is readable, decodes, and matches this cache's format and block size.
-    static func readMeta(_ directory: String, blockSize: Int) -> CachedItem? {
-        guard let bytes = try? CacheFiles.readAll(directory + "/meta"),
-              let item = try? JSONDecoder().decode(CachedItem.self, from: Data(bytes)),
-              item.format == 1, item.blockSize == blockSize else { return nil }
-        return item
-    }
-
-    /// A folder without a usable meta: its blocks cannot be interpreted. Young, it is someone's live work;
-    /// abandoned and all ours, the owner removes it; abandoned with files that are not ours, it is left alone.
-    private static func skipWithoutMeta(_ directory: String, names: [String], cleanup: Bool, now: Double, logger: Logger) {
-        if CacheCleanup.isAbandoned(folder: directory, names: names, now: now) {
-            guard cleanup else { return logger.debug("cache: \(directory) has no meta; left for the owner of the cache") }
-            logger.info("cache: removing \(directory): no usable meta and untouched for an hour")
-            CacheCleanup.removeItemFolder(directory, now: now)
-        } else if let folder = FileStatus(directory), now - folder.modified >= CacheCleanup.abandonedAfter {
-            logger.warning("cache: skipping \(directory): no usable meta, and something in it is not wxmediafs's")
-        } else {
-            logger.debug("cache: skipping \(directory): no meta yet (an item being fetched)")
+    /// A file without a usable meta: its blocks cannot be interpreted. Young, it is someone's live work (a stream
+    /// without Content-Length writes its meta at its end); untouched for an hour and ours (our magic), the owner
+    /// removes it; anything else is left alone.
+    private static func skip(_ path: String, status: FileStatus, why: String, cleanup: Bool, now: Double, logger: Logger) {
+        guard now - status.modified >= CacheCleanup.abandonedAfter else {
+            return logger.debug("cache: skipping \(path): \(why) yet (an item being fetched)")
         }
+        guard CacheCleanup.claimsOurMagic(path) else { return logger.warning("cache: skipping \(path): not wxmediafs's") }
+        guard cleanup else { return logger.debug("cache: \(path): \(why); left for the owner of the cache") }
+        logger.info("cache: removing \(path): \(why), untouched for an hour")
+        unlink(path)
     }
 }
 
-/// An item folder as a scan found it.
+/// An item file as a scan found it.
 struct ScannedItem {
     let key: CacheKey
     let item: CachedItem
     let blocks: [(index: Int, length: Int)]
-    /// The newest block file's mtime (0 without blocks): where its recency starts.
+    /// The file's mtime: where its recency starts.
     let newest: Double
+    let nonce: UInt64
 }
 
 extension CacheIndex {
     /// Takes in what a scan found of an item. What the index already knows of it (stored or read since the scan
-    /// began) wins; blocks it does not know are added.
+    /// began) wins; a file the index has not seen yet gives its blocks.
     mutating func adopt(_ scanned: ScannedItem) {
         let fresh = entries[scanned.key]?.hasItem != true
         if fresh { store(scanned.item, key: scanned.key) }
-        for block in scanned.blocks where entries[scanned.key]?.blocks[block.index] == nil {
-            addBlock(scanned.key, index: block.index, length: block.length, verified: false)
-        }
+        if (entries[scanned.key]?.nonce ?? 0) == 0 { sync(scanned.key, nonce: scanned.nonce, blocks: scanned.blocks) }
         if fresh { touch(scanned.key) }  // an item used since the scan began keeps its recency
     }
 }
-

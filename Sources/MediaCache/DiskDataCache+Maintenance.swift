@@ -20,9 +20,13 @@ extension DiskDataCache {
         try await DiskIO.run {
             for kind in CacheKey.Kind.allCases {
                 let folder = root + "/" + kind.rawValue
-                for name in try FileManager.default.contentsOfDirectory(atPath: folder) where CacheKey.isMediaID(name) {
+                for name in try FileManager.default.contentsOfDirectory(atPath: folder) {
                     let path = folder + "/" + name
-                    if FileStatus(path)?.isDirectory == true { CacheCleanup.removeItemFolder(path, now: now) }
+                    switch ItemFileName(name) {
+                    case .item: if CacheCleanup.claimsOurMagic(path) { unlink(path) }
+                    case .temporary(let pid): if CacheCleanup.isAbandoned(temporary: path, pid: pid, now: now) { unlink(path) }
+                    case .foreign: continue
+                    }
                 }
             }
         }
@@ -38,10 +42,8 @@ extension DiskDataCache {
         var corrupt = 0
         var unreadable = 0
         for (key, block) in blocks {
-            index.locked { $0.entries.modify(key) { $0.blocks.markVerified(block, false) } }
-            let length = index.locked { $0.entries[key]?.blocks[block] } ?? 0
             do {
-                if try await read(key, block: block, range: 0..<min(length, 1)) == nil { corrupt += 1 }
+                if try await self.block(key, block) == nil { corrupt += 1 }
             } catch {
                 unreadable += 1
             }

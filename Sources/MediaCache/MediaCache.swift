@@ -1,13 +1,17 @@
-// MediaCache: the persistent on-disk block cache.
+// MediaCache: the persistent on-disk cache, one file per item.
 //
-// Layout (versioned: a new format gets a new top folder, old ones are ignored and cleared):
-//   <dir>/lock                         who owns the directory (flock; see CacheLock.swift)
-//   <dir>/v1/<kind>/<id>/meta          JSON `CachedItem`, written to a temporary file and renamed
-//   <dir>/v1/<kind>/<id>/<index>.blk   one block: a 32-byte header (magic, version, index, length, CRC-32C of the
-//                                      data, CRC-32C of the header) then the data; temporary file + rename
-// A block file is complete or absent after a crash (rename is atomic); a torn or altered one fails its
-// checksum, is deleted and counts as a miss. Blocks are verified on their first read in a process and then
-// read by slice. Eviction (by the owner of the directory only) is LRU by item, to a byte budget, and never touches
-// an item that is pinned (open); an item with no block left goes whole once older than the media life (3 days).
-// Directories are 0700 and files 0600. All disk I/O is blocking and runs on `DiskIO`'s threads, not on the
-// cooperative pool (the scan in `DiskDataCache.init` runs on the caller's thread, before anything is served).
+// Layout (versioned: a new format gets a new top folder; an old one is migrated by the owner, see V1Migration):
+//   <dir>/lock              who owns the directory (flock; see CacheLock.swift)
+//   <dir>/v2/<kind>/<id>    the item file (ItemFileFormat.swift): a 64-byte header (magic, version, the item's
+//                           identity, block size, table and meta capacities, a nonce, its CRC-32C), a table of
+//                           (length, CRC-32C) per block, the meta record (JSON `CachedItem` with its length and
+//                           CRC-32C), then block i at a fixed offset
+// A file is made whole in a temporary and linked into place; blocks are written into it in place (data, then the
+// table entry), so after a crash a block is there with its checksum or not vouched for; a torn or altered one fails
+// its checksum, is struck from the table and counts as a miss. Blocks are verified on their first read in a process
+// and then read by slice while the file's nonce is the one they were checked in. Eviction (by the owner of the
+// directory only) is LRU by item, to a byte budget: an evicted item's file is replaced (rename) by one holding its
+// meta alone, and never touches an item that is pinned (open); an item with no block left goes whole once older
+// than the media life (3 days). Directories are 0700 and files 0600. All disk I/O is blocking and runs on
+// `DiskIO`'s threads, not on the cooperative pool (the scan in `DiskDataCache.init` runs on the caller's thread,
+// before anything is served; beside the mount, on its own thread).

@@ -12,10 +12,6 @@ import Scratch
         [Harness.binary, "get", id, "--api-base", sim.baseURL, "--appid", SimProcess.appID, "--cache-dir", cache, "-o", output]
     }
 
-    func blockFiles(_ folder: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".blk") }
-    }
-
     @Test func aGetAndStatsBesideAMountStreamingAChunkedItemLoseNothing() async throws {
         try requireFUSE()
         // No Content-Length: the mount writes the image's meta only at the end of its (16 s) stream: time enough for the guests even
@@ -26,14 +22,14 @@ import Scratch
         let voice = try #require(items.first { $0.kind == "voice" })
         let expected = try await sim.expectedSHA(image)
         let cache = Scratch.directory("shared-cache")
-        let folder = "\(cache)/v1/media/\(image.id)"
+        let file = CachedItemFile(cache: cache, id: image.id)
         let mount = try MountProcess(sim: sim, cacheDirectory: cache)
         defer { mount.unmount() }
         try await sim.resetCounters()
         let reader = Task { await mount.sha256(image.path) }
         let deadline = Date().addingTimeInterval(10)
-        while blockFiles(folder).count < 2, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        try #require(blockFiles(folder).count >= 2 && !FileManager.default.fileExists(atPath: folder + "/meta"),
+        while file.blocks().count < 2, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        try #require(file.blocks().count >= 2 && !file.hasMeta,
                      "mid-stream: blocks on disk, no meta yet")
 
         // Both at once, while the stream goes on (each scans the directory as it starts).
@@ -41,13 +37,13 @@ import Scratch
         async let get = Harness.run(getArguments(sim, voice.id, cache: cache, output: output), environment: ["WECHAT_APPSECRET": SimProcess.secret])
         async let stats = Harness.run([Harness.binary, "cache", "stats", "--cache-dir", cache], timeout: 30)
         let (got, statistics) = await (get, stats)
-        let stillStreaming = !FileManager.default.fileExists(atPath: folder + "/meta")
+        let stillStreaming = !file.hasMeta
         #expect(got.status == 0, "\(got.error)")
         #expect(await Harness.sha256(output) == (try await sim.expectedSHA(voice)))
         #expect(statistics.status == 0 && statistics.output.contains("\"blocks\""), "\(statistics.error)")
-        print("[integration] get and cache stats beside a chunked stream: still streaming after both = \(stillStreaming), blocks on disk \(blockFiles(folder).count)")
+        print("[integration] get and cache stats beside a chunked stream: still streaming after both = \(stillStreaming), blocks on disk \(file.blocks().count)")
         #expect(stillStreaming, "the guests ran while the stream was live")
-        #expect(blockFiles(folder).count >= 2, "the guests deleted none of the stream's blocks")
+        #expect(file.blocks().count >= 2, "the guests deleted none of the stream's blocks")
 
         #expect(await reader.value == expected)
         // Had a guest deleted the stream's blocks, the mount would have fetched the image a second time.

@@ -57,7 +57,7 @@ import Scratch
         defer { again.unmount() }
         #expect(await again.sha256("hd/\(item.id).wav") == first)
         #expect(try await sim.calls("media/get/jssdk") == 0)
-        #expect(FileManager.default.fileExists(atPath: "\(cache)/v1/hdwav/\(item.id)/meta"), "its own key in the cache")
+        #expect(CachedItemFile(cache: cache, kind: "hdwav", id: item.id).hasMeta, "its own key in the cache")
     }
 
     @Test func aTruncatedStreamIsEIOOnTheWAVOnly() async throws {

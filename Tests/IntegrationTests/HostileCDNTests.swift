@@ -35,8 +35,7 @@ import Testing
         try await sim.post("/__sim/fault", #"{"endpoint":"media/get","fault":"json-as-media","count":1}"#)
         let refused = await mount.run(["cat", mount.path(image.path)])
         #expect(refused.status != 0 && refused.error.contains("No such file"), "\(refused.error)")
-        let folder = mount.cacheDirectory + "/v1/media/\(image.id)"
-        let blocks = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".blk") }
+        let blocks = CachedItemFile(cache: mount.cacheDirectory, id: image.id).blocks().keys.sorted()
         #expect(blocks.isEmpty, "nothing of the error was cached: \(blocks)")
         #expect(await mount.sha256(image.path) == (try await sim.expectedSHA(image)))
     }

@@ -113,24 +113,14 @@ import Scratch
         let cache = Scratch.directory("cache")
         let mountpoint = Scratch.directory("mnt")
         let first = try MountProcess(sim: sim, mountpoint: mountpoint, cacheDirectory: cache)
-        let folder = "\(cache)/v1/media/\(image.id)"
+        let file = CachedItemFile(cache: cache, id: image.id)
         let reader = Task { await first.run(["cat", first.path(image.path)], timeout: 60) }
         // Mid-transfer: a few blocks on disk (of 6).
-        #expect(await Harness.waitFor(timeout: 20) {
-            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".blk") }.count >= 2
-        })
+        #expect(await Harness.waitFor(timeout: 20) { file.blocks().count >= 2 })
         first.kill9()
         _ = await reader.value
-        // The blocks on disk at the kill, by file identity: reused means neither fetched nor rewritten.
-        func blocks() -> [String: UInt64] {
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".blk") }
-            return Dictionary(uniqueKeysWithValues: names.map { name in
-                var info = stat()
-                stat("\(folder)/\(name)", &info)
-                return (name, UInt64(info.st_ino))
-            })
-        }
-        let before = blocks()
+        // The blocks on disk at the kill, and the file holding them: reused means neither fetched nor rewritten.
+        let before = file.blocks().mapValues(\.crc), inode = file.inode
         #expect(!before.isEmpty, "some blocks reached the disk before the kill")
         try await sim.resetCounters()
         // The stale mount is cleaned up by the next mount on the same directory.
@@ -140,8 +130,9 @@ import Scratch
         let fetched = try await sim.bytes("media/get")
         print("[integration] kill -9 mid-transfer with \(before.count) blocks on disk, remount: media/get \(try await sim.calls("media/get")) calls, \(fetched) B")
         #expect(fetched <= image.size - Int64(before.count - 1) * (1 << 20), "the blocks cached before the kill were not fetched again")
-        let after = blocks()
-        for (name, inode) in before { #expect(after[name] == inode, "\(name) was reused, not rewritten") }
+        let after = file.blocks().mapValues(\.crc)
+        for (index, crc) in before { #expect(after[index] == crc, "block \(index) was kept") }
+        #expect(file.inode == inode, "the file was reused, not made anew")
     }
 
     @Test(arguments: [["--no-range"], ["--no-content-length"], ["--no-range", "--no-content-length"]])

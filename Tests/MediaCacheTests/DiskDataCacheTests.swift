@@ -38,19 +38,19 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         #expect(reopened.statistics().bytes == 10_000)
     }
 
-    @Test func aCorruptBlockIsAMissAndIsRemoved() async throws {
+    @Test func aCorruptBlockIsAMissAndIsStruckFromTheTable() async throws {
         let directory = temporaryDirectory()
         try await storeOneBlock(in: directory)
-        let path = directory + "/v1/media/\(key.id)/0.blk"
-        let handle = try #require(FileHandle(forUpdatingAtPath: path))
-        try handle.seek(toOffset: 2000)
-        handle.write(Data([8]))
-        try handle.close()
+        let file = ItemFileOnDisk(directory, key)
+        #expect(file.entry(0).length == 4096 && file.entry(0).crc == Int(bitwiseCRC32C([UInt8](repeating: 7, count: 4096))))
+        try file.patch(file.blockOffset(0) + 2000, [8])
         let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
         #expect(!reopened.hasBlock(key, 0))
-        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(file.exists && file.entry(0).length == 0, "the file stays (its meta); its table no longer vouches for the block")
         #expect(reopened.statistics().corruptBlocks == 1)
+        let again = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        #expect(!again.hasBlock(key, 0), "struck for every process, and across a restart")
     }
 
     @Test func verifyFindsAndDropsCorruptBlocks() async throws {
@@ -59,10 +59,8 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         try await cache.storeItem(item(size: 8192, blockSize: 4096), for: key)
         try await cache.store(key, block: 0, data: [UInt8](repeating: 1, count: 4096))
         try await cache.store(key, block: 1, data: [UInt8](repeating: 2, count: 4096))
-        let handle = try #require(FileHandle(forUpdatingAtPath: directory + "/v1/media/\(key.id)/1.blk"))
-        try handle.seek(toOffset: 100)
-        handle.write(Data([9]))
-        try handle.close()
+        let file = ItemFileOnDisk(directory, key)
+        try file.patch(file.blockOffset(1) + 100, [9])
         let result = await cache.verifyAll()
         #expect(result.checked == 2 && result.corrupt == 1 && result.unreadable == 0)
         #expect(cache.hasBlock(key, 0) && !cache.hasBlock(key, 1))
@@ -71,22 +69,28 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
     @Test func aTruncatedBlockIsAMiss() async throws {
         let directory = temporaryDirectory()
         try await storeOneBlock(in: directory)
-        truncate(directory + "/v1/media/\(key.id)/0.blk", 1000)
+        let file = ItemFileOnDisk(directory, key)
+        file.truncate(file.blockOffset(0) + 1000)
         let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
         #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
     }
 
-    @Test func aBlockWithBytesAfterItsDataIsAMiss() async throws {
-        let directory = temporaryDirectory()
-        try await storeOneBlock(in: directory)
-        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
-        #expect(reopened.hasBlock(key, 0))  // known from the scan, not read yet
-        let handle = try #require(FileHandle(forUpdatingAtPath: directory + "/v1/media/\(key.id)/0.blk"))
-        try handle.seekToEnd()
-        handle.write(Data([7, 7, 7]))
-        try handle.close()
-        #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
-        #expect(reopened.statistics().corruptBlocks == 1 && !reopened.hasBlock(key, 0))
+    /// A file made anew under a reader that checked the old one (another process replaced it) is checked again,
+    /// never read on trust: here the new file's block is damaged, and the reader must see a miss, not its bytes.
+    @Test func aFileMadeAnewIsCheckedAgainNotTrusted() async throws {
+        let directory = temporaryDirectory(), elsewhere = temporaryDirectory()
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
+        try await cache.store(key, block: 0, data: [UInt8](repeating: 7, count: 4096))
+        #expect(try await cache.read(key, block: 0, range: 0..<4) == [7, 7, 7, 7])  // checked: read by slice from now on
+        var other = item(size: 4096, blockSize: 4096)
+        other.filename = String(repeating: "x", count: 900)  // another meta capacity: the data sits elsewhere
+        try await storeOneBlock(in: elsewhere, item: other, byte: 7)
+        let replacement = ItemFileOnDisk(elsewhere, key)
+        try replacement.patch(replacement.blockOffset(0) + 1, [0x66])
+        #expect(rename(replacement.path, ItemFileOnDisk(directory, key).path) == 0)
+        #expect(try await cache.read(key, block: 0, range: 0..<4) == nil)
+        #expect(cache.statistics().corruptBlocks == 1)
     }
 
     @Test func wholeAndPartialReadsAfterAReopenAreTheStoredBytes() async throws {
@@ -135,27 +139,35 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         }
     }
 
-    @Test func theBlockFormatIsPinned() {
+    @Test func theItemFileFormatIsPinned() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
         let random = (0..<100_003).map { _ in UInt8.random(in: 0...255) }
         #expect(CRC32C.checksum(random) == random.withUnsafeBytes { wx_crc32c_portable(0, $0.baseAddress, $0.count) })
-        // Expected bytes from the layout and a bit-by-bit CRC-32C in Python (not the code under test).
+        // Expected bytes from the layout in MediaCache.swift and a bit-by-bit CRC-32C (not the code under test).
         let key = CacheKey(kind: .media, id: "Abc_1")
-        let header = [UInt8]("abc".utf8).withUnsafeBytes { BlockFormat.header(key: key, index: 5, data: $0) }
-        let expected: [UInt8] = [
-            0x57, 0x58, 0x4D, 0x42, 0x02, 0x00, 0x00, 0x00,  // "WXMB", version 2, reserved
-            0x05, 0, 0, 0, 0, 0, 0, 0,                       // index 5
-            0x03, 0, 0, 0,                                   // length 3
-            0xB7, 0x3F, 0x4B, 0x36,                          // CRC-32C("abc") = 0x364B3FB7
-            0x5E, 0x2C, 0x3C, 0xC8,                          // CRC-32C of bytes 0..<24 and 28..<32 = 0xC83C2C5E
-            0x10, 0xFE, 0x7C, 0x94,                          // identity: CRC-32C("media/Abc_1") = 0x947CFE10
-        ]
-        #expect(header == expected)
-        #expect(header.withUnsafeBytes { BlockFormat.parse($0) }
-            == BlockFormat.Header(index: 5, length: 3, dataCRC: 0x364B_3FB7, identity: 0x947C_FE10))
-        var damaged = header
-        damaged[9] = 1
-        #expect(damaged.withUnsafeBytes { BlockFormat.parse($0) } == nil)
+        let header = ItemFileFormat.Header(identity: ItemFileFormat.identity(key), blockSize: 4096, tableCapacity: 2, metaCapacity: 512,
+                                           nonce: 0x0102_0304_0506_0708)
+        var expected: [UInt8] = Array("WXMI".utf8) + [1, 0, 0, 0]            // magic, version 1, reserved
+        expected += [0x10, 0xFE, 0x7C, 0x94]                                 // identity: CRC-32C("media/Abc_1") = 0x947CFE10
+        expected += littleEndian32(4096) + littleEndian32(2) + littleEndian32(512)
+        expected += [8, 7, 6, 5, 4, 3, 2, 1] + [UInt8](repeating: 0, count: 28)
+        expected += littleEndian32(Int(bitwiseCRC32C(expected)))
+        #expect(bitwiseCRC32C(Array("media/Abc_1".utf8)) == 0x947C_FE10)
+        #expect(header.encoded() == expected)
+        #expect(header.dataOffset == 64 + 2 * 8 + 512 && header.blockOffset(1) == 592 + 4096)
+        #expect(expected.withUnsafeBytes { ItemFileFormat.Header.parse($0) } == header)
+        var damaged = expected
+        damaged[17] = 3
+        #expect(damaged.withUnsafeBytes { ItemFileFormat.Header.parse($0) } == nil)
+        let entry = ItemFileFormat.Entry(length: 3, checksum: 0x364B_3FB7).encoded()  // CRC-32C("abc")
+        #expect(entry == [3, 0, 0, 0, 0xB7, 0x3F, 0x4B, 0x36])
+        let json = Array("{\"a\":1}".utf8)
+        let record = ItemFileFormat.metaRecord(json, capacity: 64)
+        #expect(record == littleEndian32(json.count) + littleEndian32(Int(bitwiseCRC32C(json))) + json)
+        #expect(ItemFileFormat.metaRecord(json, capacity: json.count + 7) == nil)
+        var torn = record ?? []
+        torn[9] ^= 1
+        #expect(torn.withUnsafeBytes { ItemFileFormat.metaJSON($0) } == nil)
     }
 
     @Test func evictionIsLRUAndSparesPinnedItems() async throws {
@@ -182,22 +194,22 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         let cache = try DiskDataCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, logger: silent)
         try await cache.storeItem(item(size: 10, blockSize: 4096), for: key)
         try await cache.store(key, block: 0, data: [UInt8](repeating: 1, count: 10))
-        let itemFolder = directory + "/c/v1/media/\(key.id)"
+        let kindFolder = directory + "/c/v2/media"
         func mode(_ path: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1 }
         #expect(try mode(directory + "/c") == 0o700)
-        #expect(try mode(itemFolder) == 0o700)
-        #expect(try mode(itemFolder + "/0.blk") == 0o600)
-        #expect(try mode(itemFolder + "/meta") == 0o600)
+        #expect(try mode(kindFolder) == 0o700)
+        #expect(try mode(kindFolder + "/\(key.id)") == 0o600)
         // A temporary whose writer (the pid in its name) is dead; pid 999999999 is above any pid_max.
-        _ = FileManager.default.createFile(atPath: itemFolder + "/1.blk.tmp-999999999-2", contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: kindFolder + "/\(key.id).tmp-999999999-2", contents: Data([1, 2, 3]))
         _ = try DiskDataCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, logger: silent)
-        #expect(!FileManager.default.fileExists(atPath: itemFolder + "/1.blk.tmp-999999999-2"))
+        #expect(!FileManager.default.fileExists(atPath: kindFolder + "/\(key.id).tmp-999999999-2"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: kindFolder) == [key.id])
     }
 
-    /// A cache in `directory` holding one 4 KiB item whose one block is all 7s, closed again.
-    private func storeOneBlock(in directory: String) async throws {
+    /// A cache in `directory` holding one 4 KiB item whose one block is all `byte`, closed again.
+    private func storeOneBlock(in directory: String, item stored: CachedItem = item(size: 4096, blockSize: 4096), byte: UInt8 = 7) async throws {
         let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
-        try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
-        try await cache.store(key, block: 0, data: [UInt8](repeating: 7, count: 4096))
+        try await cache.storeItem(stored, for: key)
+        try await cache.store(key, block: 0, data: [UInt8](repeating: byte, count: 4096))
     }
 }

@@ -52,11 +52,12 @@ import Testing
         clock.advance(by: life + 1)
         try await storeWholeItem(cache, key("Newest"), fetchedAt: clock.now())             // evicts Old_item's block
         #expect(cache.item(key("Old_item")) == nil)
-        #expect(!exists(directory + "/v1/media/Old_item"), "meta and folder gone: it can never be read again")
+        #expect(!exists(directory + "/v2/media/Old_item"), "its file is gone: it can never be read again")
         #expect(cache.hasBlock(key("Young_item"), 0))
         clock.advance(by: -life)                                                           // now Young_item is young
         try await storeWholeItem(cache, key("Newer"), fetchedAt: clock.now())              // evicts Young_item's block
-        #expect(cache.item(key("Young_item")) != nil && exists(directory + "/v1/media/Young_item/meta"), "still fetchable")
+        #expect(cache.item(key("Young_item")) != nil && exists(directory + "/v2/media/Young_item"), "still fetchable")
+        #expect(ItemFileOnDisk(directory, key("Young_item")).entry(0).length == 0, "its file holds its meta alone")
     }
 
     @Test func theOwnerDropsExpiredEmptyItemsAtStartAGuestDoesNot() async throws {
@@ -72,7 +73,7 @@ import Testing
         let guest = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, mediaLife: life, now: clock.now, logger: silent)
         #expect(guest.item(key("No_blocks")) != nil)
         _ = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, mediaLife: life, now: clock.now, logger: silent)
-        #expect(!exists(directory + "/v1/media/No_blocks"))
+        #expect(!exists(directory + "/v2/media/No_blocks"))
     }
 
     @Test func goneAtIsOptionalInOldMetas() throws {
