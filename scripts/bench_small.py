@@ -190,7 +190,7 @@ class SmallRows:
                     drop_caches()
                     t_warm = parallel_cat(paths)
                     t_local_hot, t_hot = parallel_cat(local_paths), parallel_cat(paths)
-                    disk.append(du_bytes(os.path.join(mount.cache, "v1") if os.path.isdir(os.path.join(mount.cache, "v1")) else mount.cache) / total)
+                    disk.append(du_bytes(os.path.join(mount.cache, "v2") if os.path.isdir(os.path.join(mount.cache, "v2")) else mount.cache) / total)
                 finally:
                     again.stop()
                 shutil.rmtree(mount.cache, ignore_errors=True)
@@ -282,7 +282,7 @@ class SmallRows:
             sim.stop()
         self.bench.row(f"mount ready with {count:,} cached items (page cache dropped)", "—", "≤ 1 s at 100,000", times,
                        "seconds from the command to its ready line", unit=" s")
-        disk = du_bytes(os.path.join(cache, "v1") if os.path.isdir(os.path.join(cache, "v1")) else cache) / (count * 4096)
+        disk = du_bytes(os.path.join(cache, "v2") if os.path.isdir(os.path.join(cache, "v2")) else cache) / (count * 4096)
         self.bench.row(f"cache on disk, {count:,} items of 4 KiB", "the items' bytes", "≤ 1.15×", [disk], "`du` of the cache's item folders ÷ the bytes")
 
 
