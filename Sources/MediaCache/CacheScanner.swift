@@ -72,7 +72,8 @@ enum CacheScanner {
     /// without Content-Length writes its meta at its end); untouched for an hour and ours (our magic), the owner
     /// removes it; anything else is left alone.
     private static func skip(_ path: String, status: FileStatus, why: String, cleanup: Bool, now: Double, logger: Logger) {
-        guard now - status.modified >= CacheCleanup.abandonedAfter else {
+        // Its age as of now, after the read (a meta being written meanwhile makes it young again).
+        guard let status = FileStatus(path), now - status.modified >= CacheCleanup.abandonedAfter else {
             return logger.debug("cache: skipping \(path): \(why) yet (an item being fetched)")
         }
         guard CacheCleanup.claimsOurMagic(path) else { return logger.warning("cache: skipping \(path): not wxmediafs's") }

@@ -13,33 +13,39 @@ extension DiskDataCache {
         let now = now()
         let budget = budget
         let life = mediaLife
-        let (victims, expired) = index.locked { state -> ([(CacheKey, CachedItem?)], [CacheKey]) in
-            let victims = state.evict(toFit: budget).map { ($0, state.item($0)) }
+        let (victims, expired) = index.locked { state -> ([(CacheKey, UInt64)], [CacheKey]) in
+            let victims = state.evict(toFit: budget).map { ($0, state.entries[$0]?.nonce ?? 0) }
             return (victims, victims.isEmpty ? [] : state.expire(now: now, life: life))
         }
         guard !victims.isEmpty || !expired.isEmpty else { return }
-        let root = root, blockSize = blockSize
+        let root = root
         let emptied = (try? await DiskIO.run { () -> [(CacheKey, UInt64)] in
-            var emptied: [(CacheKey, UInt64)] = []
-            for (key, item) in victims {
-                let path = Self.itemPath(root, key)
-                guard let item, let json = try? JSONEncoder().encode(item) else {
-                    CacheCleanup.removeItemFile(path)
-                    continue
-                }
-                let header = ItemFile.newHeader(key, blockSize: blockSize, table: item.blockCount(),
-                                                metaCapacity: ItemFileFormat.metaCapacity(for: json.count))
-                if (try? ItemFile.replace(path, header: header, meta: ItemFileFormat.metaRecord([UInt8](json), capacity: header.metaCapacity))) != nil {
-                    emptied.append((key, header.nonce))
-                } else {
-                    CacheCleanup.removeItemFile(path)  // no room even for that: the meta goes too
-                }
-            }
+            let emptied = victims.compactMap { key, nonce in Self.empty(Self.itemPath(root, key), key: key, nonce: nonce).map { (key, $0) } }
             for key in expired { CacheCleanup.removeItemFile(Self.itemPath(root, key)) }
             return emptied
         }) ?? []
         index.locked { state in
             for (key, nonce) in emptied { state.sync(key, nonce: nonce, blocks: []) }
         }
+    }
+
+    /// Replaces an evicted item's file by one holding its current meta alone (read from the file itself, so a meta
+    /// another process wrote since is kept), if it is still the file the index knew; without a meta, or without
+    /// room to write the new file, the file goes. The new file's nonce, if one was made.
+    private static func empty(_ path: String, key: CacheKey, nonce: UInt64) -> UInt64? {
+        guard let fd = try? ItemFile.open(path, writable: false) else { return nil }
+        defer { close(fd) }
+        guard let head = try? ItemFile.readHead(fd, path, key: key), head.header.nonce == nonce else { return nil }  // made anew meanwhile
+        guard let json = head.meta else {
+            CacheCleanup.removeItemFile(path)
+            return nil
+        }
+        let header = ItemFile.newHeader(key, blockSize: head.header.blockSize, table: head.header.tableCapacity, metaCapacity: head.header.metaCapacity)
+        let record = ItemFileFormat.metaRecord(json, generation: 1, capacity: header.metaCapacity)
+        guard (try? ItemFile.replace(path, header: header, meta: record)) != nil else {
+            CacheCleanup.removeItemFile(path)  // no room even for that (a full disk): the space matters more
+            return nil
+        }
+        return header.nonce
     }
 }

@@ -11,11 +11,12 @@ extension DiskDataCache {
         /// The table no longer vouches for it, or the file is gone.
         case absent
         /// Shorter than its item says, or its checksum fails.
-        case corrupt
+        case corrupt(ItemFileFormat.Entry)
         /// Not the file the index knew (made anew by another process): what it holds.
         case changed(nonce: UInt64, blocks: [(index: Int, length: Int)])
-        /// Not a valid item file of this item (a torn header, another item's file put in its place).
-        case invalid(claimsOurs: Bool)
+        /// Not a valid item file of this item (a torn header, another item's file put in its place), or a file of
+        /// another format version (not corruption).
+        case invalid(claimsOurs: Bool, otherVersion: Bool)
     }
 
     /// `range` of block `block` (offsets inside the block), or nil when the block is absent or corrupt (a miss).
@@ -71,22 +72,22 @@ extension DiskDataCache {
         case .absent:
             forget(key, block, corrupt: false, nonce: known.nonce)
             return nil
-        case .corrupt:
+        case .corrupt(let entry):
             logger.warning("cache block failed its check and was dropped", metadata: ["item": "\(key)", "block": "\(block)"])
             forget(key, block, corrupt: true, nonce: known.nonce)
-            try? await DiskIO.run { Self.strike(path, key: key, block: block, nonce: known.nonce) }
+            try? await DiskIO.run { Self.strike(path, key: key, block: block, entry: entry, nonce: known.nonce) }
             return nil
         case .changed(let nonce, let blocks):
             index.locked { $0.sync(key, nonce: nonce, blocks: blocks) }
             return again ? nil : try await fetch(key, block, range: range, check: check, again: true)
-        case .invalid(let claimsOurs):
-            logger.warning("cache: an item file failed its check and was dropped", metadata: ["item": "\(key)"])
+        case .invalid(let claimsOurs, let otherVersion):
+            if !otherVersion { logger.warning("cache: an item file failed its check and was dropped", metadata: ["item": "\(key)"]) }
             index.locked { state in
                 let count = state.entries[key]?.blocks.count ?? 0
                 state.sync(key, nonce: 0, blocks: [])
-                state.corruptBlocks += count
+                if !otherVersion { state.corruptBlocks += count }
             }
-            if claimsOurs, isOwner { try? await DiskIO.run { CacheCleanup.removeItemFile(path) } }
+            if claimsOurs, !otherVersion, isOwner { try? await DiskIO.run { CacheCleanup.removeItemFile(path) } }
             return nil
         }
     }
@@ -97,20 +98,20 @@ extension DiskDataCache {
         guard let fd = try ItemFile.open(path, writable: false) else { return .absent }
         defer { close(fd) }
         guard let (header, entry) = try ItemFile.readEntry(fd, path, key: key, block: block) else {
-            let start = try ItemFile.read(fd, path, offset: 0, count: 6)
-            return .invalid(claimsOurs: start.withUnsafeBytes { ItemFileFormat.claimedVersion($0) } != 0)
+            let version = try ItemFile.read(fd, path, offset: 0, count: 6).withUnsafeBytes { ItemFileFormat.claimedVersion($0) }
+            return .invalid(claimsOurs: version != 0, otherVersion: version != 0 && version != ItemFileFormat.version)
         }
         guard header.nonce == known.nonce else {
             let blocks = try ItemFile.readHead(fd, path, key: key)?.blocks.map { ($0.index, $0.entry.length) } ?? []
             return .changed(nonce: header.nonce, blocks: blocks)
         }
         guard let entry, entry.length > 0 else { return .absent }
-        guard entry.length == known.length, known.expected.map({ $0 == entry.length }) ?? true else { return .corrupt }
+        guard entry.length == known.length, known.expected.map({ $0 == entry.length }) ?? true else { return .corrupt(entry) }
         if known.verified {
             let slice = try ItemFile.read(fd, path, offset: header.blockOffset(block) + range.lowerBound, count: range.count)
-            return slice.count == range.count ? .slice(slice) : .corrupt
+            return slice.count == range.count ? .slice(slice) : .corrupt(entry)
         }
-        guard let checked = try ItemFile.readCheckedBlock(fd, path, header: header, block: block, entry: entry) else { return .corrupt }
+        guard let checked = try ItemFile.readCheckedBlock(fd, path, header: header, block: block, entry: entry) else { return .corrupt(entry) }
         return .checked(checked)
     }
 
@@ -133,12 +134,12 @@ extension DiskDataCache {
         }
     }
 
-    /// Strikes a corrupt block from its file's table (if the file is still the one it was read in), so no
-    /// process trusts it again.
-    static func strike(_ path: String, key: CacheKey, block: Int, nonce: UInt64) {
+    /// Strikes a corrupt block from its file's table (if the file is still the one it was read in and the entry the
+    /// one that failed), so no process trusts it again.
+    static func strike(_ path: String, key: CacheKey, block: Int, entry failed: ItemFileFormat.Entry, nonce: UInt64) {
         guard let fd = try? ItemFile.open(path, writable: true) else { return }
         defer { close(fd) }
-        guard let (header, entry) = try? ItemFile.readEntry(fd, path, key: key, block: block), header.nonce == nonce, entry != nil else { return }
+        guard let (header, entry) = try? ItemFile.readEntry(fd, path, key: key, block: block), header.nonce == nonce, entry == failed else { return }
         try? ItemFile.clearEntry(fd, path, header: header, block: block)
     }
 }

@@ -34,11 +34,14 @@ extension DiskDataCache {
         index.locked { state in
             if let blocks = written.blocks { state.sync(key, nonce: written.nonce, blocks: blocks) }
             guard written.kept, state.entries[key]?.nonce == written.nonce else { return }
-            state.addBlock(key, index: block, length: checked.bytes.count, verified: true)
+            // Checked only if written here: the same block found there was written by someone else.
+            if state.entries[key]?.blocks[block] == nil || written.wrote {
+                state.addBlock(key, index: block, length: checked.bytes.count, verified: written.wrote)
+            }
             state.touch(key)
         }
         if !written.kept {
-            logger.debug("cache: block not kept (the item's file has no room for it, or is not ours)", metadata: ["item": "\(key)", "block": "\(block)"])
+            logger.debug("cache: block not kept (the item's file has no room for it, holds other bytes for it, or is not ours)", metadata: ["item": "\(key)", "block": "\(block)"])
         }
         await evictIfOwner()
     }

@@ -2,12 +2,15 @@
 import Glibc
 #endif
 
-/// The start of an item file as read: its header, block table and meta.
+/// The start of an item file as read: its header, block table and current meta.
 struct ItemFileHead {
     let header: ItemFileFormat.Header
     let entries: [ItemFileFormat.Entry]
-    /// The meta's JSON, nil when none was written yet (or its record is torn).
+    /// The current meta's JSON, nil when none was written yet (or both slots are torn).
     let meta: [UInt8]?
+    /// The current meta's slot and generation (slot nil: none).
+    let metaSlot: Int?
+    let metaGeneration: UInt32
     let fileSize: Int
     let modified: Double
 
@@ -43,21 +46,30 @@ enum ItemFile {
         guard bytes.count >= header.metaOffset else { return nil }
         return bytes.withUnsafeBytes { raw in
             let entries = (0..<header.tableCapacity).map { ItemFileFormat.Entry.parse(raw, at: header.entryOffset($0)) }
-            // The file may end inside the meta area (nothing written past the record yet).
-            let meta = ItemFileFormat.metaJSON(UnsafeRawBufferPointer(rebasing: raw[header.metaOffset..<min(raw.count, header.dataOffset)]))
-            return ItemFileHead(header: header, entries: entries, meta: meta, fileSize: size,
+            // The file may end inside the meta area (nothing written past a record yet).
+            let slots = (0..<2).map { slot -> (json: [UInt8], generation: UInt32)? in
+                let start = header.slotOffset(slot), end = min(raw.count, start + header.metaCapacity)
+                return start < end ? ItemFileFormat.metaJSON(UnsafeRawBufferPointer(rebasing: raw[start..<end])) : nil
+            }
+            let current = slots.enumerated().compactMap { slot, meta in meta.map { (slot, $0) } }.max { $0.1.generation < $1.1.generation }
+            return ItemFileHead(header: header, entries: entries, meta: current?.1.json, metaSlot: current?.0,
+                                metaGeneration: current?.1.generation ?? 0, fileSize: size,
                                 modified: Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9)
         }
     }
 
-    /// The header and block `block`'s table entry, in one read; nil when the header is not valid for `key`.
+    /// The header and block `block`'s table entry (nil entry: past the table); nil when the header is not valid
+    /// for `key`. One read when the entry is near the start (the usual small item), else two.
     static func readEntry(_ fd: Int32, _ path: String, key: CacheKey, block: Int) throws -> (ItemFileFormat.Header, ItemFileFormat.Entry?)? {
-        let bytes = try read(fd, path, offset: 0, count: ItemFileFormat.headerSize + (block + 1) * ItemFileFormat.entrySize)
-        return bytes.withUnsafeBytes { raw in
-            guard let header = ItemFileFormat.Header.parse(raw), header.identity == ItemFileFormat.identity(key) else { return nil }
-            guard block < header.tableCapacity, raw.count >= header.entryOffset(block + 1) else { return (header, nil) }
-            return (header, ItemFileFormat.Entry.parse(raw, at: header.entryOffset(block)))
+        let near = ItemFileFormat.headerSize + (block + 1) * ItemFileFormat.entrySize
+        let bytes = try read(fd, path, offset: 0, count: near <= 4096 ? near : ItemFileFormat.headerSize)
+        guard let header = bytes.withUnsafeBytes({ ItemFileFormat.Header.parse($0) }), header.identity == ItemFileFormat.identity(key) else {
+            return nil
         }
+        guard block < header.tableCapacity else { return (header, nil) }
+        let entry = near <= 4096 ? bytes : try read(fd, path, offset: header.entryOffset(block), count: ItemFileFormat.entrySize)
+        guard entry.count >= (near <= 4096 ? near : ItemFileFormat.entrySize) else { return (header, nil) }
+        return entry.withUnsafeBytes { (header, ItemFileFormat.Entry.parse($0, at: near <= 4096 ? header.entryOffset(block) : 0)) }
     }
 
     /// `count` bytes at `offset`, fewer if the file is shorter. Read straight into the result.
@@ -113,13 +125,13 @@ enum ItemFile {
         }
     }
 
-    /// A temporary beside `path` holding the header, a zero table and the meta record (sparse past it).
+    /// A temporary beside `path` holding the header, a zero table and the meta record in slot 0 (sparse past it).
     private static func writeTemporary(_ path: String, header: ItemFileFormat.Header, meta: [UInt8]?) throws -> String {
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = try syscall("create \(temporary)") { Glibc.open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
         var start = header.encoded()
         start += [UInt8](repeating: 0, count: header.tableCapacity * ItemFileFormat.entrySize)
-        start += meta ?? [0, 0, 0, 0, 0, 0, 0, 0]
+        start += meta ?? [UInt8](repeating: 0, count: ItemFileFormat.metaHeaderSize)
         var failure: (any Error)?
         do { try write(fd, temporary, start, at: 0) } catch { failure = error }
         do { try CacheFiles.closeOnce(fd, "close \(temporary)") } catch { failure = failure ?? error }
@@ -141,10 +153,17 @@ enum ItemFile {
         }
     }
 
-    /// Writes a block's data, then its table entry (a reader trusts the entry only once the data is there).
-    static func writeBlock(_ fd: Int32, _ path: String, header: ItemFileFormat.Header, block: Int, _ checked: CheckedBlock) throws {
+    /// Writes a block's data, then its table entry (a reader trusts the entry only once the data is there), if the
+    /// table has no entry for it yet: a block's bytes never change once vouched for. Whether the file now holds
+    /// exactly this block.
+    static func writeBlock(_ fd: Int32, _ path: String, header: ItemFileFormat.Header, block: Int, _ checked: CheckedBlock,
+                           present: ItemFileFormat.Entry) throws -> Bool {
+        let wanted = ItemFileFormat.Entry(length: checked.bytes.count, checksum: checked.checksum)
+        guard present.length == 0 else { return present == wanted }
+        guard checked.bytes.count > 0, checked.bytes.count <= header.blockSize, block < header.tableCapacity else { return false }
         try write(fd, path, checked.bytes, at: header.blockOffset(block))
-        try write(fd, path, ItemFileFormat.Entry(length: checked.bytes.count, checksum: checked.checksum).encoded(), at: header.entryOffset(block))
+        try write(fd, path, wanted.encoded(), at: header.entryOffset(block))
+        return true
     }
 
     /// Marks a block absent (its data is left; the table no longer vouches for it).

@@ -6,8 +6,11 @@
 ///           24 nonce u64 (random: a file made anew, e.g. by eviction, is never taken for the one before it)
 ///           32…59 zero   60 CRC32C(bytes 0..<60) u32
 ///     64  block table: T entries of 8 bytes, (data length u32, CRC32C(data) u32); length 0: the block is absent
-///     64+8T  meta record, M bytes: length u32, CRC32C(json) u32, then the JSON `CachedItem` (length 0: none yet)
-///     D = 64+8T+M: block i's data at D + i × block size
+///     64+8T  two meta slots of M bytes each: length u32, generation u32, CRC32C(generation, json) u32, then the JSON
+///            `CachedItem` (length 0: none yet). A new meta goes into the slot not holding the current one, with the
+///            next generation; readers take the valid slot with the higher generation, so a torn write (kill -9, a
+///            full disk) leaves the meta before it.
+///     D = 64+8T+2M: block i's data at D + i × block size
 ///
 /// A block is written (data, then its table entry) into the file in place; a block's bytes never change once its
 /// entry says they are there, so a reader that checked a block keeps trusting it as long as the file's nonce is
@@ -20,8 +23,13 @@ enum ItemFileFormat {
     /// Table capacity of a file made before its item's size is known (a stream without Content-Length): blocks past
     /// it are served but not kept.
     static let unknownSizeTable = 4096
-    /// Meta capacity of a file made before its meta: room for a long `video_url`.
+    /// Meta capacity (per slot) of a file made before its meta: room for a long `video_url`.
     static let unknownMetaCapacity = 1024
+    /// The most blocks a table holds (64 GiB at 1 MiB): a size past it (a hostile Content-Length) keeps only these.
+    static let maxTable = 65_536
+    /// The longest meta kept (its JSON): a longer one (a hostile `video_url`) is not written.
+    static let maxMeta = 65_536
+    static let metaHeaderSize = 12
 
     /// The identity written in the header of `key`'s file.
     static func identity(_ key: CacheKey) -> UInt32 {
@@ -36,7 +44,8 @@ enum ItemFileFormat {
         var nonce: UInt64
 
         var metaOffset: Int { headerSize + tableCapacity * entrySize }
-        var dataOffset: Int { metaOffset + metaCapacity }
+        func slotOffset(_ slot: Int) -> Int { metaOffset + slot * metaCapacity }
+        var dataOffset: Int { metaOffset + 2 * metaCapacity }
         func entryOffset(_ block: Int) -> Int { headerSize + block * entrySize }
         func blockOffset(_ block: Int) -> Int { dataOffset + block * blockSize }
 
@@ -61,7 +70,8 @@ enum ItemFileFormat {
             let header = Header(identity: get(UInt32.self, bytes, 8), blockSize: Int(get(UInt32.self, bytes, 12)),
                                 tableCapacity: Int(get(UInt32.self, bytes, 16)), metaCapacity: Int(get(UInt32.self, bytes, 20)),
                                 nonce: get(UInt64.self, bytes, 24))
-            guard header.blockSize > 0, header.metaCapacity >= 8 else { return nil }
+            guard header.blockSize > 0, header.metaCapacity >= metaHeaderSize, header.tableCapacity <= maxTable,
+                  header.metaCapacity <= maxMeta * 2 else { return nil }
             return header
         }
     }
@@ -91,28 +101,35 @@ enum ItemFileFormat {
         }
     }
 
-    /// The meta record for `json` (nil when it does not fit `capacity`).
-    static func metaRecord(_ json: [UInt8], capacity: Int) -> [UInt8]? {
-        guard json.count + 8 <= capacity else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 8)
+    /// The meta record for `json` at `generation` (nil when it does not fit `capacity`).
+    static func metaRecord(_ json: [UInt8], generation: UInt32, capacity: Int) -> [UInt8]? {
+        guard json.count + metaHeaderSize <= capacity, json.count <= maxMeta else { return nil }
+        var bytes = [UInt8](repeating: 0, count: metaHeaderSize)
         put(UInt32(json.count), &bytes, 0)
-        put(json.withUnsafeBytes { CRC32C.checksum($0) }, &bytes, 4)
+        put(generation, &bytes, 4)
+        put(metaCRC(generation, json), &bytes, 8)
         return bytes + json
     }
 
-    /// The JSON of a meta record whose length and checksum hold (nil: none written yet, or torn).
-    static func metaJSON(_ record: UnsafeRawBufferPointer) -> [UInt8]? {
-        guard record.count >= 8 else { return nil }
-        let length = Int(get(UInt32.self, record, 0))
-        guard length > 0, length <= record.count - 8 else { return nil }
-        let json = UnsafeRawBufferPointer(rebasing: record[8..<(8 + length)])
-        guard CRC32C.checksum(json) == get(UInt32.self, record, 4) else { return nil }
-        return Array(json)
+    /// The JSON and generation of a meta slot whose length and checksum hold (nil: none written yet, or torn).
+    static func metaJSON(_ record: UnsafeRawBufferPointer) -> (json: [UInt8], generation: UInt32)? {
+        guard record.count >= metaHeaderSize else { return nil }
+        let length = Int(get(UInt32.self, record, 0)), generation = get(UInt32.self, record, 4)
+        guard length > 0, length <= record.count - metaHeaderSize else { return nil }
+        let json = Array(record[metaHeaderSize..<(metaHeaderSize + length)])
+        guard metaCRC(generation, json) == get(UInt32.self, record, 8) else { return nil }
+        return (json, generation)
+    }
+
+    private static func metaCRC(_ generation: UInt32, _ json: [UInt8]) -> UInt32 {
+        var covered = [UInt8](repeating: 0, count: 4)
+        put(generation, &covered, 0)
+        return (covered + json).withUnsafeBytes { CRC32C.checksum($0) }
     }
 
     /// Room for a meta of `length` bytes and its later rewrites (a `video_url` refreshed, `goneAt` added).
     static func metaCapacity(for length: Int) -> Int {
-        (max(512, (length + 8) * 3 / 2) + 63) / 64 * 64
+        (max(256, (length + metaHeaderSize) * 3 / 2) + 63) / 64 * 64
     }
 
     static func put<T: FixedWidthInteger>(_ value: T, _ bytes: inout [UInt8], _ offset: Int) {

@@ -4,8 +4,8 @@
 //   <dir>/lock              who owns the directory (flock; see CacheLock.swift)
 //   <dir>/v2/<kind>/<id>    the item file (ItemFileFormat.swift): a 64-byte header (magic, version, the item's
 //                           identity, block size, table and meta capacities, a nonce, its CRC-32C), a table of
-//                           (length, CRC-32C) per block, the meta record (JSON `CachedItem` with its length and
-//                           CRC-32C), then block i at a fixed offset
+//                           (length, CRC-32C) per block, two meta slots (JSON `CachedItem` with its length,
+//                           generation and CRC-32C: a new meta goes to the other slot), then block i at a fixed offset
 // A file is made whole in a temporary and linked into place; blocks are written into it in place (data, then the
 // table entry), so after a crash a block is there with its checksum or not vouched for; a torn or altered one fails
 // its checksum, is struck from the table and counts as a miss. Blocks are verified on their first read in a process

@@ -2,7 +2,7 @@ import Foundation
 
 /// An item file of the mount's cache (format 2, `<cache>/v2/<kind>/<id>`), read by the test's own reading of the
 /// layout in Sources/MediaCache/MediaCache.swift (a 64-byte header with the table capacity at offset 16, then a
-/// table of (length u32, CRC-32C u32) per block, then the meta record whose first u32 is its length), not by the
+/// table of (length u32, CRC-32C u32) per block, then two meta slots of the capacity at offset 20, each starting with its length), not by the
 /// code under test.
 struct CachedItemFile {
     let path: String
@@ -27,10 +27,12 @@ struct CachedItemFile {
         return found
     }
 
-    /// Whether a meta record has been written (its length is not 0).
+    /// Whether a meta record has been written in either of the two slots (a length that is not 0).
     var hasMeta: Bool {
         let all = bytes
-        return all.count >= 64 && Self.u32(all, 64 + 8 * Self.u32(all, 16)) > 0
+        guard all.count >= 64 else { return false }
+        let slots = 64 + 8 * Self.u32(all, 16), capacity = Self.u32(all, 20)
+        return Self.u32(all, slots) > 0 || Self.u32(all, slots + capacity) > 0
     }
 
     var inode: UInt64? {

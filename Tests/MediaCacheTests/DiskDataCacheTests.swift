@@ -154,7 +154,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         expected += littleEndian32(Int(bitwiseCRC32C(expected)))
         #expect(bitwiseCRC32C(Array("media/Abc_1".utf8)) == 0x947C_FE10)
         #expect(header.encoded() == expected)
-        #expect(header.dataOffset == 64 + 2 * 8 + 512 && header.blockOffset(1) == 592 + 4096)
+        #expect(header.dataOffset == 64 + 2 * 8 + 2 * 512 && header.blockOffset(1) == 1104 + 4096)
         #expect(expected.withUnsafeBytes { ItemFileFormat.Header.parse($0) } == header)
         var damaged = expected
         damaged[17] = 3
@@ -162,11 +162,12 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         let entry = ItemFileFormat.Entry(length: 3, checksum: 0x364B_3FB7).encoded()  // CRC-32C("abc")
         #expect(entry == [3, 0, 0, 0, 0xB7, 0x3F, 0x4B, 0x36])
         let json = Array("{\"a\":1}".utf8)
-        let record = ItemFileFormat.metaRecord(json, capacity: 64)
-        #expect(record == littleEndian32(json.count) + littleEndian32(Int(bitwiseCRC32C(json))) + json)
-        #expect(ItemFileFormat.metaRecord(json, capacity: json.count + 7) == nil)
+        let record = ItemFileFormat.metaRecord(json, generation: 3, capacity: 64)
+        #expect(record == littleEndian32(json.count) + littleEndian32(3) + littleEndian32(Int(bitwiseCRC32C(littleEndian32(3) + json))) + json)
+        #expect(record.map { $0.withUnsafeBytes { ItemFileFormat.metaJSON($0) } }??.json == json)
+        #expect(ItemFileFormat.metaRecord(json, generation: 1, capacity: json.count + 11) == nil)
         var torn = record ?? []
-        torn[9] ^= 1
+        torn[13] ^= 1
         #expect(torn.withUnsafeBytes { ItemFileFormat.metaJSON($0) } == nil)
     }
 

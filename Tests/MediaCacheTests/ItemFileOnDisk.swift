@@ -2,8 +2,8 @@ import Foundation
 @testable import MediaCache
 
 /// An item file of cache format 2 read and altered by the test's own reading of the layout (MediaCache.swift:
-/// a 64-byte header with the table capacity at 16 and the meta capacity at 20, 8-byte table entries, then the
-/// data at fixed offsets), not by the code under test.
+/// a 64-byte header with the table capacity at 16 and the meta capacity at 20, 8-byte table entries, two meta
+/// slots, then the data at fixed offsets), not by the code under test.
 struct ItemFileOnDisk {
     let path: String
 
@@ -18,7 +18,10 @@ struct ItemFileOnDisk {
     }
 
     var tableCapacity: Int { u32(16) }
-    var dataOffset: Int { 64 + 8 * tableCapacity + u32(20) }
+    var metaCapacity: Int { u32(20) }
+    /// Two meta slots of the meta capacity each, then the data.
+    var dataOffset: Int { 64 + 8 * tableCapacity + 2 * metaCapacity }
+    func slotOffset(_ slot: Int) -> Int { 64 + 8 * tableCapacity + slot * metaCapacity }
     func blockOffset(_ block: Int, blockSize: Int = 4096) -> Int { dataOffset + block * blockSize }
     func entry(_ block: Int) -> (length: Int, crc: Int) { (u32(64 + 8 * block), u32(68 + 8 * block)) }
 

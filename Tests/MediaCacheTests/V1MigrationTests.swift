@@ -63,4 +63,24 @@ import Testing
         cache.waitForScan()
         #expect(cache.item(voice) != nil && !exists(directory + "/v1"))
     }
+
+    @Test func aFolderWithAStrangerOrALiveWriteStaysInFormatOne() throws {
+        let (directory, _, _) = try oldCache()
+        makeFile("\(directory)/v1/media/\(image.id)/README")
+        makeFile("\(directory)/v1/hd/\(voice.id)/0.blk.tmp-\(getpid())-5")  // a live writer (this process)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        #expect(cache.item(image) == nil && cache.item(voice) == nil)
+        #expect(exists("\(directory)/v1/media/\(image.id)/0.blk") && exists("\(directory)/v1/media/\(image.id)/README"))
+        #expect(exists("\(directory)/v1/hd/\(voice.id)/0.blk"))
+    }
+
+    @Test func aMetaThatCannotBeReadLeavesTheFolder() throws {
+        let (directory, _, _) = try oldCache()
+        let meta = "\(directory)/v1/media/\(image.id)/meta"
+        unlink(meta)
+        try FileManager.default.createSymbolicLink(atPath: meta, withDestinationPath: "meta")  // ELOOP: an I/O error, not "no meta"
+        _ = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        #expect(exists("\(directory)/v1/media/\(image.id)/0.blk"), "kept for the next start")
+        #expect(!exists("\(directory)/v1/hd/\(voice.id)"), "the others moved")
+    }
 }
