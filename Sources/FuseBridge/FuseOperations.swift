@@ -82,9 +82,17 @@ enum FuseOperations {
         ops.open = { request, inode, info in
             guard let request, let info else { return }
             let bridge = bridgeContext(request)
-            let reply = bridge.reply(request)
             let copied = info.pointee
             let flags = cfuse_fi_flags(info)
+            if let opened = bridge.fs.openNow(UInt64(inode), flags: flags) {  // known to the cache: no hop
+                return bridge.timed(.open) {
+                    let reply = FuseReply(request, gate: bridge.gate)
+                    if !reply.open(copied, handle: opened.handle, keepCache: opened.keepCache, directIO: opened.directIO) {
+                        bridge.fs.discard(handle: opened.handle)
+                    }
+                }
+            }
+            let reply = bridge.reply(request)
             let caller = callerID(request)
             bridge.serve(.open, reply) {
                 let opened = try await bridge.fs.open(UInt64(inode), flags: flags, caller: caller)

@@ -26,6 +26,19 @@ extension MediaFileSystem {
         }
     }
 
+    /// An open answered without waiting, or nil when it must wait (`open`): a read-only open of an item the cache
+    /// index knows (after a remount, or read before). The bridge answers it in libfuse's own thread, as
+    /// `lookupNow`: a hot `cat` of a cached item costs no hop to the cooperative pool at all.
+    public func openNow(_ inode: UInt64, flags: Int32) -> OpenedFile? {
+        guard NodeID(inode).isItem, flags & O_ACCMODE == O_RDONLY, flags & O_TRUNC == 0,
+              let key = inodes.locked({ $0.key(inode) }), context.cache.item(key) != nil,
+              let item = heldItem(inode) else { return nil }
+        context.cache.pin(item.key)
+        inodes.locked { $0.opened(inode, item) }
+        let handle = handles.locked { $0.add(.item(item, inode: inode)) }
+        return OpenedFile(handle: handle, keepCache: true, directIO: false)
+    }
+
     public func read(handle: UInt64, offset: Int64, count: Int) async throws -> [UInt8] {
         context.counters.read()
         switch handles.locked({ $0.get(handle) }) {
