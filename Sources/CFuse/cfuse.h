@@ -95,6 +95,8 @@ static inline void cfuse_fi_set_cache(struct fuse_file_info *fi, int keep_cache,
     fi->keep_cache = keep_cache ? 1 : 0;
     fi->direct_io = direct_io ? 1 : 0;
 }
+/// No FLUSH on close (FOPEN_NOFLUSH, Linux 5.15 and later; ignored before): a read-only open has nothing to flush.
+static inline void cfuse_fi_set_noflush(struct fuse_file_info *fi) { fi->noflush = 1; }
 static inline int cfuse_fi_flags(const struct fuse_file_info *fi) { return fi->flags; }
 static inline uint64_t cfuse_fi_fh(const struct fuse_file_info *fi) { return fi->fh; }
 static inline void cfuse_fi_set_fh(struct fuse_file_info *fi, uint64_t fh) { fi->fh = fh; }
