@@ -101,6 +101,22 @@ final class BridgeContext: @unchecked Sendable {
         reply.attach(task)
     }
 
+    /// Runs `work` on `queue` (threads that may block on the disk) and answers there, or, when it declines
+    /// (false), the ordinary way (`serve(otherwise)`). For reads of items the cache holds whole: one thread hop
+    /// instead of three (to the pool, to a disk thread, back to the pool). `reply` was registered in the callback.
+    func serveBlocking(_ operation: FSOperation, _ reply: FuseReply, on queue: DispatchQueue, _ work: @escaping @Sendable () -> Bool,
+                       otherwise: @escaping @Sendable () async throws -> Void) {
+        let start = ContinuousClock.now
+        queue.async {
+            guard work() else { return self.serve(operation, reply, otherwise) }
+            self.fs.latencies.record(operation, start.duration(to: .now))
+            self.finished(reply)
+        }
+    }
+
+    /// Where reads of items the cache holds whole run (blocking disk reads; GCD adds threads while they wait).
+    static let cachedReads = DispatchQueue(label: "wxmediafs.cached-reads", qos: .userInitiated, attributes: .concurrent)
+
     /// Runs a request answered in its callback (release, forget, readdir, statfs…), recording its latency.
     func timed(_ operation: FSOperation, _ body: () -> Void) {
         fs.latencies.time(operation, body)

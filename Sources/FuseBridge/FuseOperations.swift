@@ -106,9 +106,15 @@ enum FuseOperations {
             let bridge = bridgeContext(request)
             let reply = bridge.reply(request)
             let handle = cfuse_fi_fh(info)
-            bridge.serve(.read, reply) {
+            let ordinary: @Sendable () async throws -> Void = {
                 reply.bytes(try await bridge.fs.read(handle: handle, offset: Int64(offset), count: size))
             }
+            guard bridge.fs.holdsWhole(handle: handle) else { return bridge.serve(.read, reply, ordinary) }
+            bridge.serveBlocking(.read, reply, on: BridgeContext.cachedReads, {
+                guard let bytes = bridge.fs.readWholeCached(handle: handle, offset: Int64(offset), count: size) else { return false }
+                reply.bytes(bytes)
+                return true
+            }, otherwise: ordinary)
         }
         ops.release = { request, _, info in
             guard let request, let info else { return }

@@ -16,6 +16,12 @@ public protocol DataCache: Sendable {
     /// may hold blocks it does not mention). `bytes` decides.
     func mayHold(_ key: CacheKey, _ block: Int) -> Bool
 
+    /// Every block of the item is held here, from memory (a read of it needs no transfer); false when unsure.
+    func holdsWhole(_ key: CacheKey) -> Bool
+    /// `bytes`, blocking the calling thread (a thread made for disk work, never the cooperative pool); nil where
+    /// `bytes` would be nil, or when this tier cannot answer without waiting on something else.
+    func bytesBlocking(_ key: CacheKey, _ block: Int, range: Range<Int>) throws -> [UInt8]?
+
     /// What is known of an item, from memory.
     func item(_ key: CacheKey) -> CachedItem?
     /// What is known of an item, from wherever it is held (a slower tier is asked, and a faster one filled).
@@ -32,6 +38,8 @@ public protocol DataCache: Sendable {
 
 extension DataCache {
     public func loadItem(_ key: CacheKey) async throws -> CachedItem? { item(key) }
+    public func holdsWhole(_ key: CacheKey) -> Bool { false }
+    public func bytesBlocking(_ key: CacheKey, _ block: Int, range: Range<Int>) throws -> [UInt8]? { nil }
 }
 
 /// A block's bytes with their CRC-32C, computed once where the bytes were made whole or checked.

@@ -22,22 +22,32 @@ extension DiskDataCache {
     /// `range` of block `block` (offsets inside the block), or nil when the block is absent or corrupt (a miss).
     /// Throws when the file cannot be read (see `readFailed`): that read fails, the next one is not doomed.
     public func read(_ key: CacheKey, block: Int, range: Range<Int>) async throws -> [UInt8]? {
-        try await fetch(key, block, range: range, check: false).map { $0.bytes }
+        try await DiskIO.run { try self.fetch(key, block, range: range, check: false)?.bytes }
     }
 
     public func bytes(_ key: CacheKey, _ block: Int, range: Range<Int>) async throws -> [UInt8]? {
         try await read(key, block: block, range: range)
     }
 
+    public func bytesBlocking(_ key: CacheKey, _ block: Int, range: Range<Int>) throws -> [UInt8]? {
+        try fetch(key, block, range: range, check: false)?.bytes
+    }
+
+    /// Every block is here (from memory; an item not loaded yet during the first scan is not).
+    public func holdsWhole(_ key: CacheKey) -> Bool {
+        index.locked { $0.entries[key]?.isComplete ?? false }
+    }
+
     /// The whole block, read and checked against its table entry now, with the checksum it was checked against.
     public func block(_ key: CacheKey, _ block: Int) async throws -> CheckedBlock? {
         guard let length = index.locked({ $0.entries[key]?.blocks[block] }) else { return nil }
-        return try await fetch(key, block, range: 0..<length, check: true)?.checked
+        return try await DiskIO.run { try self.fetch(key, block, range: 0..<length, check: true)?.checked }
     }
 
     /// The bytes of `range`, and the whole checked block when it was read whole (a first read, or `check`).
-    private func fetch(_ key: CacheKey, _ block: Int, range: Range<Int>, check: Bool, again: Bool = false)
-        async throws -> (bytes: [UInt8], checked: CheckedBlock?)? {
+    /// Blocking: runs on a `DiskIO` thread (or the caller's disk thread).
+    private func fetch(_ key: CacheKey, _ block: Int, range: Range<Int>, check: Bool, again: Bool = false) throws
+        -> (bytes: [UInt8], checked: CheckedBlock?)? {
         ensureLoaded(key)
         let known: (length: Int, verified: Bool, expected: Int?, nonce: UInt64)? = index.locked { state in
             guard let entry = state.entries[key], let length = entry.blocks[block] else { return nil }
@@ -55,7 +65,7 @@ extension DiskDataCache {
         let path = itemPath(key)
         let outcome: BlockRead
         do {
-            outcome = try await DiskIO.run { try Self.readBlock(path, key: key, block: block, range: range, known: known) }
+            outcome = try Self.readBlock(path, key: key, block: block, range: range, known: known)
         } catch let error as CacheIOError {
             readFailed(key, block, error)
             throw error
@@ -75,11 +85,11 @@ extension DiskDataCache {
         case .corrupt(let entry):
             logger.warning("cache block failed its check and was dropped", metadata: ["item": "\(key)", "block": "\(block)"])
             forget(key, block, corrupt: true, nonce: known.nonce)
-            try? await DiskIO.run { Self.strike(path, key: key, block: block, entry: entry, nonce: known.nonce) }
+            Self.strike(path, key: key, block: block, entry: entry, nonce: known.nonce)
             return nil
         case .changed(let nonce, let blocks):
             index.locked { $0.sync(key, nonce: nonce, blocks: blocks) }
-            return again ? nil : try await fetch(key, block, range: range, check: check, again: true)
+            return again ? nil : try fetch(key, block, range: range, check: check, again: true)
         case .invalid(let claimsOurs, let otherVersion):
             if !otherVersion { logger.warning("cache: an item file failed its check and was dropped", metadata: ["item": "\(key)"]) }
             index.locked { state in
@@ -87,12 +97,12 @@ extension DiskDataCache {
                 state.sync(key, nonce: 0, blocks: [])
                 if !otherVersion { state.corruptBlocks += count }
             }
-            if claimsOurs, !otherVersion, isOwner { try? await DiskIO.run { CacheCleanup.removeItemFile(path) } }
+            if claimsOurs, !otherVersion, isOwner { CacheCleanup.removeItemFile(path) }
             return nil
         }
     }
 
-    /// One block read on a `DiskIO` thread: the header and the block's table entry, then the data.
+    /// One block read: the header and the block's table entry, then the data.
     private static func readBlock(_ path: String, key: CacheKey, block: Int, range: Range<Int>,
                                   known: (length: Int, verified: Bool, expected: Int?, nonce: UInt64)) throws -> BlockRead {
         guard let fd = try ItemFile.open(path, writable: false) else { return .absent }

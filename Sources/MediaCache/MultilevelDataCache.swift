@@ -37,6 +37,11 @@ public final class MultilevelDataCache: DataCache {
     }
 
     public func mayHold(_ key: CacheKey, _ block: Int) -> Bool { first.mayHold(key, block) }
+    /// Whole in the first tier: read from it alone, without waiting on the second.
+    public func holdsWhole(_ key: CacheKey) -> Bool { first.holdsWhole(key) }
+    public func bytesBlocking(_ key: CacheKey, _ block: Int, range: Range<Int>) throws -> [UInt8]? {
+        try first.bytesBlocking(key, block, range: range)
+    }
 
     public func item(_ key: CacheKey) -> CachedItem? { first.item(key) }
 

@@ -39,6 +39,39 @@ extension MediaFileSystem {
         return OpenedFile(handle: handle, keepCache: true, directIO: false)
     }
 
+    /// Whether a read of `handle` may go by `readWholeCached`: an open item the cache holds whole (from memory).
+    public func holdsWhole(handle: UInt64) -> Bool {
+        guard case .item(let item, _)? = handles.locked({ $0.get(handle) }) else { return false }
+        return context.cache.holdsWhole(item.key)
+    }
+
+    /// A read of an item the cache holds whole, done on the calling thread (one made for disk work: it blocks)
+    /// with no actor and no task: every byte comes from the cache, so there is no transfer to share or plan. Nil
+    /// when something is not as expected (a block gone meanwhile, a failed check, a read error): the caller then
+    /// takes the ordinary path (`read`), which fetches, reports and counts.
+    public func readWholeCached(handle: UInt64, offset: Int64, count: Int) -> [UInt8]? {
+        guard case .item(let item, _)? = handles.locked({ $0.get(handle) }), let info = context.cache.item(item.key) else { return nil }
+        let end = min(info.size, offset + Int64(count))
+        guard offset < end else {
+            context.counters.read()
+            return []
+        }
+        var result: [UInt8] = []
+        var position = offset
+        while position < end {
+            let block = Int(position / Int64(info.blockSize))
+            let inBlock = Int(position - Int64(block) * Int64(info.blockSize))
+            let length = min(info.blockLength(block) - inBlock, Int(end - position))
+            guard let bytes = try? context.cache.bytesBlocking(item.key, block, range: inBlock..<(inBlock + length)),
+                  bytes.count == length else { return nil }
+            context.counters.hit()
+            if result.isEmpty, position + Int64(length) == end { result = bytes } else { result += bytes }  // one block: no copy
+            position += Int64(length)
+        }
+        context.counters.read()
+        return result
+    }
+
     public func read(handle: UInt64, offset: Int64, count: Int) async throws -> [UInt8] {
         context.counters.read()
         switch handles.locked({ $0.get(handle) }) {
