@@ -40,7 +40,7 @@ enum CacheScanner {
     /// One item file: its meta and the blocks its table vouches for; nil without a usable meta (then the file is
     /// dealt with by the rules of `skip`).
     static func scanItem(_ key: CacheKey, path: String, blockSize: Int, cleanup: Bool, now: Double, logger: Logger) -> ScannedItem? {
-        guard let status = FileStatus(path), status.isRegular else {
+        guard FileStatus(path)?.isRegular == true else {
             if FileStatus(path) != nil { logger.warning("cache: skipping \(path): not a regular file") }
             return nil
         }
@@ -54,14 +54,14 @@ enum CacheScanner {
             return nil
         }
         guard let head else {
-            skip(path, status: status, why: "not a valid item file of this item", cleanup: cleanup, now: now, logger: logger)
+            skip(path, why: "not a valid item file of this item", cleanup: cleanup, now: now, logger: logger)
             return nil
         }
         guard head.header.blockSize == blockSize,
               let json = head.meta, let item = try? JSONDecoder().decode(CachedItem.self, from: Data(json)),
               item.format == 1, item.blockSize == blockSize
         else {
-            skip(path, status: status, why: "no usable meta", cleanup: cleanup, now: now, logger: logger)
+            skip(path, why: "no usable meta", cleanup: cleanup, now: now, logger: logger)
             return nil
         }
         return ScannedItem(key: key, item: item, blocks: head.blocks.map { ($0.index, $0.entry.length) }, newest: head.modified,
@@ -71,7 +71,7 @@ enum CacheScanner {
     /// A file without a usable meta: its blocks cannot be interpreted. Young, it is someone's live work (a stream
     /// without Content-Length writes its meta at its end); untouched for an hour and ours (our magic), the owner
     /// removes it; anything else is left alone.
-    private static func skip(_ path: String, status: FileStatus, why: String, cleanup: Bool, now: Double, logger: Logger) {
+    private static func skip(_ path: String, why: String, cleanup: Bool, now: Double, logger: Logger) {
         // Its age as of now, after the read (a meta being written meanwhile makes it young again).
         guard let status = FileStatus(path), now - status.modified >= CacheCleanup.abandonedAfter else {
             return logger.debug("cache: skipping \(path): \(why) yet (an item being fetched)")
