@@ -22,6 +22,7 @@ import Scratch
         #expect(!fixture.fs.holdsWhole(handle: handle), "nothing cached yet")
         #expect(fixture.fs.readWholeCached(handle: handle, offset: 0, count: 100) == nil)
         _ = try await fixture.readAll(Self.id + ".jpg")
+        await fixture.fs.drain()  // blocks are written beside the stream: wait for them
         #expect(fixture.fs.holdsWhole(handle: handle))
         for (offset, count) in [(0, 4096), (4000, 5000), (9_990, 100), (10_000, 10), (0, 20_000)] {
             let end = min(Self.bytes.count, offset + count)
@@ -35,6 +36,7 @@ import Scratch
         let directory = Scratch.path("whole-damaged")
         let first = try FSFixture([Self.id: .init(bytes: Self.bytes, contentType: "image/jpeg")], cacheDirectory: directory)
         _ = try await first.readAll(Self.id + ".jpg")
+        await first.fs.drain()
         // Damage block 1's data, found by the layout (header: table capacity at 16, meta capacity at 20; two slots).
         let path = directory + "/v2/media/" + Self.id
         let file = try #require(FileHandle(forUpdatingAtPath: path))
