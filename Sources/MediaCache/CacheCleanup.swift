@@ -20,8 +20,7 @@ enum CacheCleanup {
     static func claimsOurMagic(_ path: String) -> Bool {
         guard FileStatus(path)?.isRegular == true, let fd = try? ItemFile.open(path, writable: false) else { return false }
         defer { close(fd) }
-        let bytes = (try? ItemFile.read(fd, path, offset: 0, count: 6)) ?? []
-        return bytes.withUnsafeBytes { ItemFileFormat.claimedVersion($0) } != 0
+        return ((try? ItemFile.claimedVersion(fd, path)) ?? 0) != 0
     }
 
     /// Unlinks an item file if it is a regular file (a link or folder of that name is not ours).

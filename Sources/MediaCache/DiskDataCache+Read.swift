@@ -108,7 +108,7 @@ extension DiskDataCache {
         guard let fd = try ItemFile.open(path, writable: false) else { return .absent }
         defer { close(fd) }
         guard let (header, entry) = try ItemFile.readEntry(fd, path, key: key, block: block) else {
-            let version = try ItemFile.read(fd, path, offset: 0, count: 6).withUnsafeBytes { ItemFileFormat.claimedVersion($0) }
+            let version = try ItemFile.claimedVersion(fd, path)
             return .invalid(claimsOurs: version != 0, otherVersion: version != 0 && version != ItemFileFormat.version)
         }
         guard header.nonce == known.nonce else {

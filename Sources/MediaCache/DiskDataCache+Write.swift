@@ -27,9 +27,8 @@ extension DiskDataCache {
         ensureLoaded(key)
         let path = itemPath(key), blockSize = blockSize
         let (nonce, known) = index.locked { state -> (UInt64, CachedItem?) in (state.entries[key]?.nonce ?? 0, state.item(key)) }
-        let meta = try known.map { (json: [UInt8](try JSONEncoder().encode($0)), blockCount: $0.blockCount()) }
         let written = try await DiskIO.run {
-            try ItemFile.storeBlock(path, key: key, blockSize: blockSize, known: meta, block: block, checked, knownNonce: nonce)
+            try ItemFile.storeBlock(path, key: key, blockSize: blockSize, known: known, block: block, checked, knownNonce: nonce)
         }
         index.locked { state in
             if let blocks = written.blocks { state.sync(key, nonce: written.nonce, blocks: blocks) }

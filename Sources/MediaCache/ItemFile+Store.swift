@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,7 +36,7 @@ extension ItemFile {
             }
             defer { close(fd) }
             guard let head = try readHead(fd, path, key: key) else {
-                guard try claimsOurMagic(fd, path) else { return Written() }
+                guard try claimedVersion(fd, path) != 0 else { return Written() }
                 try replace(path, header: fresh, meta: first(fresh))  // ours but unusable (torn header, another item's)
                 return Written(nonce: fresh.nonce, kept: true, wrote: true, blocks: [])
             }
@@ -65,16 +66,18 @@ extension ItemFile {
     /// Writes block `block` into `key`'s file, making the file first if there is none (sized by `known`, the item's
     /// meta and block count when known). Not kept (no error): the file is not a valid one of `key` (left for the
     /// owner's scan), has another block size, holds other bytes for that block, or its table has no room.
-    static func storeBlock(_ path: String, key: CacheKey, blockSize: Int, known: (json: [UInt8], blockCount: Int)?, block: Int,
+    static func storeBlock(_ path: String, key: CacheKey, blockSize: Int, known: CachedItem?, block: Int,
                            _ checked: CheckedBlock, knownNonce: UInt64) throws -> Written {
-        let table = max(known?.blockCount ?? ItemFileFormat.unknownSizeTable, block + 1)
+        let table = max(known?.blockCount() ?? ItemFileFormat.unknownSizeTable, block + 1)
         guard block < ItemFileFormat.maxTable else { return Written() }
         for _ in 0..<4 {
-            let capacity = known.map { ItemFileFormat.metaCapacity(for: $0.json.count) } ?? ItemFileFormat.unknownMetaCapacity
-            let fresh = newHeader(key, blockSize: blockSize, table: table, metaCapacity: capacity)
-            guard let fd = try openForWriting(path, fresh: { fresh }) else {
-                try createIfAbsent(path, header: fresh,
-                                   meta: known.flatMap { ItemFileFormat.metaRecord($0.json, generation: 1, capacity: fresh.metaCapacity) })
+            guard let fd = try openForWriting(path, fresh: { newHeader(key, blockSize: blockSize, table: table, metaCapacity: ItemFileFormat.unknownMetaCapacity) })
+            else {
+                // No file yet (a block before its meta, or a file removed since): made here, with the meta if known.
+                let json = try known.map { [UInt8](try JSONEncoder().encode($0)) }
+                let fresh = newHeader(key, blockSize: blockSize, table: table,
+                                      metaCapacity: json.map { ItemFileFormat.metaCapacity(for: $0.count) } ?? ItemFileFormat.unknownMetaCapacity)
+                try createIfAbsent(path, header: fresh, meta: json.flatMap { ItemFileFormat.metaRecord($0, generation: 1, capacity: fresh.metaCapacity) })
                 continue
             }
             defer { close(fd) }
@@ -90,9 +93,9 @@ extension ItemFile {
         return Written()
     }
 
-    /// Whether the file at `fd` starts with an item file's magic (any version).
-    static func claimsOurMagic(_ fd: Int32, _ path: String) throws -> Bool {
-        try read(fd, path, offset: 0, count: 6).withUnsafeBytes { ItemFileFormat.claimedVersion($0) } != 0
+    /// The item-file version the file at `fd` claims (0: it does not start with our magic).
+    static func claimedVersion(_ fd: Int32, _ path: String) throws -> UInt16 {
+        try read(fd, path, offset: 0, count: 6).withUnsafeBytes { ItemFileFormat.claimedVersion($0) }
     }
 
     /// The blocks of `head` when it is not the file the caller knew.

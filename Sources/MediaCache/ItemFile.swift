@@ -125,15 +125,18 @@ enum ItemFile {
         }
     }
 
-    /// A temporary beside `path` holding the header, a zero table and the meta record in slot 0 (sparse past it).
+    /// A temporary beside `path` holding the header, an empty table and the meta record in slot 0.
     private static func writeTemporary(_ path: String, header: ItemFileFormat.Header, meta: [UInt8]?) throws -> String {
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = try syscall("create \(temporary)") { Glibc.open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
-        var start = header.encoded()
-        start += [UInt8](repeating: 0, count: header.tableCapacity * ItemFileFormat.entrySize)
-        start += meta ?? [UInt8](repeating: 0, count: ItemFileFormat.metaHeaderSize)
         var failure: (any Error)?
-        do { try write(fd, temporary, start, at: 0) } catch { failure = error }
+        do {
+            // The table between them is not written: a hole reads as zeros (absent entries) and takes no disk.
+            try write(fd, temporary, header.encoded(), at: 0)
+            try write(fd, temporary, meta ?? [UInt8](repeating: 0, count: ItemFileFormat.metaHeaderSize), at: header.metaOffset)
+        } catch {
+            failure = error
+        }
         do { try CacheFiles.closeOnce(fd, "close \(temporary)") } catch { failure = failure ?? error }
         if let failure {
             unlink(temporary)

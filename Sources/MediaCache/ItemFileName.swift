@@ -11,18 +11,20 @@ enum ItemFileName: Equatable {
     init(_ name: String) {
         if CacheKey.isMediaID(name) {
             self = .item(name)
-        } else if let pid = Self.temporaryWriter(name) {
+        } else if let pid = Self.temporaryWriter(name, of: CacheKey.isMediaID) {
             self = .temporary(pid: pid)
         } else {
             self = .foreign
         }
     }
 
-    private static func temporaryWriter(_ name: String) -> Int32? {
+    /// The writer's pid of `<target>.tmp-<pid>-<random>` where `isTarget(target)`, the temporary name every cache
+    /// format writes (format 1's targets are `meta` and `N.blk`).
+    static func temporaryWriter(_ name: String, of isTarget: (String) -> Bool) -> Int32? {
         guard let marker = name.range(of: ".tmp-", options: .backwards) else { return nil }
         let target = String(name[..<marker.lowerBound])
         let parts = name[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
-        guard CacheKey.isMediaID(target), parts.count == 2,
+        guard isTarget(target), parts.count == 2,
               parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }), let pid = Int32(parts[0]) else { return nil }
         return pid
     }

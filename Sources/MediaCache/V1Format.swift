@@ -14,27 +14,8 @@ enum V1Format {
     static let version: UInt16 = 2
     static let headerSize = 32
 
-    /// The identity written in the header of every block of `key`.
-    static func identity(_ key: CacheKey) -> UInt32 {
-        Array(key.description.utf8).withUnsafeBytes { CRC32C.checksum($0) }
-    }
-
-    static func header(key: CacheKey, index: Int, data: UnsafeRawBufferPointer) -> [UInt8] {
-        header(key: key, index: index, length: data.count, checksum: CRC32C.checksum(data))
-    }
-
-    /// The header of a block whose data's CRC-32C is known already (`CheckedBlock`).
-    static func header(key: CacheKey, index: Int, length: Int, checksum: UInt32) -> [UInt8] {
-        var header = [UInt8](repeating: 0, count: headerSize)
-        header.replaceSubrange(0..<4, with: magic)
-        store(version, into: &header, at: 4)
-        store(UInt64(index), into: &header, at: 8)
-        store(UInt32(length), into: &header, at: 16)
-        store(checksum, into: &header, at: 20)
-        store(identity(key), into: &header, at: 28)
-        store(header.withUnsafeBytes { headerCRC($0) }, into: &header, at: 24)
-        return header
-    }
+    /// The identity in the header of every block of `key`: the same CRC-32C("<kind>/<id>") as format 2's.
+    static func identity(_ key: CacheKey) -> UInt32 { ItemFileFormat.identity(key) }
 
     struct Header: Equatable {
         let index: Int
@@ -46,17 +27,11 @@ enum V1Format {
     /// Parses and checks a header; nil when it is not a valid version-2 header.
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Header? {
         guard bytes.count >= headerSize, Array(bytes[0..<4]) == magic,
-              load(UInt16.self, bytes, 4) == version,
-              load(UInt32.self, bytes, 24) == headerCRC(bytes)
+              get(UInt16.self, bytes, 4) == version,
+              get(UInt32.self, bytes, 24) == headerCRC(bytes)
         else { return nil }
-        return Header(index: Int(load(UInt64.self, bytes, 8)), length: Int(load(UInt32.self, bytes, 16)), dataCRC: load(UInt32.self, bytes, 20),
-                      identity: load(UInt32.self, bytes, 28))
-    }
-
-    /// The version a header claims (0 when it is not a block header at all): the scan drops other versions.
-    static func claimedVersion(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
-        guard bytes.count >= headerSize, Array(bytes[0..<4]) == magic else { return 0 }
-        return load(UInt16.self, bytes, 4)
+        return Header(index: Int(get(UInt64.self, bytes, 8)), length: Int(get(UInt32.self, bytes, 16)), dataCRC: get(UInt32.self, bytes, 20),
+                      identity: get(UInt32.self, bytes, 28))
     }
 
     /// CRC-32C of the header without its own CRC field (bytes 0..<24 and 28..<32).
@@ -66,14 +41,8 @@ enum V1Format {
         return covered.withUnsafeBytes { CRC32C.checksum($0) }
     }
 
-    private static func store<T: FixedWidthInteger>(_ value: T, into bytes: inout [UInt8], at offset: Int) {
-        withUnsafeBytes(of: value.littleEndian) { raw in
-            for (position, byte) in raw.enumerated() { bytes[offset + position] = byte }
-        }
-    }
-
-    private static func load<T: FixedWidthInteger>(_: T.Type, _ bytes: UnsafeRawBufferPointer, _ offset: Int) -> T {
-        T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+    private static func get<T: FixedWidthInteger>(_ type: T.Type, _ bytes: UnsafeRawBufferPointer, _ offset: Int) -> T {
+        ItemFileFormat.get(type, bytes, offset)
     }
 }
 

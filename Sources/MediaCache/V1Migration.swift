@@ -37,7 +37,7 @@ enum V1Migration {
         let now = Date().timeIntervalSince1970
         var temporaries: [String] = []
         for name in names where name != "meta" && V1Format.blockIndex(name) == nil {
-            guard let pid = temporaryWriter(name), CacheCleanup.isAbandoned(temporary: folder + "/" + name, pid: pid, now: now) else {
+            guard let pid = ItemFileName.temporaryWriter(name, of: { $0 == "meta" || V1Format.blockIndex($0) != nil }), CacheCleanup.isAbandoned(temporary: folder + "/" + name, pid: pid, now: now) else {
                 logger.warning("cache: leaving \(folder) in format 1 for now: \(name) is not wxmediafs's, or is being written")
                 return false
             }
@@ -74,15 +74,5 @@ enum V1Migration {
     private static func remove(_ folder: String, _ names: [String]) {
         for name in names { unlink(folder + "/" + name) }
         rmdir(folder)
-    }
-
-    /// `<meta|N.blk>.tmp-<pid>-<random>`, format 1's temporaries.
-    private static func temporaryWriter(_ name: String) -> Int32? {
-        guard let marker = name.range(of: ".tmp-", options: .backwards) else { return nil }
-        let target = String(name[..<marker.lowerBound])
-        let parts = name[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
-        guard target == "meta" || V1Format.blockIndex(target) != nil, parts.count == 2,
-              parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }) else { return nil }
-        return Int32(parts[0])
     }
 }
