@@ -299,14 +299,19 @@ class Bench:
 
     def floor_program(self):
         """scripts/fuse-floor.c, built once per run."""
-        program = os.path.join(self.work, "fuse-floor")
+        return self.c_program("fuse-floor")
+
+    def c_program(self, name, packages=("fuse3",)):
+        """scripts/<name>.c against libfuse (and `packages`), built once per run."""
+        program = os.path.join(self.work, name)
         if os.path.exists(program):
             return program
         compiler = shutil.which("cc") or shutil.which("clang")  # Swift's toolchain brings clang
         if compiler is None:
-            raise RuntimeError("the floor rows need a C compiler (cc or clang) to build scripts/fuse-floor.c")
-        fuse = subprocess.run(["pkg-config", "--cflags", "--libs", "fuse3"], capture_output=True, text=True, check=True).stdout.split()
-        subprocess.run([compiler, "-O2", os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuse-floor.c"), "-o", program] + fuse,
+            raise RuntimeError(f"the floor rows need a C compiler (cc or clang) to build scripts/{name}.c")
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", *packages], capture_output=True, text=True, check=True).stdout.split()
+        scripts = os.path.dirname(os.path.abspath(__file__))
+        subprocess.run([compiler, "-O2", "-I", os.path.join(scripts, "..", "Sources", "CFuse"), os.path.join(scripts, name + ".c"), "-o", program] + flags,
                        check=True)
         return program
 

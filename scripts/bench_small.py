@@ -6,7 +6,9 @@ Every row runs its readers in turn (A B A B …) for --reps repetitions. Readers
 which answers the token and `media/get` from files (`try_files` on `$arg_media_id`), so that row measures the
 network and the client, not a slow server; rclone reads the same bytes through nginx's `/files/` listing. The
 floor beside the warm and hot rows is `scripts/fuse-floor.c` answering the same names and sizes (`_sN`) with no
-work. The start-up row uses the simulator (`--generate N*image:4K`) to fill a cache once per binary, kept
+work; beside it, `scripts/fuse-passthrough.c` reads the same local files through FUSE and does nothing else (the
+floor with the disk's read under it, the least a FUSE filesystem whose data is on disk can cost); beside the cold
+row, `scripts/fuse-http-floor.c` GETs each item into memory at its lookup and does nothing else (the cold floor). The start-up row uses the simulator (`--generate N*image:4K`) to fill a cache once per binary, kept
 under --data.
 """
 import hashlib, os, random, shutil, signal, statistics, subprocess, tempfile, time
@@ -153,9 +155,12 @@ class SmallRows:
         log(f"small items: {count:,} of 5–300 KB, {total / (1 << 20):.1f} MiB")
         nginx = Nginx(self.work, items)
         floor = self.bench.floor_program()
+        passthrough = self.bench.c_program("fuse-passthrough")
+        http_floor = self.bench.c_program("fuse-http-floor", ("fuse3", "libcurl"))
         local = os.path.join(self.work, "small-local")
         shutil.copytree(items, local)
         cold_curl, cold_rclone, warm, hot, floor_warm, floor_hot, ttfb, calls, disk = [], [], [], [], [], [], [], [], []
+        pass_warm, pass_hot, cold_floor = [], [], []
         rates = {"curl": [], "wxmediafs": [], "rclone": []}
         try:
             urls = [f"{nginx.url}/cgi-bin/media/get?access_token={TOKEN}&media_id={name}" for name in names]
@@ -181,6 +186,7 @@ class SmallRows:
                     t_rclone = parallel_cat([rclone.path(name + ".jpg") for name in names])
                 finally:
                     rclone.stop()
+                t_floor = self.http_floor_time(http_floor, nginx, names)
                 # warm: the same cache, a new process, the page cache dropped; then hot
                 again, _ = wxmediafs_mount(self.binary, nginx.url, self.work, cache=mount.cache)
                 try:
@@ -194,20 +200,24 @@ class SmallRows:
                 finally:
                     again.stop()
                 shutil.rmtree(mount.cache, ignore_errors=True)
-                f_warm, f_hot = self.floor_times(floor, names)
+                f_warm, f_hot = self.floor_times([floor, "0"], names)
+                p_warm, p_hot = self.floor_times([passthrough, local], names)
                 cold_curl.append(t_curl / t_cold)
                 cold_rclone.append(t_rclone / t_cold)
+                cold_floor.append(t_curl / t_floor)
                 warm.append(t_local_warm / t_warm)
                 hot.append(t_local_hot / t_hot)
                 floor_warm.append(t_local_warm / f_warm)
                 floor_hot.append(t_local_hot / f_hot)
+                pass_warm.append(t_local_warm / p_warm)
+                pass_hot.append(t_local_hot / p_hot)
                 rates["curl"].append(count / t_curl)
                 rates["wxmediafs"].append(count / t_cold)
                 rates["rclone"].append(count / t_rclone)
                 ttfb.append(self.first_byte(nginx, names[count // 2], urls[count // 2]))
-                log(f"small rep {rep + 1}: cold curl {t_curl:.3f} s, wxmediafs {t_cold:.3f} s, rclone {t_rclone:.3f} s; "
-                    f"warm local {t_local_warm:.3f} / ours {t_warm:.3f} / floor {f_warm:.3f} s; hot local {t_local_hot:.3f} / ours {t_hot:.3f} / "
-                    f"floor {f_hot:.3f} s; first byte {ttfb[-1]:.2f}×; disk {disk[-1]:.2f}×")
+                log(f"small rep {rep + 1}: cold curl {t_curl:.3f} s, wxmediafs {t_cold:.3f} s, HTTP floor {t_floor:.3f} s, rclone {t_rclone:.3f} s; "
+                    f"warm local {t_local_warm:.3f} / ours {t_warm:.3f} / floor {f_warm:.3f} / passthrough {p_warm:.3f} s; "
+                    f"hot local {t_local_hot:.3f} / ours {t_hot:.3f} / floor {f_hot:.3f} / passthrough {p_hot:.3f} s; first byte {ttfb[-1]:.2f}×; disk {disk[-1]:.2f}×")
         finally:
             nginx.stop()
         median = {k: statistics.median(v) for k, v in rates.items()}
@@ -215,28 +225,45 @@ class SmallRows:
         row = self.bench.row
         row(f"small, cold: {label}", "`curl -Z --parallel-max 8` of the same `media/get` URLs (nginx)", "≥ 0.8×", cold_curl,
             f"items/s: curl {median['curl']:,.0f}, wxmediafs {median['wxmediafs']:,.0f}")
+        row("small, HTTP floor: cold", "a libfuse filesystem that GETs each item into memory at its lookup and does nothing else "
+            "(`scripts/fuse-http-floor.c`)", "—", cold_floor, "ratio = curl time ÷ the floor's; compare the cold row")
         row("small, cold vs rclone (time ratio, >1: faster)", "rclone mount `--vfs-cache-mode full`, nginx listing", "≥ 2×", cold_rclone,
             f"rclone {median['rclone']:,.0f} items/s")
         row("small, warm (remount, page cache dropped)", "the same reader over local files, page cache dropped", "≥ 0.8×", warm,
             "ratio = local time ÷ ours")
         row("small, floor: warm", "a libfuse filesystem doing no work, same names and sizes", "—", floor_warm, "ratio = local ÷ floor")
+        row("small, passthrough: warm", "a libfuse filesystem reading the same local files and doing nothing else (`scripts/fuse-passthrough.c`)",
+            "—", pass_warm, "ratio = local ÷ passthrough; FUSE's floor plus the disk")
         row("small, hot", "local files, hot", "≥ the floor", hot, "ratio = local time ÷ ours")
         row("small, floor: hot", "a libfuse filesystem doing no work, same names and sizes", "—", floor_hot, "ratio = local ÷ floor")
+        row("small, passthrough: hot", "the same passthrough, hot", "—", pass_hot, "ratio = local ÷ passthrough")
         row("small, media/get calls per item", "items", "1.00", calls, "counted in nginx's access log")
-        row("small, cache on disk", "the items' bytes", "≤ 1.15×", disk, "`du` of the cache's item folders ÷ the bytes")
+        row("small, cache on disk", "the items' bytes", "≤ 1.15×", disk, "`du` of the cache's item files ÷ the bytes")
         row("small, time to first byte (`head -c1`)", "`curl -r 0-0` of the same URL (both as commands)", "≤ 1.2×", ttfb,
             "ratio = ours ÷ curl's; lower is better")
         self.startup()
 
-    def floor_times(self, program, names):
+    def floor_times(self, command, names):
+        """Warm (page cache dropped) and hot times of a reference filesystem (`command` + its mount point)."""
         point = tempfile.mkdtemp(dir=self.work, prefix="small-floor-mnt-")
-        process = subprocess.Popen([program, "0", point])
+        process = subprocess.Popen(command + [point])
         try:
             wait_for(lambda: os.path.ismount(point), what="the floor filesystem")
             paths = [os.path.join(point, name + ".jpg") for name in names]
             drop_caches()
             warm = parallel_cat(paths)
             return warm, parallel_cat(paths)
+        finally:
+            stop_process(process)
+            unmount(point)
+
+    def http_floor_time(self, program, nginx, names):
+        """A cold read of every item through `scripts/fuse-http-floor.c`, the server's files in memory."""
+        point = tempfile.mkdtemp(dir=self.work, prefix="small-http-floor-mnt-")
+        process = subprocess.Popen([program, nginx.url, point], env=dict(os.environ, MEDIA_TOKEN=TOKEN))
+        try:
+            wait_for(lambda: os.path.ismount(point), what="the HTTP floor filesystem")
+            return parallel_cat([os.path.join(point, name + ".jpg") for name in names])
         finally:
             stop_process(process)
             unmount(point)
@@ -283,7 +310,7 @@ class SmallRows:
         self.bench.row(f"mount ready with {count:,} cached items (page cache dropped)", "—", "≤ 1 s at 100,000", times,
                        "seconds from the command to its ready line", unit=" s")
         disk = du_bytes(os.path.join(cache, "v2") if os.path.isdir(os.path.join(cache, "v2")) else cache) / (count * 4096)
-        self.bench.row(f"cache on disk, {count:,} items of 4 KiB", "the items' bytes", "≤ 1.15×", [disk], "`du` of the cache's item folders ÷ the bytes")
+        self.bench.row(f"cache on disk, {count:,} items of 4 KiB", "the items' bytes", "≤ 1.15×", [disk], "`du` of the cache's item files ÷ the bytes")
 
 
 class _Server:

@@ -3,11 +3,10 @@
 // rows name their files; its inode is the name's hash with the size in its low 32 bits); every read is
 // answered at once from one static buffer; one thread, as wxmediafs runs libfuse. What it reaches is what the
 // kernel and libfuse cost on this machine; the gap between it and a local file no FUSE filesystem can close.
-//   cc -O2 fuse-floor.c $(pkg-config --cflags --libs fuse3) -o fuse-floor && ./fuse-floor SIZE MOUNTPOINT
-#define FUSE_USE_VERSION 34
+//   cc -O2 -I ../Sources/CFuse fuse-floor.c $(pkg-config --cflags --libs fuse3) -o fuse-floor && ./fuse-floor SIZE MOUNTPOINT
 #include <errno.h>
 #include <stdint.h>
-#include <fuse_lowlevel.h>
+#include "cfuse.h"  // libfuse, and the parallel lookups wxmediafs asks for (Sources/CFuse)
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -82,6 +81,7 @@ int main(int argc, char **argv) {
     struct fuse_args args = FUSE_ARGS_INIT(3, arguments);
     struct fuse_session *session = fuse_session_new(&args, &operations, sizeof operations, NULL);
     if (!session || fuse_set_signal_handlers(session) != 0 || fuse_session_mount(session, argv[2]) != 0) return 1;
+    cfuse_session_parallel_dirops(session);  // lookups of one directory in parallel, as wxmediafs has them
     int result = fuse_session_loop(session);  // until SIGTERM or SIGINT
     fuse_session_unmount(session);
     fuse_remove_signal_handlers(session);
