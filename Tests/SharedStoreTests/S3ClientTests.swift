@@ -1,0 +1,100 @@
+import Foundation
+import Scratch
+import SharedStore
+import Testing
+
+/// The S3 client against a real store (SeaweedFS, started by scripts/seaweedfs), every result checked with boto3.
+@Suite(.serialized) struct S3ClientTests {
+    let store: Seaweed.Store
+
+    init() throws { store = try Seaweed.store.get() }
+
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    static func file(_ bytes: [UInt8]) throws -> String {
+        let path = Scratch.path("object.bin")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func aConditionalPutLandsOnceAndBoto3ReadsItsBytesAndMetadata() async throws {
+        let bucket = try store.bucket("put")
+        let client = try store.client(bucket: bucket)
+        let bytes = Self.randomBytes(70_000), second = Self.randomBytes(1_000)
+        let first = try await client.put("items/app/id1", bytes: bytes, contentType: "image/jpeg", metadata: ["ext": "jpg", "crc32c": "1234abcd"], ifAbsent: true)
+        guard case .created = first else { Issue.record("not created: \(first)"); return }
+        #expect(try await client.put("items/app/id1", bytes: second, ifAbsent: true) == .exists)
+        #expect(try store.check("same", bucket, "wx/items/app/id1", try Self.file(bytes)) == "same")
+        let meta = try JSONSerialization.jsonObject(with: Data(try store.check("meta", bucket, "wx/items/app/id1").utf8)) as! [String: Any]
+        #expect(meta["metadata"] as? [String: String] == ["ext": "jpg", "crc32c": "1234abcd"])
+        #expect(meta["content_type"] as? String == "image/jpeg")
+    }
+
+    @Test func rangesAndHeadsOfAnObjectBoto3Put() async throws {
+        let bucket = try store.bucket("get")
+        let bytes = Self.randomBytes(300_000)
+        _ = try store.check("put", bucket, "wx/items/app/id2", try Self.file(bytes), "origin=media/get")
+        let client = try store.client(bucket: bucket)
+        let head = try #require(try await client.head("items/app/id2"))
+        #expect(head.size == 300_000 && head.metadata["origin"] == "media/get")
+        let slice = try #require(try await client.get("items/app/id2", range: 131_072..<262_144))
+        #expect(slice.bytes == Array(bytes[131_072..<262_144]) && slice.head.size == 300_000)
+        let tail = try #require(try await client.get("items/app/id2", range: 262_144..<400_000))
+        #expect(tail.bytes == Array(bytes[262_144...]))
+        #expect(try await client.get("items/app/none") == nil)
+        #expect(try await client.head("items/app/none") == nil)
+    }
+
+    @Test func aMultipartUploadLandsWholeAndOnlyOnce() async throws {
+        let bucket = try store.bucket("multi")
+        let client = try store.client(bucket: bucket)
+        let part1 = Self.randomBytes(5 << 20), part2 = Self.randomBytes(123_457)
+        let id = try await client.startMultipart("items/app/big", contentType: "video/mp4", metadata: ["size": "\(part1.count + part2.count)"])
+        let tag1 = try await client.uploadPart("items/app/big", uploadID: id, number: 1, bytes: part1)
+        let tag2 = try await client.uploadPart("items/app/big", uploadID: id, number: 2, bytes: part2)
+        let done = try await client.completeMultipart("items/app/big", uploadID: id, parts: [(1, tag1), (2, tag2)], ifAbsent: true)
+        guard case .created = done else { Issue.record("not created: \(done)"); return }
+        #expect(try store.check("same", bucket, "wx/items/app/big", try Self.file(part1 + part2)) == "same")
+        // A second upload of the same key, conditional: the first stays.
+        let again = try await client.startMultipart("items/app/big")
+        let tag = try await client.uploadPart("items/app/big", uploadID: again, number: 1, bytes: part2)
+        let outcome = try await client.completeMultipart("items/app/big", uploadID: again, parts: [(1, tag)], ifAbsent: true)
+        if outcome != .exists { try? await client.abortMultipart("items/app/big", uploadID: again) }
+        #expect(outcome == .exists)
+        #expect(try store.check("same", bucket, "wx/items/app/big", try Self.file(part1 + part2)) == "same")
+    }
+
+    @Test func aListingPagesThroughEveryKeyUnderItsPrefixAndDeleteRemoves() async throws {
+        let bucket = try store.bucket("list")
+        let names = (0..<5).map { "items/app/id\($0)" }
+        for name in names { _ = try store.check("put", bucket, "wx/\(name)", try Self.file([1, 2, 3])) }
+        _ = try store.check("put", bucket, "other/items/app/x", try Self.file([1]))
+        let client = try store.client(bucket: bucket)
+        var keys: [String] = [], token: String?, pages = 0
+        repeat {
+            let page = try await client.list(prefix: "items/", continuation: token, maxKeys: 2)
+            keys += page.keys.map(\.key)
+            token = page.next
+            pages += 1
+        } while token != nil && pages < 10
+        #expect(keys.sorted() == names && pages == 3)
+        try await client.delete("items/app/id0")
+        #expect(try store.check("exists", bucket, "wx/items/app/id0") == "no")
+        #expect(try store.check("exists", bucket, "wx/items/app/id1") == "yes")
+    }
+
+    @Test func wrongCredentialsAndAMissingBucketAreToldApart() async throws {
+        let bucket = try store.bucket("auth")
+        let wrong = try store.client(bucket: bucket, credentials: StoreCredentials(accessKeyID: store.credentials.accessKeyID, secretAccessKey: "not-the-secret"))
+        await #expect { try await wrong.head("items/x") } throws: { ($0 as? S3Error)?.kind == .accessDenied }
+        await #expect { try await wrong.put("items/x", bytes: [1]) } throws: { error in
+            guard let error = error as? S3Error else { return false }
+            return error.kind == .accessDenied && !error.message.contains("not-the-secret")
+        }
+        let missing = try store.client(bucket: "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())")
+        await #expect { try await missing.list(prefix: "") } throws: { ($0 as? S3Error)?.kind == .noSuchBucket }
+    }
+}
