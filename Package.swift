@@ -67,7 +67,9 @@ let package = Package(
         .target(
             name: "SharedStore",
             dependencies: [
+                "Locking", "MediaCache",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -128,7 +130,7 @@ let package = Package(
         .testTarget(name: "WeChatCallbackTests", dependencies: ["Locking", "WeChatCallback", "WeChatAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaCacheTests", dependencies: ["Locking", "MediaCache", "MediaFS", "CChecksum", "Scratch"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaFSTests", dependencies: ["Locking", "MediaFS", "MediaCache", "Scratch", "WeChatAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "SharedStoreTests", dependencies: ["SharedStore", "Scratch"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "SharedStoreTests", dependencies: ["SharedStore", "MediaCache", "Scratch", .product(name: "Logging", package: "swift-log")], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "VoiceCodecTests", dependencies: ["VoiceCodec"], swiftSettings: swiftSettings),
         .testTarget(name: "WxMediaFSCLITests", dependencies: ["Locking", "Scratch", "WxMediaFSCLI", "FuseBridge", "WeChatCallback"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["Locking", "Scratch", "WeChatSimulator", "WeChatAPI", "WeChatHTTP"], swiftSettings: swiftSettings),

@@ -8,6 +8,15 @@ public struct CacheStatistics: Sendable, Codable, Equatable {
     public var blocks: Int
     public var evictedBlocks: Int
     public var corruptBlocks: Int
+
+    public init(bytes: Int64, budget: Int64, items: Int, blocks: Int, evictedBlocks: Int, corruptBlocks: Int) {
+        self.bytes = bytes
+        self.budget = budget
+        self.items = items
+        self.blocks = blocks
+        self.evictedBlocks = evictedBlocks
+        self.corruptBlocks = corruptBlocks
+    }
 }
 
 extension DiskDataCache {

@@ -1,0 +1,63 @@
+import Foundation
+import MediaCache
+
+/// What an item's object says of it in its `x-amz-meta-*` fields: the item's meta (size, extension, content type,
+/// times) and the CRC-32C of each of its blocks, so any range of it can be checked on its own before it is served.
+enum ObjectMeta {
+    /// The most blocks whose checksums fit in S3's 2 KB of user metadata with the rest (base64, 4 bytes each).
+    static let maxBlocks = 256
+
+    /// `items/<appid>/<id>` (an `hd` item under `items/<appid>/hd/<id>`); nil for what is made locally (WAV).
+    static func objectKey(_ key: CacheKey, appID: String) -> String? {
+        switch key.kind {
+        case .media: "items/\(appID)/\(key.id)"
+        case .hd: "items/\(appID)/hd/\(key.id)"
+        case .hdWAV: nil
+        }
+    }
+
+    static func encode(_ item: CachedItem, checksums: [UInt32], origin: String?) -> [String: String] {
+        var bytes: [UInt8] = []
+        for sum in checksums {
+            for shift in [24, 16, 8, 0] as [UInt32] { bytes.append(UInt8(truncatingIfNeeded: sum >> shift)) }
+        }
+        var fields = [
+            "wx-format": "1",
+            "wx-size": "\(item.size)",
+            "wx-ext": item.fileExtension,
+            "wx-block": "\(item.blockSize)",
+            "wx-fetched": String(format: "%.3f", item.fetchedAt),
+            "wx-crc32c": Data(bytes).base64EncodedString(),
+        ]
+        if let created = item.createdAt { fields["wx-created"] = String(format: "%.3f", created) }
+        if let origin { fields["wx-origin"] = origin }
+        return fields
+    }
+
+    /// The item and its block checksums, or nil when the fields are not ours, or disagree with the object's size.
+    static func decode(_ head: S3Client.Head) -> (item: CachedItem, checksums: [UInt32])? {
+        let fields = head.metadata
+        guard fields["wx-format"] == "1", let size = fields["wx-size"].flatMap({ Int64($0) }), size == head.size, size >= 0,
+              let block = fields["wx-block"].flatMap({ Int($0) }), block > 0, let ext = fields["wx-ext"], MediaExtensionCheck.isSafe(ext),
+              let fetched = fields["wx-fetched"].flatMap({ Double($0) }), let table = fields["wx-crc32c"].flatMap({ Data(base64Encoded: $0) }) else {
+            return nil
+        }
+        let count = Int((size + Int64(block) - 1) / Int64(block))
+        guard table.count == 4 * count else { return nil }
+        let bytes = [UInt8](table)
+        var checksums: [UInt32] = []
+        for i in 0..<count {
+            var sum: UInt32 = 0
+            for byte in bytes[(4 * i)..<(4 * i + 4)] { sum = sum << 8 | UInt32(byte) }
+            checksums.append(sum)
+        }
+        let item = CachedItem(size: size, contentType: head.contentType, filename: nil, fileExtension: ext, rangeSupported: true, videoURL: nil,
+                              fetchedAt: fetched, blockSize: block, goneAt: nil, createdAt: fields["wx-created"].flatMap { Double($0) })
+        return (item, checksums)
+    }
+}
+
+/// An extension from a store is used in a file name: letters and digits only, short.
+enum MediaExtensionCheck {
+    static func isSafe(_ ext: String) -> Bool { (1...8).contains(ext.utf8.count) && ext.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x7a).contains($0) } }
+}

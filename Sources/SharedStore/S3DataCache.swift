@@ -1,0 +1,219 @@
+import Foundation
+import Locking
+import Logging
+import MediaCache
+import Synchronization
+
+/// The shared tier on an S3-compatible store, as the second tier of a `MultilevelDataCache`: one object per item,
+/// written once it is complete (its blocks staged in memory as they arrive, then one conditional put: hosts never
+/// overwrite each other), read lazily by range, each block checked against the CRC-32C the object carries before
+/// it is served. It degrades, never lies: while the store fails, reads miss at once (WeChat answers) and writes
+/// are dropped and counted; one warning per outage.
+public final class S3DataCache: DataCache {
+    public let blockSize: Int
+    let client: S3Client
+    let appID: String
+    let logger: Logger
+    /// Seconds the tier stays out after a failed call.
+    let outage: Double
+    /// Bytes staged in memory at most (items larger than that are not archived).
+    let stagingBudget: Int
+
+    struct Remote {
+        var item: CachedItem
+        var checksums: [UInt32]
+    }
+    struct Staged {
+        var item: CachedItem?
+        var blocks: [Int: CheckedBlock] = [:]
+        var bytes = 0
+    }
+    struct State {
+        var remote: [CacheKey: Remote] = [:]
+        var staged: [CacheKey: Staged] = [:]
+        var stagedBytes = 0
+        var downUntil: Double = 0
+        var statistics = SharedTierStatistics()
+        /// Items being written; their tasks (for `drain`) while they run.
+        var uploading: Set<CacheKey> = []
+        var uploads: [CacheKey: Task<Void, Never>] = [:]
+    }
+    let state = Mutex(State())
+
+    public init(client: S3Client, appID: String, blockSize: Int, stagingBudget: Int = 64 << 20, outage: Double = 30, logger: Logger) {
+        self.client = client
+        self.appID = appID
+        self.blockSize = blockSize
+        self.stagingBudget = stagingBudget
+        self.outage = outage
+        self.logger = logger
+    }
+
+    public var tierStatistics: SharedTierStatistics { state.locked { $0.statistics } }
+
+    /// Waits for the uploads started so far (tests; a stop).
+    public func drain() async {
+        let tasks = state.locked { Array($0.uploads.values) }
+        for task in tasks { await task.value }
+    }
+
+    // MARK: reads
+
+    public func loadItem(_ key: CacheKey) async throws -> CachedItem? { await remote(key)?.item }
+
+    public func item(_ key: CacheKey) -> CachedItem? { state.locked { $0.remote[key]?.item } }
+
+    public func block(_ key: CacheKey, _ index: Int) async throws -> CheckedBlock? {
+        guard let remote = await remote(key), index < remote.checksums.count, let object = ObjectMeta.objectKey(key, appID: appID) else { return nil }
+        let start = Int64(index) * Int64(remote.item.blockSize), length = remote.item.blockLength(index)
+        guard remote.item.blockSize == blockSize else { return nil }
+        let answer: (head: S3Client.Head, bytes: [UInt8])?
+        do {
+            answer = try await client.get(object, range: start..<(start + Int64(length)), limit: length)
+        } catch {
+            failed(error, doing: "read \(key) block \(index)")
+            return nil
+        }
+        guard let answer else {
+            state.locked { $0.remote[key] = nil; $0.statistics.misses += 1 }
+            return nil
+        }
+        let checksum = CRC32C.checksum(answer.bytes)
+        guard answer.bytes.count == length, checksum == remote.checksums[index], answer.head.size == remote.item.size else {
+            state.locked { $0.remote[key] = nil; $0.statistics.corrupt += 1 }
+            logger.warning("shared store: an object's bytes do not match its checksum; not served", metadata: ["item": "\(key)", "block": "\(index)"])
+            return nil
+        }
+        state.locked { $0.statistics.hits += 1; $0.statistics.bytesRead += Int64(length) }
+        return CheckedBlock(bytes: answer.bytes, checksum: checksum)
+    }
+
+    public func bytes(_ key: CacheKey, _ block: Int, range: Range<Int>) async throws -> [UInt8]? {
+        guard let whole = try await self.block(key, block), whole.holds(range) else { return nil }
+        return whole[range]
+    }
+
+    /// The object's meta and checksums, from memory or a HEAD; nil when the store has none (or is out).
+    func remote(_ key: CacheKey) async -> Remote? {
+        if let known = state.locked({ $0.remote[key] }) { return known }
+        guard let object = ObjectMeta.objectKey(key, appID: appID), isUp() else { return nil }
+        do {
+            guard let head = try await client.head(object) else {
+                state.locked { $0.statistics.misses += 1 }
+                return nil
+            }
+            guard let (item, checksums) = ObjectMeta.decode(head) else {
+                state.locked { $0.statistics.corrupt += 1 }
+                logger.warning("shared store: an object's fields are not an item's; not served", metadata: ["item": "\(key)"])
+                return nil
+            }
+            let remote = Remote(item: item, checksums: checksums)
+            state.locked { $0.remote[key] = remote }
+            return remote
+        } catch {
+            failed(error, doing: "look up \(key)")
+            return nil
+        }
+    }
+
+    // MARK: writes
+
+    public func storeItem(_ item: CachedItem, for key: CacheKey) async throws {
+        guard ObjectMeta.objectKey(key, appID: appID) != nil, item.goneAt == nil else { return }
+        stage(key) { $0.item = item }
+    }
+
+    public func store(_ key: CacheKey, _ block: Int, _ data: CheckedBlock) async throws {
+        guard ObjectMeta.objectKey(key, appID: appID) != nil else { return }
+        stage(key) { staged in
+            if staged.blocks[block] == nil { staged.bytes += data.bytes.count }
+            staged.blocks[block] = data
+        }
+    }
+
+    /// Changes what is staged for `key`; once the item is known and every block is there, its upload starts.
+    private func stage(_ key: CacheKey, _ change: (inout Staged) -> Void) {
+        let ready: (CachedItem, [CheckedBlock])? = state.locked { state in
+            guard state.remote[key] == nil, !state.uploading.contains(key) else { return nil }  // in the store already, or on its way
+            var staged = state.staged[key] ?? Staged()
+            let before = staged.bytes
+            change(&staged)
+            state.stagedBytes += staged.bytes - before
+            if let item = staged.item, item.size > Int64(stagingBudget) || item.blockCount() > ObjectMeta.maxBlocks || item.blockSize != blockSize
+                || state.stagedBytes > stagingBudget {
+                state.stagedBytes -= staged.bytes
+                state.staged[key] = nil
+                state.statistics.writesDropped += 1
+                return nil
+            }
+            guard let item = staged.item, item.size > 0, staged.blocks.count == item.blockCount(),
+                  (0..<item.blockCount()).allSatisfy({ staged.blocks[$0]?.bytes.count == item.blockLength($0) }) else {
+                state.staged[key] = staged
+                return nil
+            }
+            state.stagedBytes -= staged.bytes
+            state.staged[key] = nil
+            state.uploading.insert(key)
+            return (item, (0..<item.blockCount()).map { staged.blocks[$0]! })
+        }
+        guard let (item, blocks) = ready else { return }
+        let task = Task {
+            await self.upload(key, item, blocks)
+            self.state.locked { $0.uploading.remove(key); $0.uploads[key] = nil }
+        }
+        state.locked { if $0.uploading.contains(key) { $0.uploads[key] = task } }
+    }
+
+    private func upload(_ key: CacheKey, _ item: CachedItem, _ blocks: [CheckedBlock]) async {
+        guard let object = ObjectMeta.objectKey(key, appID: appID) else { return }
+        guard isUp() else {
+            state.locked { $0.statistics.writesDropped += 1 }
+            return
+        }
+        let checksums = blocks.map(\.checksum)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(item.size))
+        for block in blocks { bytes += block.bytes }
+        var stored = item
+        stored.videoURL = nil  // a signed address expires, and it is this host's
+        do {
+            switch try await client.put(object, bytes: bytes, contentType: item.contentType, metadata: ObjectMeta.encode(stored, checksums: checksums, origin: nil),
+                                        ifAbsent: true) {
+            case .created: state.locked { $0.statistics.objectsWritten += 1 }
+            case .exists: state.locked { $0.statistics.objectsExisting += 1 }
+            }
+        } catch {
+            state.locked { $0.statistics.writesDropped += 1 }
+            failed(error, doing: "write \(key)")
+        }
+    }
+
+    // MARK: outages
+
+    private func isUp() -> Bool { state.locked { $0.downUntil <= Date().timeIntervalSince1970 } }
+
+    /// A failed call: the tier is out for `outage` seconds; the first failure of an outage is logged.
+    private func failed(_ error: any Error, doing what: String) {
+        let first = state.locked { state -> Bool in
+            state.statistics.errors += 1
+            let now = Date().timeIntervalSince1970
+            defer { state.downUntil = now + outage }
+            guard state.downUntil <= now else { return false }
+            state.statistics.outages += 1
+            return true
+        }
+        if first {
+            logger.warning("shared store unavailable; reading from WeChat directly for \(Int(outage)) s", metadata: ["while": "\(what)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: the rest of the seam
+
+    public func mayHold(_ key: CacheKey, _ block: Int) -> Bool { false }
+    public func summaries(_ kind: CacheKey.Kind?) async -> [ItemSummary] { [] }
+    public func pin(_ key: CacheKey) {}
+    public func unpin(_ key: CacheKey) {}
+    public func statistics() -> CacheStatistics {
+        CacheStatistics(bytes: 0, budget: 0, items: state.locked { $0.remote.count }, blocks: 0, evictedBlocks: 0, corruptBlocks: tierStatistics.corrupt)
+    }
+}

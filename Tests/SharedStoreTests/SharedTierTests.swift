@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import MediaCache
+import Scratch
+import SharedStore
+import Testing
+
+/// The shared tier as the second tier of hosts' caches, on a real store (SeaweedFS), what landed checked with boto3.
+@Suite(.serialized) struct SharedTierTests {
+    let store: Seaweed.Store
+    static let blockSize = 64 << 10
+    static let logger = Logger(label: "test")
+
+    init() throws { store = try Seaweed.store.get() }
+
+    /// A host: its own cache directory over the shared tier.
+    func host(_ bucket: String, client: S3Client? = nil) throws -> (cache: MultilevelDataCache, disk: DiskDataCache, tier: S3DataCache) {
+        let disk = try DiskDataCache(directory: Scratch.directory("host"), budget: 1 << 30, blockSize: Self.blockSize, logger: Self.logger)
+        let tier = S3DataCache(client: try client ?? store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, logger: Self.logger)
+        return (MultilevelDataCache(first: disk, second: tier), disk, tier)
+    }
+
+    static func item(size: Int) -> CachedItem {
+        CachedItem(size: Int64(size), contentType: "image/jpeg", filename: nil, fileExtension: "jpg", rangeSupported: true, videoURL: nil,
+                   fetchedAt: 1_765_000_000, blockSize: blockSize, createdAt: 1_764_990_000)
+    }
+
+    /// What a transfer does: the meta, then each block as it completes (CheckedBlock computes its CRC here).
+    static func fetch(_ bytes: [UInt8], into cache: any DataCache, key: CacheKey) async throws {
+        try await cache.storeItem(item(size: bytes.count), for: key)
+        for (index, start) in stride(from: 0, to: bytes.count, by: blockSize).enumerated() {
+            try await cache.store(key, index, CheckedBlock(Array(bytes[start..<min(start + blockSize, bytes.count)])))
+        }
+    }
+
+    @Test func anItemOneHostFetchedIsReadByAnotherFromTheStoreAndBackFilled() async throws {
+        let bucket = try store.bucket("tier")
+        let bytes = S3ClientTests.randomBytes(150_000), key = CacheKey(kind: .media, id: "MEDIA_one_1")
+        let a = try host(bucket)
+        try await Self.fetch(bytes, into: a.cache, key: key)
+        await a.tier.drain()
+        #expect(a.tier.tierStatistics.objectsWritten == 1)
+        #expect(try store.check("same", bucket, "wx/items/wxapp/MEDIA_one_1", try S3ClientTests.file(bytes)) == "same")
+
+        let b = try host(bucket)
+        let item = try #require(try await b.cache.loadItem(key))
+        #expect(item.size == 150_000 && item.fileExtension == "jpg" && item.createdAt == 1_764_990_000 && item.contentType == "image/jpeg")
+        var read: [UInt8] = []
+        for index in 0..<item.blockCount() { read += try #require(try await b.cache.block(key, index)).bytes }
+        #expect(read == bytes)
+        #expect(b.tier.tierStatistics.hits == 3)
+        #expect(b.disk.holdsWhole(key))  // back-filled: the next read is local
+        let again = try await b.cache.bytes(key, 1, range: 0..<100)
+        #expect(again == Array(bytes[Self.blockSize..<(Self.blockSize + 100)]) && b.tier.tierStatistics.hits == 3)
+    }
+
+    @Test func aSecondHostNeverOverwritesTheFirstsObject() async throws {
+        let bucket = try store.bucket("once")
+        let key = CacheKey(kind: .media, id: "MEDIA_twice")
+        let first = S3ClientTests.randomBytes(70_000), other = S3ClientTests.randomBytes(70_000)
+        let a = try host(bucket), b = try host(bucket)
+        try await Self.fetch(first, into: a.cache, key: key)
+        await a.tier.drain()
+        try await Self.fetch(other, into: b.cache, key: key)
+        await b.tier.drain()
+        #expect(a.tier.tierStatistics.objectsWritten == 1 && b.tier.tierStatistics.objectsExisting == 1)
+        #expect(try store.check("same", bucket, "wx/items/wxapp/MEDIA_twice", try S3ClientTests.file(first)) == "same")
+    }
+
+    @Test func anObjectWhoseBytesDoNotMatchItsChecksumIsNeverServed() async throws {
+        let bucket = try store.bucket("corrupt")
+        let key = CacheKey(kind: .media, id: "MEDIA_bad")
+        let bytes = S3ClientTests.randomBytes(100_000)
+        let a = try host(bucket)
+        try await Self.fetch(bytes, into: a.cache, key: key)
+        await a.tier.drain()
+        // boto3 puts other bytes of the same size under the same fields (a damaged or tampered object).
+        let fields = try JSONSerialization.jsonObject(with: Data(try store.check("meta", bucket, "wx/items/wxapp/MEDIA_bad").utf8)) as! [String: Any]
+        var damaged = bytes
+        damaged[Self.blockSize + 10] ^= 0xff
+        let meta = (fields["metadata"] as! [String: String]).map { "\($0.key)=\($0.value)" }
+        _ = try store.check(["put", bucket, "wx/items/wxapp/MEDIA_bad", try S3ClientTests.file(damaged)] + meta)
+        let c = try host(bucket)
+        #expect(try await c.cache.block(key, 0)?.bytes == Array(bytes[0..<Self.blockSize]))  // an intact block is fine
+        #expect(try await c.cache.block(key, 1) == nil)  // the damaged one: a miss (WeChat is asked), never its bytes
+        #expect(c.tier.tierStatistics.corrupt == 1)
+        #expect(c.disk.holdsWhole(key) == false)
+    }
+
+    @Test func aStoreThatIsDownMissesAtOnceOnceWarnedAndIsNotAskedAgainDuringTheOutage() async throws {
+        let location = try S3Location.parse(sharedCache: "s3://down/wx", endpoint: "http://127.0.0.1:9", region: "us-east-1", pathStyle: true).get()
+        let a = try host("down", client: S3Client(location: location, credentials: store.credentials))
+        let key = CacheKey(kind: .media, id: "MEDIA_x")
+        let start = Date()
+        #expect(try await a.cache.loadItem(key) == nil)
+        #expect(try await a.cache.block(key, 0) == nil)
+        try await Self.fetch([1, 2, 3], into: a.cache, key: key)
+        await a.tier.drain()
+        let statistics = a.tier.tierStatistics
+        #expect(statistics.outages == 1 && statistics.errors == 1 && statistics.writesDropped == 1)
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(try await a.disk.block(key, 0)?.bytes == [1, 2, 3])  // the local tier kept it
+    }
+}
+
+extension Seaweed.Store {
+    func check(_ arguments: [String]) throws -> String {
+        try Seaweed.run([Seaweed.python, Seaweed.repository + "/Tests/SharedStoreTests/s3check.py", endpoint, credentialsFile] + arguments)
+    }
+}
