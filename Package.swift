@@ -108,6 +108,7 @@ let package = Package(
             name: "WxMediaFSCLI",
             dependencies: [
                 "CBuildInfo", "CMalloc", "Locking", "WeChatAPI", "WeChatHTTP", "WeChatCallback", "MediaCache", "MediaFS", "FuseBridge", "WeChatSimulator", "VoiceCodec",
+                "SharedStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

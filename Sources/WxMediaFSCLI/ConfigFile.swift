@@ -94,6 +94,7 @@ private struct ConfigFileContents: Decodable {
     var timeout: Double?
     var maxCallsPerDay: Int?
     var mountOptions: [String]?
+    var s3PathStyle: Bool?
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: ConfigKey.self)
@@ -105,6 +106,7 @@ private struct ConfigFileContents: Decodable {
                 timeout = try (try? container.decode(Double.self, forKey: key)) ?? Double(container.decode(Int.self, forKey: key))
             case .maxCallsPerDay: maxCallsPerDay = try container.decode(Int.self, forKey: key)
             case .mountOptions: mountOptions = try container.decode([String].self, forKey: key)
+            case .s3PathStyle: s3PathStyle = try container.decode(Bool.self, forKey: key)
             default: strings[key] = try container.decode(String.self, forKey: key)
             }
         }
@@ -136,6 +138,7 @@ private struct ConfigFileContents: Decodable {
             throw ConfigError("\(path): \(checking): \(error.reason)")
         }
         if let mountOptions { layer.mountOptions = mountOptions.filter { !$0.isEmpty } }
+        if let s3PathStyle { layer.s3PathStyle = s3PathStyle }
         return layer
     }
 }

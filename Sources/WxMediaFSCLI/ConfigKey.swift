@@ -19,6 +19,11 @@ enum ConfigKey: String, CodingKey, CaseIterable, Sendable {
     case callbackAESKeyFile = "callback_aes_key_file"
     case maxCallsPerDay = "max_calls_per_day"
     case mountOptions = "mount_options"
+    case sharedCache = "shared_cache"
+    case s3Endpoint = "s3_endpoint"
+    case s3Region = "s3_region"
+    case s3PathStyle = "s3_path_style"
+    case s3CredentialsFile = "s3_credentials_file"
 
     var name: String { rawValue }
 
@@ -31,6 +36,7 @@ enum ConfigKey: String, CodingKey, CaseIterable, Sendable {
         case .negativeTTL, .timeout: "a number of seconds"
         case .maxCallsPerDay: "an integer"
         case .mountOptions: "an array of strings"
+        case .s3PathStyle: "a boolean"
         case .cacheSize: "a string such as \"2G\""
         default: "a string"
         }

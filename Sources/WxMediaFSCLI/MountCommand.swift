@@ -57,9 +57,10 @@ struct MountCommand: AsyncParsableCommand {
             let client = try settings.client(logger: logger, quota: quota)
             // Fail now, with one line, on bad credentials rather than on the first read.
             _ = try await client.tokens.token()
+            let shared = try await settings.sharedTier(blockSize: CacheBlock.size, logger: logger)
             let fs = try await makeFileSystem(client: client, cacheDirectory: directory, cacheSize: settings.cacheSize.bytes,
                                               negativeTTL: settings.negativeTTL, access: access, uploads: true,
-                                              scanInBackground: true, logger: logger)
+                                              scanInBackground: true, shared: shared, logger: logger)
             let today = quota.snapshot()
             logger.info("\(today.total) upstream calls counted on \(today.day) (China time)\(quota.limit.map { ", max_calls_per_day = \($0)" } ?? "")")
             let runtime = MountRuntime(logger: logger)

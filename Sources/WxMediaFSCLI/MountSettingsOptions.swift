@@ -29,6 +29,21 @@ struct MountSettingsOptions: ParsableArguments {
     @Option(help: ArgumentHelp("File holding the EncodingAESKey, for safe mode (default: $\(Settings.callbackAESKeyVariable); none: plain mode).", valueName: "path"))
     var callbackAesKeyFile: String?
 
+    @Option(help: ArgumentHelp("A shared tier on S3-compatible storage, s3://BUCKET/PREFIX (default: off; docs/fleet.md).", valueName: "s3-url"))
+    var sharedCache: String?
+
+    @Option(help: ArgumentHelp("The store's endpoint, e.g. http://127.0.0.1:8333 (default: AWS's for the region).", valueName: "url"))
+    var s3Endpoint: String?
+
+    @Option(help: ArgumentHelp("The store's region (default: \(Settings.Defaults.s3Region)).", valueName: "region"))
+    var s3Region: String?
+
+    @Option(help: ArgumentHelp("true: the bucket in the path (MinIO, SeaweedFS, Ceph); false: in the host name (AWS, COS) (default: false).", valueName: "bool"))
+    var s3PathStyle: Bool?
+
+    @Option(help: ArgumentHelp("An AWS-format credentials file for the store (default: $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY).", valueName: "path"))
+    var s3CredentialsFile: String?
+
     @Option(name: .short, help: ArgumentHelp("FUSE mount options, comma-separated (allow_other, auto_unmount, …); replaces mount_options.", valueName: "option,…"))
     var options: [String] = []
 
@@ -44,6 +59,10 @@ struct MountSettingsOptions: ParsableArguments {
         do throws(ValueProblem) {
             if let maxCallsPerDay { try layer.set(maxCallsPerDay: maxCallsPerDay) }
         } catch { throw ValidationError("--max-calls-per-day: \(error.reason)") }
+        for (key, value) in [(ConfigKey.sharedCache, sharedCache), (.s3Endpoint, s3Endpoint), (.s3Region, s3Region)] {
+            guard let value else { continue }
+            do throws(ValueProblem) { try layer.set(key, text: value) } catch { throw ValidationError("--\(key.name.replacingOccurrences(of: "_", with: "-")): \(error.reason)") }
+        }
         // A secret given as a FUSE option would reach libfuse, which echoes unknown options into the log.
         for option in options.flatMap({ $0.split(separator: ",") }) {
             let key = String(option.split(separator: "=", maxSplits: 1).first ?? "")
@@ -64,6 +83,11 @@ struct MountSettingsOptions: ParsableArguments {
         layer.callbackTokenFile = callbackTokenFile
         layer.callbackAESKeyFile = callbackAesKeyFile
         layer.mountOptions = options.isEmpty ? nil : options
+        layer.sharedCache = sharedCache
+        layer.s3Endpoint = s3Endpoint
+        layer.s3Region = s3Region
+        layer.s3PathStyle = s3PathStyle
+        layer.s3CredentialsFile = s3CredentialsFile
     }
 }
 

@@ -11,11 +11,14 @@ import WeChatHTTP
 /// `drain` (and periodically by whoever calls `startSyncing`).
 /// `uploads`: the mount shows `upload/<type>/` (copying a file in uploads it).
 /// `scanInBackground`: the cache directory is scanned beside the mount, which is ready at once (DiskDataCache).
+/// `shared`: a second tier under the local one (the fleet's store, docs/fleet.md).
 func makeFileSystem(client: MediaClient, cacheDirectory: String?, cacheSize: Int64, negativeTTL: Double, access: CacheAccess = .unshared,
-                    uploads: Bool = false, scanInBackground: Bool = false, logger: Logger) async throws -> MediaFileSystem {
+                    uploads: Bool = false, scanInBackground: Bool = false, shared: (any DataCache)? = nil, logger: Logger) async throws -> MediaFileSystem {
     let directory = cacheDirectory ?? defaultCacheDirectory()
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    let cache = try DiskDataCache(directory: directory, budget: cacheSize, access: access, scanInBackground: scanInBackground, logger: logger)
+    let disk = try DiskDataCache(directory: directory, budget: cacheSize, blockSize: CacheBlock.size, access: access, scanInBackground: scanInBackground,
+                                 logger: logger)
+    let tiers: any DataCache = shared.map { MultilevelDataCache(first: disk, second: $0) } ?? disk
     var config = FSConfiguration()
     config.negativeTTL = negativeTTL
     let counters = client.counters
@@ -24,8 +27,13 @@ func makeFileSystem(client: MediaClient, cacheDirectory: String?, cacheSize: Int
         store = QuotaStore(directory: directory, ledger: ledger, logger: logger)
         await store?.load()
     }
-    return MediaFileSystem(downloader: client, cache: cache, directory: cache.directory, mediaLife: cache.mediaLife, config: config, logger: logger, upstream: { counters.snapshot() }, quota: store,
+    return MediaFileSystem(downloader: client, cache: tiers, directory: disk.directory, mediaLife: disk.mediaLife, config: config, logger: logger, upstream: { counters.snapshot() }, quota: store,
                            uploader: uploads ? client : nil)
+}
+
+/// The block size of every tier (a store's objects carry one checksum per block of it).
+enum CacheBlock {
+    static let size = 1 << 20
 }
 
 func defaultCacheDirectory() -> String {

@@ -19,6 +19,7 @@ extension Settings {
         case .file(let path): "appsecret: <redacted> (from secret_file \(path)\(readable(path) ? "" : ", which cannot be read"))"
         }
         lines.append("# " + secretLine)
+        if sharedCache != nil { lines.append("# " + sharedCredentialsLine(readable: readable)) }
         if callbackListen != nil || callbackToken != .none || callbackAESKey != .none {
             lines.append("# " + Self.secretLine("callback token", callbackToken, fileKey: .callbackTokenFile, readable: readable))
             lines.append("# " + Self.secretLine("callback EncodingAESKey", callbackAESKey, fileKey: .callbackAESKeyFile, readable: readable,
@@ -58,6 +59,11 @@ extension Settings {
         case .callbackAESKeyFile: callbackAESKeyFile.map(TOMLLiteral.string)
         case .maxCallsPerDay: String(maxCallsPerDay)
         case .mountOptions: TOMLLiteral.strings(mountOptions)
+        case .sharedCache: sharedCache.map(TOMLLiteral.string)
+        case .s3Endpoint: TOMLLiteral.string(s3Endpoint)
+        case .s3Region: TOMLLiteral.string(s3Region)
+        case .s3PathStyle: s3PathStyle ? "true" : "false"
+        case .s3CredentialsFile: s3CredentialsFile.map(TOMLLiteral.string)
         }
     }
 }

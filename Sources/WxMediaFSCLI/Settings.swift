@@ -15,6 +15,11 @@ struct Settings: Sendable {
         static let logFormat = LogFormat.text
         static let maxCallsPerDay = 0
         static let mountOptions: [String] = []
+        static let s3Region = "us-east-1"
+        static let s3PathStyle = false
+
+        /// AWS's endpoint for the region (virtual-host style); other stores set s3_endpoint.
+        static func s3Endpoint(region: String) -> String { "https://s3.\(region).amazonaws.com" }
 
         /// `$XDG_CACHE_HOME/wxmediafs`, else `~/.cache/wxmediafs`.
         static func cacheDir(environment: [String: String]) -> String {
@@ -46,6 +51,12 @@ struct Settings: Sendable {
     /// 0: no limit.
     var maxCallsPerDay: Int
     var mountOptions: [String]
+    /// nil: no shared tier (Settings+Shared.swift).
+    var sharedCache: String?
+    var s3Endpoint: String
+    var s3Region: String
+    var s3PathStyle: Bool
+    var s3CredentialsFile: String?
 
     /// Where each value came from; a key missing here is not set (appid, secret_file, token_file, metrics_listen, …).
     var origins: [ConfigKey: SettingOrigin]
@@ -78,11 +89,19 @@ struct Settings: Sendable {
             callbackAESKeyFile: merge.pick(.callbackAESKeyFile, \.callbackAESKeyFile),
             maxCallsPerDay: merge.pick(.maxCallsPerDay, \.maxCallsPerDay, default: Defaults.maxCallsPerDay),
             mountOptions: merge.pick(.mountOptions, \.mountOptions, default: Defaults.mountOptions),
-            origins: merge.origins,
+            sharedCache: merge.pick(.sharedCache, \.sharedCache),
+            s3Endpoint: "",
+            s3Region: merge.pick(.s3Region, \.s3Region, default: Defaults.s3Region),
+            s3PathStyle: merge.pick(.s3PathStyle, \.s3PathStyle, default: Defaults.s3PathStyle),
+            s3CredentialsFile: merge.pick(.s3CredentialsFile, \.s3CredentialsFile),
+            origins: [:],
             secret: .none,
             configFile: file?.path
         )
-        return settings.choosingSecret(environment: environment)
+        var chosen = settings
+        chosen.s3Endpoint = merge.pick(.s3Endpoint, \.s3Endpoint, default: Defaults.s3Endpoint(region: settings.s3Region))
+        chosen.origins = merge.origins
+        return chosen.choosingSecret(environment: environment)
     }
 
     /// Reads the config file (ConfigFile.locate) and the process environment, then resolves.

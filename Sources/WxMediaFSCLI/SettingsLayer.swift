@@ -22,6 +22,11 @@ struct SettingsLayer: Equatable, Sendable {
     var callbackAESKeyFile: String?
     var maxCallsPerDay: Int?
     var mountOptions: [String]?
+    var sharedCache: String?
+    var s3Endpoint: String?
+    var s3Region: String?
+    var s3PathStyle: Bool?
+    var s3CredentialsFile: String?
 }
 
 /// Why a value was refused; the caller adds where it came from and the key.
@@ -75,6 +80,17 @@ extension SettingsLayer {
             try set(maxCallsPerDay: count)
         case .mountOptions:
             mountOptions = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        case .sharedCache:
+            guard text.hasPrefix("s3://"), text.count > 5 else { throw ValueProblem("not s3://BUCKET/PREFIX") }
+            sharedCache = text
+        case .s3Endpoint:
+            guard Self.isHTTPURL(text) else { throw ValueProblem("not an http:// or https:// URL") }
+            s3Endpoint = text
+        case .s3Region: s3Region = text
+        case .s3PathStyle:
+            guard let value = Bool(text) else { throw ValueProblem("not true or false") }
+            s3PathStyle = value
+        case .s3CredentialsFile: s3CredentialsFile = text
         }
     }
 

@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import SharedStore
+
+extension Settings {
+    /// Where the store's key is read from: `s3_credentials_file` (AWS format: `[default]`, or the profile in
+    /// AWS_PROFILE), else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN). Never argv.
+    func sharedCredentials(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> StoreCredentials {
+        if let file = s3CredentialsFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ConfigError("cannot read s3_credentials_file \(file)") }
+            let profile = environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+            guard let fields = Self.iniSection(text, named: profile), let id = fields["aws_access_key_id"], let secret = fields["aws_secret_access_key"],
+                  !id.isEmpty, !secret.isEmpty else {
+                throw ConfigError("s3_credentials_file \(file) has no [\(profile)] with aws_access_key_id and aws_secret_access_key")
+            }
+            return StoreCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: fields["aws_session_token"])
+        }
+        guard let id = environment["AWS_ACCESS_KEY_ID"], !id.isEmpty, let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
+            throw ConfigError("shared_cache is set but the store has no credentials: set s3_credentials_file, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+        }
+        return StoreCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"])
+    }
+
+    /// `config check`'s line for the store's credentials (never their values).
+    func sharedCredentialsLine(readable: (String) -> Bool, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let file = s3CredentialsFile { return "s3 credentials: <redacted> (from s3_credentials_file \(file)\(readable(file) ? "" : ", which cannot be read"))" }
+        if environment["AWS_ACCESS_KEY_ID"].map({ !$0.isEmpty }) == true { return "s3 credentials: <redacted> (from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)" }
+        return "s3 credentials: not set (set s3_credentials_file, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+    }
+
+    /// The shared tier these settings describe (nil: none), checked against the store at once: wrong credentials
+    /// or a missing bucket are one line and the configuration's exit status, not a mount that misses forever.
+    func sharedTier(blockSize: Int, logger: Logger) async throws -> S3DataCache? {
+        guard let sharedCache else { return nil }
+        guard let appid else { throw ConfigError("shared_cache needs the appid (objects are kept under items/<appid>/)") }
+        let location: S3Location
+        switch S3Location.parse(sharedCache: sharedCache, endpoint: s3Endpoint, region: s3Region, pathStyle: s3PathStyle) {
+        case .success(let parsed): location = parsed
+        case .failure(let error): throw ConfigError(error.message)
+        }
+        let client = S3Client(location: location, credentials: try sharedCredentials(), timeout: .seconds(10))
+        do {
+            _ = try await client.list(prefix: "items/", maxKeys: 1)
+        } catch let error as S3Error where error.kind == .accessDenied || error.kind == .noSuchBucket || error.kind == .configuration {
+            throw ConfigError("shared_cache \(sharedCache): \(error.message)")
+        } catch {
+            logger.warning("shared store not reachable at start; reading from WeChat directly until it answers", metadata: ["error": "\(error)"])
+        }
+        return S3DataCache(client: client, appID: appid, blockSize: blockSize, logger: logger)
+    }
+
+    /// The `[name]` section of an INI text as key → value.
+    static func iniSection(_ text: String, named name: String) -> [String: String]? {
+        var current: String?, found: [String: String]?
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("["), line.hasSuffix("]") {
+                current = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+                if current == name, found == nil { found = [:] }
+                continue
+            }
+            guard current == name, let equals = line.firstIndex(of: "=") else { continue }
+            found?[line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()] = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        }
+        return found
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Scratch
+import Testing
+
+/// Several hosts on one shared store (issue #22): mounts with their own cache directories over SeaweedFS (started by
+/// scripts/seaweedfs, killed when this process ends), what landed checked with boto3 (Tests/SharedStoreTests/s3check.py).
+@Suite(.serialized) struct FleetTests {
+    struct Store {
+        let endpoint: String
+        let credentialsFile: String
+        let bucket: String
+
+        var flags: [String] {
+            ["--shared-cache", "s3://\(bucket)/fleet", "--s3-endpoint", endpoint, "--s3-path-style", "true", "--s3-credentials-file", credentialsFile]
+        }
+
+        func check(_ arguments: String...) async throws -> String {
+            let python = repository + "/.tools/venv/bin/python"
+            let result = await Harness.run([python, repository + "/Tests/SharedStoreTests/s3check.py", endpoint, credentialsFile] + arguments)
+            guard result.status == 0 else { throw HarnessError("s3check: \(result.error)") }
+            return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// A store of its own for each test, with its bucket.
+    static func store() async throws -> Store {
+        let directory = Scratch.directory("seaweedfs")
+        let bucket = "fleet"
+        let started = await Harness.run([repository + "/scripts/seaweedfs", "start", "--watch", "\(getpid())", directory, bucket], timeout: 300)
+        guard started.status == 0 else { throw HarnessError("scripts/seaweedfs: \(started.error)") }
+        return Store(endpoint: started.output.trimmingCharacters(in: .whitespacesAndNewlines), credentialsFile: directory + "/credentials", bucket: bucket)
+    }
+
+    @Test func aSecondHostReadsWhatTheFirstFetchedWithNoWeChatCall() async throws {
+        try requireFUSE()
+        let store = try await Self.store()
+        let sim = try SimProcess()
+        let items = try await sim.items()
+        let image = try #require(items.first { $0.kind == "image" })
+        let expected = try await sim.expectedSHA(image)
+        let a = try MountProcess(sim: sim, extra: store.flags)
+        defer { a.unmount() }
+        try await sim.resetCounters()
+        #expect(await a.sha256(image.path) == expected)
+        #expect(try await sim.calls("media/get") == 1)
+        let object = "fleet/items/\(SimProcess.appID)/\(image.id)"
+        let landed = try await Harness.waitFor(timeout: 20) { try await store.check("exists", store.bucket, object) == "yes" }
+        #expect(landed, "host A's item reached the store: \(a.child.stderrText.suffix(400))")
+        let fixture = "\(Harness.fixtures)/\(image.kind)/\(image.id).\(image.ext)"
+        if FileManager.default.fileExists(atPath: fixture) {
+            #expect(try await store.check("same", store.bucket, object, fixture) == "same", "the object is the fixture's bytes")
+        }
+
+        let b = try MountProcess(sim: sim, extra: store.flags)
+        defer { b.unmount() }
+        #expect(await b.sha256(image.path) == expected)
+        #expect(try await sim.calls("media/get") == 1, "host B read it from the store: \(b.child.stderrText.suffix(400))")
+    }
+
+    @Test func wrongStoreCredentialsStopTheMountWithOneLineAndTheConfigStatus() async throws {
+        try requireFUSE()
+        let store = try await Self.store()
+        let wrong = Scratch.path("credentials")
+        let key = try String(contentsOfFile: store.credentialsFile, encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("aws_access_key_id") }!
+        try "[default]\n\(key)\naws_secret_access_key = not-the-secret-4f9a\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+        let sim = try SimProcess()
+        var flags = store.flags
+        flags[flags.count - 1] = wrong
+        let mount = try MountProcess(sim: sim, extra: flags, expectReady: false)
+        defer { mount.unmount() }
+        try #require(mount.child.waitForExit(timeout: 60), "refused, not mounted")
+        #expect(mount.child.process.terminationStatus == 78)
+        let message = mount.child.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(message.contains("shared_cache s3://fleet/fleet") && message.contains("403"), "\(message)")
+        #expect(!message.contains("not-the-secret-4f9a"))
+    }
+}
