@@ -57,7 +57,12 @@ public final class MultilevelDataCache: DataCache {
         try await second.storeItem(item, for: key)
     }
 
-    public func summaries(_ kind: CacheKey.Kind?) async -> [ItemSummary] { await first.summaries(kind) }
+    /// The first tier's items, and the second's it does not hold (a shared store lists what the fleet holds).
+    public func summaries(_ kind: CacheKey.Kind?) async -> [ItemSummary] {
+        let local = await first.summaries(kind)
+        let known = Set(local.map(\.key))
+        return local + (await second.summaries(kind)).filter { !known.contains($0.key) }
+    }
     public func pin(_ key: CacheKey) { first.pin(key) }
     public func unpin(_ key: CacheKey) { first.unpin(key) }
     public func statistics() -> CacheStatistics { first.statistics() }

@@ -16,6 +16,26 @@ enum ObjectMeta {
         }
     }
 
+    /// The item's name marker, `names/<appid>/<id>.<ext>` (`names/<appid>/hd/…`): an empty object whose key is what
+    /// a listing needs (S3 lists keys, not metadata), written once the item's object is there.
+    static func nameKey(_ key: CacheKey, appID: String, ext: String) -> String? {
+        switch key.kind {
+        case .media: "names/\(appID)/\(key.id).\(ext)"
+        case .hd: "names/\(appID)/hd/\(key.id).\(ext)"
+        case .hdWAV: nil
+        }
+    }
+
+    /// The item and extension a name marker stands for (relative to `names/<appid>/`); nil for anything else.
+    static func parseName(_ relative: String) -> (key: CacheKey, ext: String)? {
+        var rest = Substring(relative), kind = CacheKey.Kind.media
+        if rest.hasPrefix("hd/") { rest = rest.dropFirst(3); kind = .hd }
+        guard let dot = rest.lastIndex(of: "."), !rest.contains("/") else { return nil }
+        let id = String(rest[..<dot]), ext = String(rest[rest.index(after: dot)...])
+        guard CacheKey.isMediaID(id), MediaExtensionCheck.isSafe(ext) else { return nil }
+        return (CacheKey(kind: kind, id: id), ext)
+    }
+
     static func encode(_ item: CachedItem, checksums: [UInt32], origin: String?) -> [String: String] {
         var bytes: [UInt8] = []
         for sum in checksums {

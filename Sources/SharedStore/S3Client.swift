@@ -95,18 +95,34 @@ public struct S3Client: Sendable {
     }
 
     /// One page of keys under `prefix` (relative to the location's prefix, returned relative too).
-    public func list(prefix: String, continuation: String? = nil, maxKeys: Int = 1000) async throws -> (keys: [(key: String, size: Int64)], next: String?) {
+    public func list(prefix: String, continuation: String? = nil, maxKeys: Int = 1000) async throws -> (keys: [ListedKey], next: String?) {
         var query: [(name: String, value: String)] = [("list-type", "2"), ("max-keys", "\(maxKeys)"), ("prefix", location.prefix + prefix)]
         if let continuation { query.append(("continuation-token", continuation)) }
         let response = try await send("GET", key: nil, query: query, operation: "ListObjectsV2")
         let body = try await collect(response, limit: 16 << 20, operation: "ListObjectsV2")
         try check(response, body: body, operation: "ListObjectsV2")
         guard let listing = S3XML.listing(body) else { throw S3Error(.badResponse, "the shared store's ListObjectsV2 answer is not a listing") }
-        let keys = listing.objects.compactMap { object -> (String, Int64)? in
+        let keys = listing.objects.compactMap { object -> ListedKey? in
             guard object.key.hasPrefix(location.prefix) else { return nil }
-            return (String(object.key.dropFirst(location.prefix.count)), object.size)
+            return ListedKey(key: String(object.key.dropFirst(location.prefix.count)), size: object.size, modified: Self.seconds(object.lastModified))
         }
         return (keys, listing.truncated ? listing.nextToken : nil)
+    }
+
+    /// One key of a listing: relative to the location's prefix, its size and last-modified time (seconds).
+    public struct ListedKey: Sendable {
+        public var key: String
+        public var size: Int64
+        public var modified: Double?
+    }
+
+    /// `2026-12-06T02:30:11.000Z` as seconds since 1970.
+    static func seconds(_ text: String) -> Double? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date.timeIntervalSince1970 }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)?.timeIntervalSince1970
     }
 
     // MARK: multipart

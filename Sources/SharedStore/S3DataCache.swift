@@ -37,6 +37,10 @@ public final class S3DataCache: DataCache {
         /// Items being written; their tasks (for `drain`) while they run.
         var uploading: Set<CacheKey> = []
         var uploads: [CacheKey: Task<Void, Never>] = [:]
+        /// What the store's listing said (and what this host wrote since), by item; when it was last read.
+        var listed: [CacheKey: ItemSummary] = [:]
+        var listedAt: Double = -.infinity
+        var listing: Task<Void, Never>?
     }
     let state = Mutex(State())
 
@@ -182,6 +186,11 @@ public final class S3DataCache: DataCache {
             case .created: state.locked { $0.statistics.objectsWritten += 1 }
             case .exists: state.locked { $0.statistics.objectsExisting += 1 }
             }
+            if let name = ObjectMeta.nameKey(key, appID: appID, ext: item.fileExtension) {
+                _ = try await client.put(name, bytes: [], ifAbsent: true)
+            }
+            let summary = ItemSummary(key: key, fileExtension: item.fileExtension, fetchedAt: item.fetchedAt, goneAt: nil, isComplete: true)
+            state.locked { $0.listed[key] = summary }
         } catch {
             state.locked { $0.statistics.writesDropped += 1 }
             failed(error, doing: "write \(key)")
@@ -210,7 +219,55 @@ public final class S3DataCache: DataCache {
     // MARK: the rest of the seam
 
     public func mayHold(_ key: CacheKey, _ block: Int) -> Bool { false }
-    public func summaries(_ kind: CacheKey.Kind?) async -> [ItemSummary] { [] }
+    /// What the fleet holds, from the last listing of the store (never waited for: a listing older than
+    /// `listingAge` is read again in the background, and the first one starts with the tier).
+    public func summaries(_ kind: CacheKey.Kind?) async -> [ItemSummary] {
+        refreshListingIfStale()
+        return state.locked { state in state.listed.values.filter { kind == nil || $0.key.kind == kind } }
+    }
+
+    /// Seconds a listing is used before it is read again.
+    static let listingAge: Double = 30
+
+    /// Starts a listing of the store unless one runs or the last is fresh.
+    public func refreshListingIfStale() {
+        let now = Date().timeIntervalSince1970
+        state.locked { state in
+            guard state.listing == nil, now - state.listedAt >= Self.listingAge, state.downUntil <= now else { return }
+            state.listing = Task { await self.readListing() }
+        }
+    }
+
+    /// Waits for the listing under way, if any (tests).
+    public func listingDone() async {
+        let task = state.locked { $0.listing }
+        await task?.value
+    }
+
+    /// Every name marker under `names/<appid>/`, paged; the listing replaces the last one when it is whole.
+    private func readListing() async {
+        var found: [CacheKey: ItemSummary] = [:], token: String?
+        let prefix = "names/\(appID)/"
+        do {
+            repeat {
+                let page = try await client.list(prefix: prefix, continuation: token)
+                for entry in page.keys {
+                    guard let (key, ext) = ObjectMeta.parseName(String(entry.key.dropFirst(prefix.count))) else { continue }
+                    found[key] = ItemSummary(key: key, fileExtension: ext, fetchedAt: entry.modified ?? 0, goneAt: nil, isComplete: true)
+                }
+                token = page.next
+            } while token != nil && found.count < 10_000_000
+            state.locked { state in
+                let mine = state.listed.filter { found[$0.key] == nil && $0.value.fetchedAt > state.listedAt }  // written here since
+                state.listed = found.merging(mine) { theirs, _ in theirs }
+                state.listedAt = Date().timeIntervalSince1970
+                state.listing = nil
+            }
+        } catch {
+            state.locked { $0.listing = nil; $0.listedAt = Date().timeIntervalSince1970 }
+            failed(error, doing: "list the store")
+        }
+    }
     public func pin(_ key: CacheKey) {}
     public func unpin(_ key: CacheKey) {}
     public func statistics() -> CacheStatistics {

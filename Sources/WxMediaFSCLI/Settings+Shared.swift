@@ -46,7 +46,9 @@ extension Settings {
         } catch {
             logger.warning("shared store not reachable at start; reading from WeChat directly until it answers", metadata: ["error": "\(error)"])
         }
-        return S3DataCache(client: client, appID: appid, blockSize: blockSize, logger: logger)
+        let tier = S3DataCache(client: client, appID: appid, blockSize: blockSize, logger: logger)
+        tier.refreshListingIfStale()  // media/ lists what the fleet holds, from the first readdir on
+        return tier
     }
 
     /// The `[name]` section of an INI text as key → value.

@@ -55,6 +55,12 @@ import Testing
 
         let b = try MountProcess(sim: sim, extra: store.flags)
         defer { b.unmount() }
+        // Host B lists it before reading it: media/ shows what the fleet holds.
+        let name = (image.path as NSString).lastPathComponent
+        let listed = await Harness.waitFor(timeout: 20) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: b.path("media"))) ?? []).contains(name)
+        }
+        #expect(listed, "host B lists host A's item")
         #expect(await b.sha256(image.path) == expected)
         #expect(try await sim.calls("media/get") == 1, "host B read it from the store: \(b.child.stderrText.suffix(400))")
     }

@@ -54,6 +54,32 @@ import Testing
         #expect(again == Array(bytes[Self.blockSize..<(Self.blockSize + 100)]) && b.tier.tierStatistics.hits == 3)
     }
 
+    @Test func anotherHostListsWhatTheFleetHolds() async throws {
+        let bucket = try store.bucket("names")
+        let a = try host(bucket)
+        let photo = CacheKey(kind: .media, id: "MEDIA_listed"), voice = CacheKey(kind: .hd, id: "MEDIA_voice")
+        try await Self.fetch(S3ClientTests.randomBytes(5_000), into: a.cache, key: photo)
+        try await a.cache.storeItem(CachedItem(size: 3, contentType: "audio/speex", filename: nil, fileExtension: "speex", rangeSupported: true,
+                                               videoURL: nil, fetchedAt: 1_765_000_000, blockSize: Self.blockSize), for: voice)
+        try await a.cache.store(voice, 0, CheckedBlock([1, 2, 3]))
+        await a.tier.drain()
+        #expect(try store.check("exists", bucket, "wx/names/wxapp/MEDIA_listed.jpg") == "yes")
+        let b = try host(bucket)
+        #expect(await b.cache.summaries(.media).isEmpty, "the first listing is not waited for")
+        await b.tier.listingDone()
+        let media = await b.cache.summaries(.media), hd = await b.cache.summaries(.hd)
+        #expect(media.map { "\($0.key.id).\($0.fileExtension)" } == ["MEDIA_listed.jpg"] && media.allSatisfy(\.isComplete))
+        #expect(hd.map { "\($0.key.id).\($0.fileExtension)" } == ["MEDIA_voice.speex"])
+        // Hostile keys under names/ (put by boto3) are not listed.
+        for bad in ["wx/names/wxapp/sub/dir/x.jpg", "wx/names/wxapp/x.waytoolongext", "wx/names/wxapp/a b.jpg", "wx/names/wxapp/id.JPG;rm", "wx/names/wxapp/noext"] {
+            _ = try store.check("put", bucket, bad, try S3ClientTests.file([]))
+        }
+        let c = try host(bucket)
+        _ = await c.cache.summaries(nil)
+        await c.tier.listingDone()
+        #expect(await c.cache.summaries(nil).count == 2)
+    }
+
     @Test func aSecondHostNeverOverwritesTheFirstsObject() async throws {
         let bucket = try store.bucket("once")
         let key = CacheKey(kind: .media, id: "MEDIA_twice")
