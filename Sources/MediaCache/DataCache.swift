@@ -34,12 +34,26 @@ public protocol DataCache: Sendable {
     func pin(_ key: CacheKey)
     func unpin(_ key: CacheKey)
     func statistics() -> CacheStatistics
+
+    /// Asked before the filesystem calls WeChat for an item no tier holds: a tier shared by several hosts may make
+    /// the caller wait while another host fetches it (`.landed`: read it from the cache now), or let it go
+    /// (`.proceed`). Bounded: a tier never holds a reader longer than its own limit. Default: `.proceed`.
+    func claimFetch(_ key: CacheKey) async -> FetchClaim
+}
+
+/// Whether to call WeChat for an item (`DataCache.claimFetch`).
+public enum FetchClaim: Sendable, Equatable {
+    /// Call it: nobody else is (this host now holds the fleet's lease, if there is a fleet).
+    case proceed
+    /// Another host fetched it meanwhile: the cache has it.
+    case landed
 }
 
 extension DataCache {
     public func loadItem(_ key: CacheKey) async throws -> CachedItem? { item(key) }
     public func holdsWhole(_ key: CacheKey) -> Bool { false }
     public func bytesBlocking(_ key: CacheKey, _ block: Int, range: Range<Int>) throws -> [UInt8]? { nil }
+    public func claimFetch(_ key: CacheKey) async -> FetchClaim { .proceed }
 }
 
 /// A block's bytes with their CRC-32C, computed once where the bytes were made whole or checked.

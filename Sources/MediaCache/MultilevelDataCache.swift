@@ -63,6 +63,8 @@ public final class MultilevelDataCache: DataCache {
         let known = Set(local.map(\.key))
         return local + (await second.summaries(kind)).filter { !known.contains($0.key) }
     }
+    /// The second tier's (the shared one decides who fetches); the first is this host's alone.
+    public func claimFetch(_ key: CacheKey) async -> FetchClaim { await second.claimFetch(key) }
     public func pin(_ key: CacheKey) { first.pin(key) }
     public func unpin(_ key: CacheKey) { first.unpin(key) }
     public func statistics() -> CacheStatistics { first.statistics() }

@@ -105,6 +105,12 @@ actor MediaItem {
             runNow(machine.loaded(loaded))
         }
         if let info = machine.info { return info }
+        if machine.transfers.isEmpty, await context.cache.claimFetch(key) == .landed, machine.info == nil,
+           let loaded = try? await context.cache.loadItem(key) {
+            // Another host of the fleet fetched it while this one waited: no upstream call at all.
+            runNow(machine.loaded(loaded))
+        }
+        if let info = machine.info { return info }
         let waiter = nextWaiter()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CachedItem, any Error>) in

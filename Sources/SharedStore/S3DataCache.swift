@@ -18,6 +18,13 @@ public final class S3DataCache: DataCache {
     let outage: Double
     /// Bytes staged in memory at most (items larger than that are not archived).
     let stagingBudget: Int
+    /// This host's name in its leases (random per process).
+    public let hostID = UUID().uuidString
+    /// Seconds a lease lasts (its holder's fetch and write), how long another host waits for it at most, and how
+    /// often it looks whether the object landed.
+    let leaseLife: Double
+    let leaseWait: Double
+    let leasePoll: Double
 
     struct Remote {
         var item: CachedItem
@@ -41,10 +48,16 @@ public final class S3DataCache: DataCache {
         var listed: [CacheKey: ItemSummary] = [:]
         var listedAt: Double = -.infinity
         var listing: Task<Void, Never>?
+        /// Items whose fleet lease this host holds.
+        var leases: Set<CacheKey> = []
     }
     let state = Mutex(State())
 
-    public init(client: S3Client, appID: String, blockSize: Int, stagingBudget: Int = 64 << 20, outage: Double = 30, logger: Logger) {
+    public init(client: S3Client, appID: String, blockSize: Int, stagingBudget: Int = 64 << 20, outage: Double = 30,
+                leaseLife: Double = 30, leaseWait: Double = 15, leasePoll: Double = 0.1, logger: Logger) {
+        self.leaseLife = leaseLife
+        self.leaseWait = leaseWait
+        self.leasePoll = leasePoll
         self.client = client
         self.appID = appID
         self.blockSize = blockSize
@@ -123,7 +136,11 @@ public final class S3DataCache: DataCache {
     // MARK: writes
 
     public func storeItem(_ item: CachedItem, for key: CacheKey) async throws {
-        guard ObjectMeta.objectKey(key, appID: appID) != nil, item.goneAt == nil else { return }
+        guard ObjectMeta.objectKey(key, appID: appID) != nil else { return }
+        guard item.goneAt == nil else {
+            await releaseLease(key)  // WeChat no longer has it: nobody waits for an object that will not come
+            return
+        }
         stage(key) { $0.item = item }
     }
 
@@ -148,6 +165,7 @@ public final class S3DataCache: DataCache {
                 state.stagedBytes -= staged.bytes
                 state.staged[key] = nil
                 state.statistics.writesDropped += 1
+                if state.leases.contains(key) { Task { await self.releaseLease(key) } }
                 return nil
             }
             guard let item = staged.item, item.size > 0, staged.blocks.count == item.blockCount(),
@@ -172,6 +190,7 @@ public final class S3DataCache: DataCache {
         guard let object = ObjectMeta.objectKey(key, appID: appID) else { return }
         guard isUp() else {
             state.locked { $0.statistics.writesDropped += 1 }
+            await releaseLease(key)
             return
         }
         let checksums = blocks.map(\.checksum)
@@ -191,18 +210,20 @@ public final class S3DataCache: DataCache {
             }
             let summary = ItemSummary(key: key, fileExtension: item.fileExtension, fetchedAt: item.fetchedAt, goneAt: nil, isComplete: true)
             state.locked { $0.listed[key] = summary }
+            await releaseLease(key)
         } catch {
             state.locked { $0.statistics.writesDropped += 1 }
             failed(error, doing: "write \(key)")
+            await releaseLease(key)
         }
     }
 
     // MARK: outages
 
-    private func isUp() -> Bool { state.locked { $0.downUntil <= Date().timeIntervalSince1970 } }
+    func isUp() -> Bool { state.locked { $0.downUntil <= Date().timeIntervalSince1970 } }
 
     /// A failed call: the tier is out for `outage` seconds; the first failure of an outage is logged.
-    private func failed(_ error: any Error, doing what: String) {
+    func failed(_ error: any Error, doing what: String) {
         let first = state.locked { state -> Bool in
             state.statistics.errors += 1
             let now = Date().timeIntervalSince1970

@@ -15,6 +15,8 @@ public struct SharedTierStatistics: Sendable, Equatable, Codable {
     /// Calls that failed (transport, 5xx, 403), and the outages they opened.
     public var errors = 0
     public var outages = 0
+    /// Fetches this host left to another host holding the item's lease (it waited for the object instead).
+    public var leaseWaits = 0
 
     public init() {}
 }

@@ -65,6 +65,43 @@ import Testing
         #expect(try await sim.calls("media/get") == 1, "host B read it from the store: \(b.child.stderrText.suffix(400))")
     }
 
+    /// Four hosts read the same new items at the same moment: each item is fetched from WeChat once for the fleet
+    /// (leases), and every host reads the generator's bytes.
+    @Test func fourHostsReadingTheSameNewItemsAtOnceCallWeChatOncePerItem() async throws {
+        try requireFUSE()
+        let store = try await Self.store()
+        let sim = try SimProcess(["--generate", "40*image:60K"])
+        let items = try await sim.items().filter { $0.kind == "image" && $0.size == 60 << 10 }
+        try #require(items.count == 40)
+        let hosts = try (0..<4).map { _ in try MountProcess(sim: sim, extra: store.flags) }
+        defer { for host in hosts { host.unmount() } }
+        try await sim.resetCounters()
+        let sums: [[String]] = await withTaskGroup(of: (Int, [String]).self) { group in
+            for (index, host) in hosts.enumerated() {
+                group.addTask {
+                    let paths = items.map { host.path($0.path) }
+                    let list = Scratch.path("paths.txt")
+                    try? paths.joined(separator: "\n").write(toFile: list, atomically: true, encoding: .utf8)
+                    let result = await Harness.run(["xargs", "-a", list, "-d", "\n", "-P", "8", "-n", "1", "sha256sum"], timeout: 120)
+                    let byPath = Dictionary(result.output.split(separator: "\n").compactMap { line -> (String, String)? in
+                        let parts = line.split(separator: " ", maxSplits: 1)
+                        return parts.count == 2 ? (parts[1].trimmingCharacters(in: .whitespaces), String(parts[0])) : nil
+                    }, uniquingKeysWith: { first, _ in first })
+                    return (index, paths.map { byPath[$0] ?? "missing" })
+                }
+            }
+            var all = Array(repeating: [String](), count: hosts.count)
+            for await (index, sums) in group { all[index] = sums }
+            return all
+        }
+        var expected: [String] = []
+        for item in items { expected.append(try await sim.expectedSHA(item)) }
+        for (index, host) in sums.enumerated() { #expect(host == expected, "host \(index) read the generator's bytes") }
+        let calls = try await sim.calls("media/get")
+        print("[integration] 4 hosts x \(items.count) new items at once: \(calls) media/get calls")
+        #expect(calls == items.count, "one media/get per item for the fleet, not one per host")
+    }
+
     @Test func wrongStoreCredentialsStopTheMountWithOneLineAndTheConfigStatus() async throws {
         try requireFUSE()
         let store = try await Self.store()

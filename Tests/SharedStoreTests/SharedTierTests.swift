@@ -80,6 +80,44 @@ import Testing
         #expect(await c.cache.summaries(nil).count == 2)
     }
 
+    @Test func whileOneHostFetchesAnotherWaitsForItsObjectInsteadOfCallingWeChat() async throws {
+        let bucket = try store.bucket("lease")
+        let key = CacheKey(kind: .media, id: "MEDIA_leased")
+        let bytes = S3ClientTests.randomBytes(90_000)
+        let a = try host(bucket), b = try host(bucket)
+        #expect(await a.cache.claimFetch(key) == .proceed)
+        #expect(await a.cache.claimFetch(key) == .proceed, "a second reader on the same host goes on with its own fetch")
+        #expect(try store.check("exists", bucket, "wx/leases/wxapp/MEDIA_leased") == "yes")
+        async let waited = b.cache.claimFetch(key)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        try await Self.fetch(bytes, into: a.cache, key: key)  // host A's transfer, then its archive
+        await a.tier.drain()
+        #expect(await waited == .landed)
+        #expect(b.tier.tierStatistics.leaseWaits == 1)
+        let item = try #require(try await b.cache.loadItem(key))
+        var read: [UInt8] = []
+        for index in 0..<item.blockCount() { read += try #require(try await b.cache.block(key, index)).bytes }
+        #expect(read == bytes)
+        #expect(try store.check("exists", bucket, "wx/leases/wxapp/MEDIA_leased") == "no", "released once the object landed")
+    }
+
+    @Test func anExpiredLeaseIsTakenOverAndALiveOneIsWaitedForOnlyUpToTheBound() async throws {
+        let bucket = try store.bucket("expired")
+        let dead = try S3ClientTests.file(Array(#"{"host":"dead-host","expires":1}"#.utf8))
+        _ = try store.check("put", bucket, "wx/leases/wxapp/MEDIA_orphan", dead)
+        let c = try host(bucket)
+        #expect(await c.cache.claimFetch(CacheKey(kind: .media, id: "MEDIA_orphan")) == .proceed)
+        #expect(try store.check("body", bucket, "wx/leases/wxapp/MEDIA_orphan").contains(c.tier.hostID))
+
+        let live = try S3ClientTests.file(Array(#"{"host":"busy-host","expires":9999999999}"#.utf8))
+        _ = try store.check("put", bucket, "wx/leases/wxapp/MEDIA_stuck", live)
+        let impatient = S3DataCache(client: try store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, leaseWait: 1, logger: Self.logger)
+        let start = Date()
+        #expect(await impatient.claimFetch(CacheKey(kind: .media, id: "MEDIA_stuck")) == .proceed)
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited >= 0.9 && waited < 5, "\(waited) s")
+    }
+
     @Test func aSecondHostNeverOverwritesTheFirstsObject() async throws {
         let bucket = try store.bucket("once")
         let key = CacheKey(kind: .media, id: "MEDIA_twice")

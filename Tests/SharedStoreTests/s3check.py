@@ -4,6 +4,7 @@
    s3check.py ENDPOINT CREDENTIALS meta BUCKET KEY                     the object's metadata and content type as JSON
    s3check.py ENDPOINT CREDENTIALS exists BUCKET KEY                   "yes" or "no"
    s3check.py ENDPOINT CREDENTIALS bucket BUCKET -                     make the bucket
+   s3check.py ENDPOINT CREDENTIALS body BUCKET KEY                     the object's bytes as text
 """
 import configparser, hashlib, json, sys
 
@@ -23,6 +24,8 @@ elif command == "put":
 elif command == "same":
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     print("same" if hashlib.sha256(body).digest() == hashlib.sha256(open(rest[0], "rb").read()).digest() else f"differs ({len(body)} bytes)")
+elif command == "body":
+    print(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode())
 elif command == "meta":
     head = s3.head_object(Bucket=bucket, Key=key)
     print(json.dumps({"metadata": head["Metadata"], "content_type": head.get("ContentType"), "size": head["ContentLength"]}))

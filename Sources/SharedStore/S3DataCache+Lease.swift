@@ -1,0 +1,73 @@
+import Foundation
+import MediaCache
+
+/// Fetch once per fleet: a host about to call WeChat for an item no tier holds takes the item's lease
+/// (`PREFIX/leases/<appid>/<id>`, created with `If-None-Match: *`, holding its host and expiry). A host that finds
+/// another's live lease waits for the item's object to land (polling its HEAD), up to `leaseWait`, then fetches
+/// itself; an expired lease (its holder died or stalled) is taken over. The holder deletes its lease once the object
+/// is written. Any failure of the store lets the caller fetch: a lease never holds a reader longer than its wait.
+extension S3DataCache {
+    struct Lease: Codable {
+        var host: String
+        var expires: Double
+    }
+
+    static func leaseKey(_ key: CacheKey, appID: String) -> String? {
+        ObjectMeta.objectKey(key, appID: appID).map { "leases/" + $0.dropFirst("items/".count) }
+    }
+
+    public func claimFetch(_ key: CacheKey) async -> FetchClaim {
+        guard let lease = Self.leaseKey(key, appID: appID), let object = ObjectMeta.objectKey(key, appID: appID), isUp() else { return .proceed }
+        let deadline = Date().timeIntervalSince1970 + leaseWait
+        var tookOver = false
+        while true {
+            let now = Date().timeIntervalSince1970
+            let mine = Lease(host: hostID, expires: now + leaseLife)
+            do {
+                switch try await client.put(lease, bytes: Array(try JSONEncoder().encode(mine)), ifAbsent: true) {
+                case .created:
+                    _ = state.locked { $0.leases.insert(key) }
+                    // Looked at again under the lease: a host may have written it and let its lease go between
+                    // this host's miss and now (then there is nothing to fetch).
+                    if try await client.head(object) != nil {
+                        await releaseLease(key)
+                        state.locked { $0.remote[key] = nil }
+                        return .landed
+                    }
+                    return .proceed
+                case .exists:
+                    break
+                }
+                guard let held = try await client.get(lease, limit: 4096).flatMap({ try? JSONDecoder().decode(Lease.self, from: Data($0.bytes)) }) else {
+                    continue  // released (or unreadable) meanwhile: try to take it
+                }
+                if held.host == hostID { return .proceed }  // this host's own, for another reader of the item
+                if held.expires < now, !tookOver {
+                    // Its holder is gone: take it over (once; another host doing the same wins the create).
+                    tookOver = true
+                    try await client.delete(lease)
+                    continue
+                }
+                // Another host is fetching: wait for the object, within our bound.
+                state.locked { $0.statistics.leaseWaits += 1 }
+                while Date().timeIntervalSince1970 < min(deadline, held.expires + 1) {
+                    try await Task.sleep(nanoseconds: UInt64(leasePoll * 1e9))
+                    if try await client.head(object) != nil {
+                        state.locked { $0.remote[key] = nil }  // read its fields afresh
+                        return .landed
+                    }
+                }
+                if Date().timeIntervalSince1970 >= deadline { return .proceed }
+            } catch {
+                failed(error, doing: "lease \(key)")
+                return .proceed
+            }
+        }
+    }
+
+    /// Deletes this host's lease of `key`, if it holds one (its object is written, or the item cannot be had).
+    func releaseLease(_ key: CacheKey) async {
+        guard state.locked({ $0.leases.remove(key) }) != nil, let lease = Self.leaseKey(key, appID: appID) else { return }
+        try? await client.delete(lease)
+    }
+}
