@@ -48,6 +48,8 @@ public final class S3DataCache: DataCache {
         var listed: [CacheKey: ItemSummary] = [:]
         var listedAt: Double = -.infinity
         var listing: Task<Void, Never>?
+        /// Items whose object was found damaged here: the next complete copy (from WeChat) replaces it.
+        var damaged: Set<CacheKey> = []
         /// Items whose fleet lease this host holds.
         var leases: Set<CacheKey> = []
     }
@@ -97,8 +99,9 @@ public final class S3DataCache: DataCache {
         }
         let checksum = CRC32C.checksum(answer.bytes)
         guard answer.bytes.count == length, checksum == remote.checksums[index], answer.head.size == remote.item.size else {
-            state.locked { $0.remote[key] = nil; $0.statistics.corrupt += 1 }
-            logger.warning("shared store: an object's bytes do not match its checksum; not served", metadata: ["item": "\(key)", "block": "\(index)"])
+            state.locked { $0.remote[key] = nil; $0.statistics.corrupt += 1; $0.damaged.insert(key) }
+            logger.warning("shared store: an object's bytes do not match its checksum; not served (replaced once fetched again)",
+                           metadata: ["item": "\(key)", "block": "\(index)"])
             return nil
         }
         state.locked { $0.statistics.hits += 1; $0.statistics.bytesRead += Int64(length) }
@@ -199,10 +202,11 @@ public final class S3DataCache: DataCache {
         for block in blocks { bytes += block.bytes }
         var stored = item
         stored.videoURL = nil  // a signed address expires, and it is this host's
+        let replacing = state.locked { $0.damaged.contains(key) }  // a damaged object is overwritten, never kept
         do {
             switch try await client.put(object, bytes: bytes, contentType: item.contentType, metadata: ObjectMeta.encode(stored, checksums: checksums, origin: nil),
-                                        ifAbsent: true) {
-            case .created: state.locked { $0.statistics.objectsWritten += 1 }
+                                        ifAbsent: !replacing) {
+            case .created: state.locked { $0.statistics.objectsWritten += 1; $0.damaged.remove(key) }
             case .exists: state.locked { $0.statistics.objectsExisting += 1 }
             }
             if let name = ObjectMeta.nameKey(key, appID: appID, ext: item.fileExtension) {

@@ -149,6 +149,11 @@ import Testing
         #expect(try await c.cache.block(key, 1) == nil)  // the damaged one: a miss (WeChat is asked), never its bytes
         #expect(c.tier.tierStatistics.corrupt == 1)
         #expect(c.disk.holdsWhole(key) == false)
+        // Fetched again from WeChat (the transfer delivers the item's true bytes): the damaged object is replaced.
+        try await Self.fetch(bytes, into: c.cache, key: key)
+        await c.tier.drain()
+        #expect(try store.check("same", bucket, "wx/items/wxapp/MEDIA_bad", try S3ClientTests.file(bytes)) == "same")
+        #expect(c.tier.tierStatistics.objectsWritten == 1)
     }
 
     @Test func aStoreThatIsDownMissesAtOnceOnceWarnedAndIsNotAskedAgainDuringTheOutage() async throws {
