@@ -39,6 +39,8 @@ public protocol DataCache: Sendable {
     /// the caller wait while another host fetches it (`.landed`: read it from the cache now), or let it go
     /// (`.proceed`). Bounded: a tier never holds a reader longer than its own limit. Default: `.proceed`.
     func claimFetch(_ key: CacheKey) async -> FetchClaim
+    /// A shared tier's counters (nil: there is none).
+    func sharedStatistics() -> SharedTierStatistics?
 }
 
 /// Whether to call WeChat for an item (`DataCache.claimFetch`).
@@ -54,6 +56,7 @@ extension DataCache {
     public func holdsWhole(_ key: CacheKey) -> Bool { false }
     public func bytesBlocking(_ key: CacheKey, _ block: Int, range: Range<Int>) throws -> [UInt8]? { nil }
     public func claimFetch(_ key: CacheKey) async -> FetchClaim { .proceed }
+    public func sharedStatistics() -> SharedTierStatistics? { nil }
 }
 
 /// A block's bytes with their CRC-32C, computed once where the bytes were made whole or checked.

@@ -269,7 +269,7 @@ public final class MediaFileSystem: Sendable {
         let memory = StatsDocument.Memory(items: itemsInMemory, actors: MediaItem.alive.load(ordering: .relaxed), negativeEntries: negativeEntries)
         return StatsDocument(cache: context.cache.statistics(), filesystem: context.counters.snapshot(), memory: memory, upstream: upstream(),
                              latency: latencies.snapshot(), uptimeSeconds: max(0, context.clock.now() - started),
-                             quota: quota?.ledger.status())
+                             quota: quota?.ledger.status(), shared: context.cache.sharedStatistics())
     }
 
     func statsDocument() -> [UInt8] { statistics().encoded() }

@@ -24,6 +24,8 @@ public struct StatsDocument: Sendable, Codable, Equatable {
     public var uptimeSeconds: Double?
     /// Today's counted upstream calls (China day) and the configured limit.
     public var quota: QuotaStatus?
+    /// The tier shared with other hosts (`shared_cache`), when there is one.
+    public var shared: SharedTierStatistics?
 
     /// The document as the stats file shows it: pretty-printed JSON with sorted keys, and a final newline.
     public func encoded() -> [UInt8] {

@@ -69,6 +69,7 @@ public final class S3DataCache: DataCache {
     }
 
     public var tierStatistics: SharedTierStatistics { state.locked { $0.statistics } }
+    public func sharedStatistics() -> SharedTierStatistics? { tierStatistics }
 
     /// Waits for the uploads started so far (tests; a stop).
     public func drain() async {

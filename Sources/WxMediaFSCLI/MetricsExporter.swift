@@ -82,6 +82,19 @@ final class MetricsExporter: Sendable {
         counter("cache_evicted_blocks", "Blocks evicted to stay within the budget.", cache.evictedBlocks)
         counter("cache_corrupt_blocks", "Blocks found corrupt (checksum) and dropped.", cache.corruptBlocks)
 
+        if let shared = stats.shared {
+            counter("shared_hits", "Blocks read from the shared store and checked.", shared.hits)
+            counter("shared_misses", "Items the shared store had no usable object for.", shared.misses)
+            counter("shared_read", "Bytes read from the shared store.", shared.bytesRead, unit: "bytes")
+            counter("shared_objects_written", "Items this host wrote to the shared store.", shared.objectsWritten)
+            counter("shared_objects_existing", "Items another host had written first (a conditional create refused).", shared.objectsExisting)
+            counter("shared_writes_dropped", "Items not written to the shared store (too large, or the store was down).", shared.writesDropped)
+            counter("shared_corrupt", "Objects or blocks of the shared store not served (checksum or fields).", shared.corrupt)
+            counter("shared_errors", "Failed calls to the shared store.", shared.errors)
+            counter("shared_outages", "Times the shared store was taken out for a while after a failure.", shared.outages)
+            counter("shared_lease_waits", "Fetches left to another host holding the item's lease.", shared.leaseWaits)
+        }
+
         gauge("memory_items", "Items held in memory (known to the kernel or open).", stats.memory.items)
         gauge("memory_actors", "Item actors alive.", stats.memory.actors)
         gauge("memory_negative_entries", "Ids remembered as not found.", stats.memory.negativeEntries)

@@ -113,6 +113,11 @@ enum StatusReport {
         let fsErrors = fs.errors.sorted { $0.key < $1.key }.map { key, count in "\(Errno.name(ofKey: key)) ×\(count)" }
         lines.append("errors     upstream " + (upstreamErrors.isEmpty ? "none" : upstreamErrors.joined(separator: ", "))
             + "; filesystem " + (fsErrors.isEmpty ? "none" : fsErrors.joined(separator: ", ")))
+        if let shared = stats.shared {
+            lines.append("shared     \(count(shared.hits, "block")) read (\(bytes(shared.bytesRead))), \(count(shared.misses, "miss", plural: "misses")); "
+                + "\(count(shared.objectsWritten, "object")) written, \(shared.objectsExisting) already there, \(shared.writesDropped) dropped; "
+                + "\(shared.leaseWaits) lease waits; \(shared.corrupt) corrupt; \(count(shared.errors, "error")), \(count(shared.outages, "outage"))")
+        }
         if fs.storeFailures > 0 {
             lines.append("cache disk \(count(fs.storeFailures, "block write")) refused (\(fs.lastStoreFailure ?? "?")): reads go on from memory and upstream")
         }

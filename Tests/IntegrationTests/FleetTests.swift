@@ -63,6 +63,12 @@ import Testing
         #expect(listed, "host B lists host A's item")
         #expect(await b.sha256(image.path) == expected)
         #expect(try await sim.calls("media/get") == 1, "host B read it from the store: \(b.child.stderrText.suffix(400))")
+        // Each host's stats say what its tier did: A wrote the object, B read its blocks.
+        let sharedA = try #require(try await a.stats()["shared"] as? [String: Any]), sharedB = try #require(try await b.stats()["shared"] as? [String: Any])
+        #expect(sharedA["objectsWritten"] as? Int == 1 && sharedB["objectsWritten"] as? Int == 0)
+        #expect((sharedB["hits"] as? Int ?? 0) >= 1 && sharedB["bytesRead"] as? Int == Int(image.size))
+        let status = await b.run([Harness.binary, "status", b.mountpoint])
+        #expect(status.output.contains("shared     1 block read"), "\(status.output)")
     }
 
     /// Four hosts read the same new items at the same moment: each item is fetched from WeChat once for the fleet

@@ -11,6 +11,8 @@ enum Seaweed {
         let endpoint: String
         let credentialsFile: String
         let credentials: StoreCredentials
+        /// weed's process group (it leads it): SIGSTOP stalls the store, SIGKILL ends it.
+        let processGroup: Int32
 
         /// A new bucket of its own (made by boto3), for one test.
         func bucket(_ stem: String) throws -> String {
@@ -22,15 +24,18 @@ enum Seaweed {
         /// s3check.py's answer, trimmed.
         func check(_ arguments: String...) throws -> String { try check(arguments) }
 
-        func client(bucket: String, prefix: String = "wx", credentials: StoreCredentials? = nil) throws -> S3Client {
+        func client(bucket: String, prefix: String = "wx", credentials: StoreCredentials? = nil, timeout: Int64 = 30) throws -> S3Client {
             let location = try S3Location.parse(sharedCache: "s3://\(bucket)/\(prefix)", endpoint: endpoint, region: "us-east-1", pathStyle: true).get()
-            return S3Client(location: location, credentials: credentials ?? self.credentials)
+            return S3Client(location: location, credentials: credentials ?? self.credentials, timeout: .seconds(timeout))
         }
     }
 
     static let python: String = (try? run([repository + "/scripts/python-tools"])) ?? "python3"
 
-    static let store: Result<Store, any Error> = Result {
+    static let store: Result<Store, any Error> = Result { try start() }
+
+    /// A store of its own (a test that stops or stalls it must not disturb the others); its process group's id.
+    static func start() throws -> Store {
         let directory = Scratch.directory("seaweedfs")
         let endpoint = try run([repository + "/scripts/seaweedfs", "start", "--watch", "\(getpid())", directory])
         let file = directory + "/credentials"
@@ -38,8 +43,9 @@ enum Seaweed {
         func value(_ name: String) -> String {
             lines.first { $0.hasPrefix(name) }.map { String($0.split(separator: "=", maxSplits: 1)[1]).trimmingCharacters(in: .whitespaces) } ?? ""
         }
+        let pid = Int32(try String(contentsOfFile: directory + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         return Store(endpoint: endpoint, credentialsFile: file,
-                     credentials: StoreCredentials(accessKeyID: value("aws_access_key_id"), secretAccessKey: value("aws_secret_access_key")))
+                     credentials: StoreCredentials(accessKeyID: value("aws_access_key_id"), secretAccessKey: value("aws_secret_access_key")), processGroup: pid)
     }
 
     /// Runs a command; its standard output trimmed, or an error with its standard error. (Foundation's

@@ -156,6 +156,33 @@ import Testing
         #expect(c.tier.tierStatistics.objectsWritten == 1)
     }
 
+    /// The store stalls (SIGSTOP) mid-use, then dies (SIGKILL): reads miss within the client's timeout, once warned,
+    /// and the item already back-filled reads on from the local tier; never a wrong byte.
+    @Test func aStoreThatStallsThenDiesCostsAReaderOneTimeoutAndNoWrongByte() async throws {
+        let own = try Seaweed.start()
+        defer { kill(-own.processGroup, SIGKILL) }
+        let bucket = try own.bucket("stall")
+        let client = try own.client(bucket: bucket, timeout: 2)
+        let a = try host(bucket, client: client)
+        let kept = CacheKey(kind: .media, id: "MEDIA_kept"), other = CacheKey(kind: .media, id: "MEDIA_other")
+        let bytes = S3ClientTests.randomBytes(100_000)
+        try await Self.fetch(bytes, into: a.cache, key: kept)
+        try await Self.fetch(S3ClientTests.randomBytes(100_000), into: a.cache, key: other)
+        await a.tier.drain()
+        let b = try host(bucket, client: client)
+        #expect(try await b.cache.block(kept, 0)?.bytes == Array(bytes[0..<Self.blockSize]))  // block 0 back-filled on B
+        kill(-own.processGroup, SIGSTOP)
+        let start = Date()
+        #expect(try await b.cache.block(kept, 1) == nil, "a stalled store is a miss, not a hang")
+        #expect(try await b.cache.loadItem(other) == nil, "and the next call is not even made during the outage")
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited >= 1.5 && waited < 6, "\(waited) s")
+        #expect(b.tier.tierStatistics.outages == 1 && b.tier.tierStatistics.errors == 1, "one timeout, then no call during the outage")
+        kill(-own.processGroup, SIGKILL)
+        kill(-own.processGroup, SIGCONT)
+        #expect(try await b.cache.block(kept, 0)?.bytes == Array(bytes[0..<Self.blockSize]), "the back-filled block reads on locally")
+    }
+
     @Test func aStoreThatIsDownMissesAtOnceOnceWarnedAndIsNotAskedAgainDuringTheOutage() async throws {
         let location = try S3Location.parse(sharedCache: "s3://down/wx", endpoint: "http://127.0.0.1:9", region: "us-east-1", pathStyle: true).get()
         let a = try host("down", client: S3Client(location: location, credentials: store.credentials))

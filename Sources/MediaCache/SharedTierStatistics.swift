@@ -1,4 +1,4 @@
-/// What the shared tier did, for `stats`, `/metrics` and `status`.
+/// What a tier shared by several hosts did (SharedStore's S3DataCache), for `stats`, `/metrics` and `status`.
 public struct SharedTierStatistics: Sendable, Equatable, Codable {
     /// Blocks read from the store and checked.
     public var hits = 0
