@@ -15,7 +15,7 @@ struct SettingsCommand: ParsableCommand {
     )
 }
 
-struct ConfigCheckCommand: ParsableCommand {
+struct ConfigCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Print the effective configuration, each value with where it came from; the secret redacted.",
@@ -24,8 +24,10 @@ struct ConfigCheckCommand: ParsableCommand {
             the default. Each line is `key = value` in TOML followed by its source (# flag, # env NAME, # the file, \
             # default), so the output can be pasted into a config file. The appsecret is never shown, only where it \
             would be read from; the secret files are opened as a mount would (one that cannot be read, or that others \
-            can read, fails the check). Exit status 0 if the configuration is valid; 78 (EX_CONFIG) and one line naming \
-            the file or variable, the key and the fix if not.
+            can read, fails the check). With shared_cache, the store is asked once (one listing call): wrong credentials \
+            or a missing bucket fail the check; a store that does not answer now is reported on a comment line. Exit \
+            status 0 if the configuration is valid; 78 (EX_CONFIG) and one line naming the file or variable, the key \
+            and the fix if not.
 
             EXAMPLES:
               wxmediafs config check
@@ -38,15 +40,20 @@ struct ConfigCheckCommand: ParsableCommand {
 
     @OptionGroup var mount: MountSettingsOptions
 
-    func run() throws {
-        do throws(ConfigError) {
+    func run() async throws {
+        do {
             let settings = try api.settings(mount.add)
             print(settings.report().joined(separator: "\n"))
             // The secrets are read as a mount would read them (never shown): a file that cannot be read, or that
             // others can read, fails the check, as it would fail the mount.
             if case .file(let path) = settings.secret { try Self.checkSecretFile(path, what: "secret_file") }
             _ = try settings.callbackConfiguration()
-        } catch {
+            if let client = try settings.sharedClient() {
+                let problem = try await settings.probe(client)
+                print("# shared store: " + (problem.map { "not answering now (\($0.message)); a mount would read from WeChat until it does" }
+                    ?? "\(settings.sharedCache ?? "") answered (credentials and bucket usable)"))
+            }
+        } catch let error as ConfigError {
             FileHandle.standardError.write(Data("wxmediafs: \(error.message)\n".utf8))
             throw ConfigError.exitCode
         }

@@ -1,12 +1,14 @@
 import Foundation
 import Logging
 import SharedStore
+import WeChatAPI
 
 extension Settings {
     /// Where the store's key is read from: `s3_credentials_file` (AWS format: `[default]`, or the profile in
     /// AWS_PROFILE), else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN). Never argv.
     func sharedCredentials(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> StoreCredentials {
         if let file = s3CredentialsFile {
+            if let problem = SecretFile.permissionProblem(file) { throw ConfigError("s3_credentials_file \(problem)") }
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ConfigError("cannot read s3_credentials_file \(file)") }
             let profile = environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
             guard let fields = Self.iniSection(text, named: profile), let id = fields["aws_access_key_id"], let secret = fields["aws_secret_access_key"],
@@ -28,22 +30,34 @@ extension Settings {
         return "s3 credentials: not set (set s3_credentials_file, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
     }
 
+    /// The client of the store these settings name (nil: no shared_cache).
+    func sharedClient() throws -> S3Client? {
+        guard let sharedCache else { return nil }
+        guard appid != nil else { throw ConfigError("shared_cache needs the appid (objects are kept under items/<appid>/)") }
+        switch S3Location.parse(sharedCache: sharedCache, endpoint: s3Endpoint, region: s3Region, pathStyle: s3PathStyle) {
+        case .success(let location): return S3Client(location: location, credentials: try sharedCredentials(), timeout: .seconds(10))
+        case .failure(let error): throw ConfigError(error.message)
+        }
+    }
+
+    /// One listing call: wrong credentials or a missing bucket throw the configuration's one line; a store that does
+    /// not answer is returned (it may come back: reads go to WeChat meanwhile).
+    func probe(_ client: S3Client) async throws -> S3Error? {
+        do {
+            _ = try await client.list(prefix: "items/", maxKeys: 1)
+            return nil
+        } catch let error as S3Error where error.kind == .accessDenied || error.kind == .noSuchBucket || error.kind == .configuration {
+            throw ConfigError("shared_cache \(sharedCache ?? ""): \(error.message)")
+        } catch let error as S3Error {
+            return error
+        }
+    }
+
     /// The shared tier these settings describe (nil: none), checked against the store at once: wrong credentials
     /// or a missing bucket are one line and the configuration's exit status, not a mount that misses forever.
     func sharedTier(blockSize: Int, logger: Logger) async throws -> S3DataCache? {
-        guard let sharedCache else { return nil }
-        guard let appid else { throw ConfigError("shared_cache needs the appid (objects are kept under items/<appid>/)") }
-        let location: S3Location
-        switch S3Location.parse(sharedCache: sharedCache, endpoint: s3Endpoint, region: s3Region, pathStyle: s3PathStyle) {
-        case .success(let parsed): location = parsed
-        case .failure(let error): throw ConfigError(error.message)
-        }
-        let client = S3Client(location: location, credentials: try sharedCredentials(), timeout: .seconds(10))
-        do {
-            _ = try await client.list(prefix: "items/", maxKeys: 1)
-        } catch let error as S3Error where error.kind == .accessDenied || error.kind == .noSuchBucket || error.kind == .configuration {
-            throw ConfigError("shared_cache \(sharedCache): \(error.message)")
-        } catch {
+        guard let client = try sharedClient(), let appid else { return nil }
+        if let error = try await probe(client) {
             logger.warning("shared store not reachable at start; reading from WeChat directly until it answers", metadata: ["error": "\(error)"])
         }
         let tier = S3DataCache(client: client, appID: appid, blockSize: blockSize, logger: logger)

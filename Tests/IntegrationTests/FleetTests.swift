@@ -114,9 +114,21 @@ import Testing
         let wrong = Scratch.path("credentials")
         let key = try String(contentsOfFile: store.credentialsFile, encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("aws_access_key_id") }!
         try "[default]\n\(key)\naws_secret_access_key = not-the-secret-4f9a\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+        chmod(wrong, 0o600)
         let sim = try SimProcess()
         var flags = store.flags
         flags[flags.count - 1] = wrong
+        let base = [Harness.binary, "config", "check", "--api-base", sim.baseURL, "--appid", SimProcess.appID]
+        // config check asks the store too: the right key answers, the wrong one is the same one line and 78.
+        let good = await Harness.run(base + store.flags, environment: ["WECHAT_APPSECRET": SimProcess.secret])
+        #expect(good.status == 0 && good.output.contains("# shared store: s3://fleet/fleet answered"), "\(good.output) \(good.error)")
+        #expect(good.output.contains("# s3 credentials: <redacted> (from s3_credentials_file \(store.credentialsFile))"))
+        let checked = await Harness.run(base + flags, environment: ["WECHAT_APPSECRET": SimProcess.secret])
+        #expect(checked.status == 78 && checked.error.contains("403") && !checked.error.contains("not-the-secret-4f9a"), "\(checked.error)")
+        chmod(wrong, 0o644)
+        let open = await Harness.run(base + flags, environment: ["WECHAT_APPSECRET": SimProcess.secret])
+        #expect(open.status == 78 && open.error.contains("s3_credentials_file"), "a key others can read is refused: \(open.error)")
+        chmod(wrong, 0o600)
         let mount = try MountProcess(sim: sim, extra: flags, expectReady: false)
         defer { mount.unmount() }
         try #require(mount.child.waitForExit(timeout: 60), "refused, not mounted")
