@@ -13,6 +13,7 @@ import argparse, os, random, shutil, statistics, subprocess, tempfile, time
 
 from bench_common import VIDEO_ID, Mount, Sim, drop_caches, log, set_read_ahead, stop_process, timed, unmount, wait_for
 from bench_small import SmallRows
+from bench_fleet import FleetRows
 
 
 def summary(ratios):
@@ -344,6 +345,8 @@ class Bench:
                 self.floor(video)
             if self.wanted("small"):
                 SmallRows(self).run()
+            if self.wanted("fleet"):
+                FleetRows(self).run()
         finally:
             subprocess.run(["sh", "-c", f"for m in {self.work}/*-mnt-*; do fusermount3 -u -z $m 2>/dev/null; done"])
             shutil.rmtree(self.work, ignore_errors=True)
@@ -360,10 +363,11 @@ def main():
     parser.add_argument("--data", required=True, help="where the generated MP4 is kept between runs")
     parser.add_argument("--quick", action="store_true", help="tiny items, one repetition: a smoke run, no figures")
     parser.add_argument("--reps", type=int)
-    parser.add_argument("--only", action="append", choices=["cold", "ffprobe", "local", "concurrent", "rss", "stats", "floor", "small"],
+    parser.add_argument("--only", action="append", choices=["cold", "ffprobe", "local", "concurrent", "rss", "stats", "floor", "small", "fleet"],
                         help="run these rows only (repeatable): cold (curl, httpdirfs, rclone, first byte), ffprobe, "
                              "local (warm, hot, pread), concurrent, rss, stats, floor (a do-nothing libfuse filesystem), "
-                             "small (thousands of small items from nginx: cold, warm, hot, floor, first byte, disk; start-up on a big cache)")
+                             "small (thousands of small items from nginx: cold, warm, hot, floor, first byte, disk; start-up on a big cache), "
+                             "fleet (hosts sharing one store: SeaweedFS)")
     options = parser.parse_args()
     quick = options.quick
     options.reps = options.reps or (1 if quick else 5)

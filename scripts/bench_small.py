@@ -100,15 +100,15 @@ def parallel_cat(paths):
     return timed(["xargs", "-0", "-P", "8", "-n", "8", "cat"], input=b"\0".join(p.encode() for p in paths))
 
 
-def wxmediafs_mount(binary, api, work, cache=None, environment=None):
-    """A mount on `api` (nginx or the simulator), its cache in `cache` (new when None); (mount, seconds to ready)."""
+def wxmediafs_mount(binary, api, work, cache=None, environment=None, extra=()):
+    """A mount on `api` (nginx or the simulator), its cache in `cache` (new when None), `extra` flags; (mount, seconds to ready)."""
     point = tempfile.mkdtemp(dir=work, prefix="small-mnt-")
     cache = cache or tempfile.mkdtemp(dir=work, prefix="small-cache-")
     env = dict(os.environ, WECHAT_APPSECRET=SECRET, **(environment or {}))
     log_file = open(os.path.join(work, "small-wxmediafs.log"), "a")
     start = time.perf_counter()
     process = subprocess.Popen([binary, "mount", point, "--api-base", api, "--appid", APPID, "--cache-dir", cache, "--cache-size", "16G",
-                                "-o", "auto_unmount", "--log-level", "warning"], env=env, stdout=subprocess.PIPE, stderr=log_file, text=True)
+                                "-o", "auto_unmount", "--log-level", "warning", *extra], env=env, stdout=subprocess.PIPE, stderr=log_file, text=True)
     line = process.stdout.readline()
     ready = time.perf_counter() - start
     if "mounted on" not in line:

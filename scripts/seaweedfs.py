@@ -6,17 +6,15 @@ import boto3
 WEED = os.path.join(os.path.dirname(sys.executable), "weed")
 
 
-def free_base():
-    """A port P with P, P+1, P+2, P+3 and their gRPC twins (+10000) free on loopback."""
+def free_ports():
+    """Eight free loopback ports below the ephemeral range (an outgoing connection never takes one meanwhile):
+    HTTP and gRPC for the master, the volume server, the filer and the S3 gateway."""
+    low, _ = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
     for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base > 55000 - 4 or base < 20000:
-            continue
-        ports = [base + i for i in range(4)] + [base + 10000 + i for i in range(4)]
+        base = secrets.randbelow(max(1, low - 10_016 - 16)) + 10_000
+        ports = [base + i for i in range(8)]
         if all(is_free(port) for port in ports):
-            return base
+            return ports
     raise SystemExit("seaweedfs: no free ports")
 
 
@@ -61,14 +59,45 @@ def start(directory, buckets, parent=None):
     credentials = os.path.join(directory, "credentials")
     with open(os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write(f"[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
-    base = free_base()
-    master, volume, filer, s3 = base, base + 1, base + 2, base + 3
+    for attempt in range(3):  # a port taken between the check and weed's bind ends weed at once: new ports
+        process, endpoint = launch(directory, key, secret, buckets)
+        if endpoint:
+            break
+    else:
+        raise SystemExit(f"seaweedfs: weed exited three times; see {directory}/weed.log")
+    if parent:
+        watch(parent, process.pid)
+    with open(os.path.join(directory, "endpoint"), "w") as f:
+        f.write(endpoint + "\n")
+    print(endpoint)
+
+
+def launch(directory, key, secret, buckets):
+    """weed on new ports: (process, endpoint), or (process, None) when it exited before answering."""
+    master, volume, filer, s3, *grpc = free_ports()
     log = open(os.path.join(directory, "weed.log"), "ab")
     process = subprocess.Popen(
         [WEED, "server", f"-dir={directory}/data", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-master.port={master}",
          f"-volume.port={volume}", f"-filer.port={filer}", "-s3", f"-s3.port={s3}", f"-s3.config={directory}/s3.json",
+         f"-master.port.grpc={grpc[0]}", f"-volume.port.grpc={grpc[1]}", f"-filer.port.grpc={grpc[2]}", f"-s3.port.grpc={grpc[3]}",
          "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false", "-volume.max=0", "-master.volumeSizeLimitMB=64"],
         stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+    with open(os.path.join(directory, "pid"), "w") as f:
+        f.write(f"{process.pid}\n")
+    try:
+        return process, ready(process, directory, key, secret, s3, buckets)
+    except BaseException:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if process.poll() is not None and process.returncode != -signal.SIGKILL:
+            return process, None
+        raise
+
+
+def ready(process, directory, key, secret, s3, buckets):
+    """Waits for the S3 gateway, makes the buckets; the endpoint."""
     endpoint = f"http://127.0.0.1:{s3}"
     deadline = time.monotonic() + 60
     client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1")
@@ -80,18 +109,14 @@ def start(directory, buckets, parent=None):
             break
         except Exception:
             if time.monotonic() > deadline:
-                process.kill()
                 raise SystemExit(f"seaweedfs: the S3 gateway did not answer within 60 s; see {directory}/weed.log")
             time.sleep(0.25)
     for bucket in buckets:
-        client.create_bucket(Bucket=bucket)
-    if parent:
-        watch(parent, process.pid)
-    with open(os.path.join(directory, "pid"), "w") as f:
-        f.write(f"{process.pid}\n")
-    with open(os.path.join(directory, "endpoint"), "w") as f:
-        f.write(endpoint + "\n")
-    print(endpoint)
+        try:
+            client.create_bucket(Bucket=bucket)
+        except client.exceptions.BucketAlreadyOwnedByYou:
+            pass  # DIR's data kept from an earlier start
+    return endpoint
 
 
 def stop(directory):

@@ -39,6 +39,13 @@ public struct S3Client: Sendable {
         public var etag: String
         public var contentType: String?
         public var metadata: [String: String]
+
+        public init(size: Int64, etag: String, contentType: String?, metadata: [String: String]) {
+            self.size = size
+            self.etag = etag
+            self.contentType = contentType
+            self.metadata = metadata
+        }
     }
 
     public enum PutOutcome: Sendable, Equatable {

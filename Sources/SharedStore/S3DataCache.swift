@@ -41,6 +41,8 @@ public final class S3DataCache: DataCache {
         var stagedBytes = 0
         var downUntil: Double = 0
         var statistics = SharedTierStatistics()
+        /// First blocks that came with an item's fields, until `block` takes them (at most `firstBlocksKept`).
+        var firstBlocks: [CacheKey: [UInt8]] = [:]
         /// Items being written; their tasks (for `drain`) while they run.
         var uploading: Set<CacheKey> = []
         var uploads: [CacheKey: Task<Void, Never>] = [:]
@@ -68,6 +70,8 @@ public final class S3DataCache: DataCache {
         self.logger = logger
     }
 
+    static let firstBlocksKept = 32
+
     public var tierStatistics: SharedTierStatistics { state.locked { $0.statistics } }
     public func sharedStatistics() -> SharedTierStatistics? { tierStatistics }
 
@@ -89,7 +93,11 @@ public final class S3DataCache: DataCache {
         guard remote.item.blockSize == blockSize else { return nil }
         let answer: (head: S3Client.Head, bytes: [UInt8])?
         do {
-            answer = try await client.get(object, range: start..<(start + Int64(length)), limit: length)
+            if index == 0, let first = state.locked({ $0.firstBlocks.removeValue(forKey: key) }) {
+                answer = (S3Client.Head(size: remote.item.size, etag: "", contentType: nil, metadata: [:]), first)  // came with the fields
+            } else {
+                answer = try await client.get(object, range: start..<(start + Int64(length)), limit: length)
+            }
         } catch {
             failed(error, doing: "read \(key) block \(index)")
             return nil
@@ -119,17 +127,26 @@ public final class S3DataCache: DataCache {
         if let known = state.locked({ $0.remote[key] }) { return known }
         guard let object = ObjectMeta.objectKey(key, appID: appID), isUp() else { return nil }
         do {
-            guard let head = try await client.head(object) else {
+            // One GET of the first block answers both the fields and the bytes a first read wants (a small item is
+            // one block): no HEAD before it.
+            guard let answer = try await client.get(object, range: 0..<Int64(blockSize), limit: blockSize) else {
                 state.locked { $0.statistics.misses += 1 }
                 return nil
             }
-            guard let (item, checksums) = ObjectMeta.decode(head) else {
+            guard let (item, checksums) = ObjectMeta.decode(answer.head) else {
                 state.locked { $0.statistics.corrupt += 1 }
                 logger.warning("shared store: an object's fields are not an item's; not served", metadata: ["item": "\(key)"])
                 return nil
             }
             let remote = Remote(item: item, checksums: checksums)
-            state.locked { $0.remote[key] = remote }
+            state.locked { state in
+                state.remote[key] = remote
+                // Kept until `block` takes it, a few at most (a lookup alone never reads it).
+                if !checksums.isEmpty, item.blockSize == blockSize, answer.bytes.count == item.blockLength(0) {
+                    if state.firstBlocks.count >= Self.firstBlocksKept, let oldest = state.firstBlocks.keys.first { state.firstBlocks[oldest] = nil }
+                    state.firstBlocks[key] = answer.bytes
+                }
+            }
             return remote
         } catch {
             failed(error, doing: "look up \(key)")
