@@ -108,6 +108,30 @@ import Testing
         #expect(calls == items.count, "one media/get per item for the fleet, not one per host")
     }
 
+    /// An upload through host A (`cp` into upload/image/) lands in the store under its new id: host B reads
+    /// media/<id>.jpg with no download anywhere, the source file's bytes.
+    @Test func anUploadThroughOneHostIsReadOnAnotherWithNoDownload() async throws {
+        try requireFUSE()
+        let store = try await Self.store()
+        let sim = try SimProcess()
+        let image = try #require(try await sim.items().first { $0.kind == "image" })
+        let source = "\(Harness.fixtures)/image/\(image.id).\(image.ext)"
+        let a = try MountProcess(sim: sim, extra: store.flags)
+        defer { a.unmount() }
+        let target = a.path("upload/image/shared.jpg")
+        let copy = await a.run(["cp", source, target])
+        #expect(copy.status == 0, "\(copy.error)")
+        let id = try #require(await Harness.run(["getfattr", "--only-values", "-n", "user.wechat.media_id", target]).output.nonEmpty, "no media id")
+        let object = "fleet/items/\(SimProcess.appID)/\(id)"
+        #expect(await Harness.waitFor(timeout: 20) { (try? await store.check("exists", store.bucket, object)) == "yes" }, "the upload reached the store")
+        #expect(try await store.check("same", store.bucket, object, source) == "same")
+        try await sim.resetCounters()
+        let b = try MountProcess(sim: sim, extra: store.flags)
+        defer { b.unmount() }
+        #expect(await b.sha256("media/\(id).jpg") == (await Harness.sha256(source)))
+        #expect(try await sim.mediaCalls() == 0, "host B read the upload from the store: no download anywhere")
+    }
+
     @Test func wrongStoreCredentialsStopTheMountWithOneLineAndTheConfigStatus() async throws {
         try requireFUSE()
         let store = try await Self.store()
@@ -137,4 +161,8 @@ import Testing
         #expect(message.contains("shared_cache s3://fleet/fleet") && message.contains("403"), "\(message)")
         #expect(!message.contains("not-the-secret-4f9a"))
     }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }
