@@ -108,6 +108,30 @@ import Testing
         #expect(calls == items.count, "one media/get per item for the fleet, not one per host")
     }
 
+    /// An item WeChat has deleted (40007), created 4 days ago, stays readable and listed on a host that never had it.
+    @Test func anItemWeChatHasDeletedStaysReadableAndListedFromTheStore() async throws {
+        try requireFUSE()
+        let store = try await Self.store()
+        let sim = try SimProcess()
+        let image = try #require(try await sim.items().first { $0.kind == "image" })
+        let expected = try await sim.expectedSHA(image)
+        let a = try MountProcess(sim: sim, extra: store.flags)
+        defer { a.unmount() }
+        #expect(await a.sha256(image.path) == expected)
+        let object = "fleet/items/\(SimProcess.appID)/\(image.id)"
+        #expect(await Harness.waitFor(timeout: 20) { (try? await store.check("exists", store.bucket, object)) == "yes" })
+        _ = try await store.check("age", store.bucket, object, "345600")  // 4 days: past WeChat's 3
+        try await sim.post("/__sim/expire-media", #"{"id":"\#(image.id)"}"#)
+        try await sim.resetCounters()
+        let b = try MountProcess(sim: sim, extra: store.flags)
+        defer { b.unmount() }
+        let name = (image.path as NSString).lastPathComponent
+        let listed = await Harness.waitFor(timeout: 20) { ((try? FileManager.default.contentsOfDirectory(atPath: b.path("media"))) ?? []).contains(name) }
+        #expect(listed, "listed on host B though WeChat deleted it")
+        #expect(await b.sha256(image.path) == expected, "\(b.child.stderrText.suffix(400))")
+        #expect(try await sim.mediaCalls() == 0)
+    }
+
     /// An upload through host A (`cp` into upload/image/) lands in the store under its new id: host B reads
     /// media/<id>.jpg with no download anywhere, the source file's bytes.
     @Test func anUploadThroughOneHostIsReadOnAnotherWithNoDownload() async throws {

@@ -5,6 +5,7 @@
    s3check.py ENDPOINT CREDENTIALS exists BUCKET KEY                   "yes" or "no"
    s3check.py ENDPOINT CREDENTIALS bucket BUCKET -                     make the bucket
    s3check.py ENDPOINT CREDENTIALS body BUCKET KEY                     the object's bytes as text
+   s3check.py ENDPOINT CREDENTIALS age BUCKET KEY SECONDS              its wx-fetched and wx-created made SECONDS older (a copy onto itself)
 """
 import configparser, hashlib, json, sys
 
@@ -26,6 +27,15 @@ elif command == "same":
     print("same" if hashlib.sha256(body).digest() == hashlib.sha256(open(rest[0], "rb").read()).digest() else f"differs ({len(body)} bytes)")
 elif command == "body":
     print(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode())
+elif command == "age":
+    import time
+    head = s3.head_object(Bucket=bucket, Key=key)
+    meta = dict(head["Metadata"])
+    then = "%.3f" % (time.time() - float(rest[0]))
+    meta["wx-fetched"] = then
+    meta["wx-created"] = then
+    s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key}, Metadata=meta, MetadataDirective="REPLACE",
+                   ContentType=head.get("ContentType", "application/octet-stream"))
 elif command == "meta":
     head = s3.head_object(Bucket=bucket, Key=key)
     print(json.dumps({"metadata": head["Metadata"], "content_type": head.get("ContentType"), "size": head["ContentLength"]}))
