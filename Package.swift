@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "SharedStore",
             dependencies: [
-                "Locking", "MediaCache",
+                "Locking", "MediaCache", "WeChatAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SharedStore
 import Logging
 import MediaFS
 import WeChatAPI
@@ -65,6 +66,12 @@ struct MountCommand: AsyncParsableCommand {
             logger.info("\(today.total) upstream calls counted on \(today.day) (China time)\(quota.limit.map { ", max_calls_per_day = \($0)" } ?? "")")
             let runtime = MountRuntime(logger: logger)
             runtime.hold(access)
+            // The fleet's follower messages (inbox/ the same on every host), every few seconds beside the mount.
+            let messageShare = try settings.sharedClient().map { client in
+                MessageShare(client: client, appID: settings.appid ?? "", logger: logger)
+                    .run(every: Settings.Defaults.messageShareInterval, local: { fs.recordedMessages() }, record: { try fs.record($0) })
+            }
+            defer { messageShare?.cancel() }
             runtime.keepSyncing(fs.quota?.startSyncing())
             do {
                 // Listening before mounting: an address in use fails the mount with one line, nothing mounted.

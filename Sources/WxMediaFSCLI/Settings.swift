@@ -17,6 +17,8 @@ struct Settings: Sendable {
         static let mountOptions: [String] = []
         static let s3Region = "us-east-1"
         static let s3PathStyle = false
+        /// Seconds between two rounds of the fleet's messages (MessageShare).
+        static let messageShareInterval: Double = 5
 
         /// AWS's endpoint for the region (virtual-host style); other stores set s3_endpoint.
         static func s3Endpoint(region: String) -> String { "https://s3.\(region).amazonaws.com" }

@@ -132,6 +132,36 @@ import Testing
         #expect(try await sim.mediaCalls() == 0)
     }
 
+    /// A follower message recorded on host A (`ingest --cache-dir` beside its mount) shows in host B's inbox/ and
+    /// media/, and B reads its media through the link; the message object is the one boto3 reads.
+    @Test func aMessageRecordedOnOneHostShowsInEveryHostsInbox() async throws {
+        try requireFUSE()
+        let store = try await Self.store()
+        let sim = try SimProcess()
+        let image = try #require(try await sim.items().first { $0.kind == "image" })
+        let a = try MountProcess(sim: sim, extra: store.flags)
+        defer { a.unmount() }
+        let b = try MountProcess(sim: sim, extra: store.flags)
+        defer { b.unmount() }
+        let now = Int(Date().timeIntervalSince1970) - 60
+        let file = Scratch.directory("fleet-xml") + "/push.xml"
+        try """
+            <xml><FromUserName>oFleetSender</FromUserName><CreateTime>\(now)</CreateTime><MsgType>image</MsgType><MediaId>\(image.id)</MediaId><MsgId>4242</MsgId></xml>
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let ingest = await Harness.run([Harness.binary, "ingest", "--cache-dir", a.cacheDirectory, file])
+        #expect(ingest.status == 0, "\(ingest.error)")
+        let landed = await Harness.waitFor(timeout: 30) { (try? await store.check("exists", store.bucket, "fleet/messages/\(SimProcess.appID)/4242.json")) == "yes" }
+        #expect(landed, "host A wrote the message to the store")
+        let china = DateFormatter()
+        china.dateFormat = "yyyy-MM-dd"
+        china.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        let link = b.path("inbox/\(china.string(from: Date(timeIntervalSince1970: TimeInterval(now))))/oFleetSender/4242.jpg")
+        let shown = await Harness.waitFor(timeout: 30) { (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) != nil }
+        #expect(shown, "host B's inbox shows host A's message: \(b.child.stderrText.suffix(300))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: b.path("media")).contains("\(image.id).jpg"))
+        #expect(await Harness.sha256(link) == (try await sim.expectedSHA(image)))
+    }
+
     /// An upload through host A (`cp` into upload/image/) lands in the store under its new id: host B reads
     /// media/<id>.jpg with no download anywhere, the source file's bytes.
     @Test func anUploadThroughOneHostIsReadOnAnotherWithNoDownload() async throws {
