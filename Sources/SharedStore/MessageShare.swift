@@ -37,12 +37,14 @@ public final class MessageShare: Sendable {
         let prefix = "messages/\(appID)/"
         var inStore = Set<String>(), token: String?
         do {
+            var pages = 0
             repeat {
                 let page = try await client.list(prefix: prefix, continuation: token)
                 for entry in page.keys where entry.key.hasSuffix(".json") {
                     inStore.insert(String(entry.key.dropFirst(prefix.count).dropLast(5)))
                 }
-                token = page.next
+                pages += 1
+                token = page.next == token || page.keys.isEmpty || pages >= 10_000 ? nil : page.next
             } while token != nil
         } catch {
             logger.debug("shared store: messages not listed this round", metadata: ["error": "\(error)"])
@@ -58,7 +60,13 @@ public final class MessageShare: Sendable {
         let wanted = inStore.subtracting(localNames).subtracting(known.locked { $0 })
         for name in wanted.sorted() {
             let fetched: (head: S3Client.Head, bytes: [UInt8])?
-            do { fetched = try await client.get(prefix + name + ".json", limit: 64 << 10) } catch { continue }  // next round
+            do {
+                fetched = try await client.get(prefix + name + ".json", limit: 64 << 10)
+            } catch let error as S3Error where error.kind == .badResponse {
+                fetched = nil  // larger than any message: skipped once, like any other that is not one
+            } catch {
+                continue  // the store did not answer: next round
+            }
             known.locked { _ = $0.insert(name) }
             guard let answer = fetched, let message = try? JSONDecoder().decode(FollowerMessage.self, from: Data(answer.bytes)), message.isWellFormed,
                   Self.name(message) == name else {

@@ -55,13 +55,20 @@ enum ObjectMeta {
     }
 
     /// The item and its block checksums, or nil when the fields are not ours, or disagree with the object's size.
-    static func decode(_ head: S3Client.Head) -> (item: CachedItem, checksums: [UInt32])? {
+    /// Everything a store says is checked here, before it reaches the filesystem: the block size must be this
+    /// host's (a read walks blocks of it), the size within what the tier writes, the times finite and not in the future.
+    static func decode(_ head: S3Client.Head, blockSize: Int, now: Double = Date().timeIntervalSince1970) -> (item: CachedItem, checksums: [UInt32])? {
         let fields = head.metadata
-        guard fields["wx-format"] == "1", let size = fields["wx-size"].flatMap({ Int64($0) }), size == head.size, size >= 0,
-              let block = fields["wx-block"].flatMap({ Int($0) }), block > 0, let ext = fields["wx-ext"], MediaExtensionCheck.isSafe(ext),
-              let fetched = fields["wx-fetched"].flatMap({ Double($0) }), let table = fields["wx-crc32c"].flatMap({ Data(base64Encoded: $0) }) else {
+        let latest = now + 86_400
+        func time(_ name: String) -> Double? { fields[name].flatMap { Double($0) }.flatMap { $0.isFinite && $0 >= 0 && $0 <= latest ? $0 : nil } }
+        guard fields["wx-format"] == "1", let size = fields["wx-size"].flatMap({ Int64($0) }), size == head.size,
+              size > 0, size <= Int64(maxBlocks) * Int64(blockSize),
+              fields["wx-block"] == "\(blockSize)", let ext = fields["wx-ext"], MediaExtensionCheck.isSafe(ext),
+              let fetched = time("wx-fetched"), fields["wx-created"] == nil || time("wx-created") != nil,
+              let table = fields["wx-crc32c"].flatMap({ Data(base64Encoded: $0) }) else {
             return nil
         }
+        let block = blockSize
         let count = Int((size + Int64(block) - 1) / Int64(block))
         guard table.count == 4 * count else { return nil }
         let bytes = [UInt8](table)
@@ -72,7 +79,7 @@ enum ObjectMeta {
             checksums.append(sum)
         }
         let item = CachedItem(size: size, contentType: head.contentType, filename: nil, fileExtension: ext, rangeSupported: true, videoURL: nil,
-                              fetchedAt: fetched, blockSize: block, goneAt: nil, createdAt: fields["wx-created"].flatMap { Double($0) })
+                              fetchedAt: fetched, blockSize: block, goneAt: nil, createdAt: time("wx-created"))
         return (item, checksums)
     }
 }

@@ -28,6 +28,8 @@ public struct S3Client: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         configuration.decompression = .disabled
+        // Never followed: a redirect would carry the session token and the bodies to another host.
+        configuration.redirectConfiguration = .disallow
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
         configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -89,7 +91,7 @@ public struct S3Client: Sendable {
         if ifAbsent { headers.append(("If-None-Match", "*")) }
         let response = try await send("PUT", key: key, headers: headers, body: bytes, operation: "PutObject")
         let body = try await collect(response, limit: 1 << 16, operation: "PutObject")
-        if ifAbsent, response.status == .preconditionFailed || response.status == .conflict { return .exists }
+        if ifAbsent, response.status == .preconditionFailed { return .exists }
         try check(response, body: body, operation: "PutObject")
         return .created(etag: response.headers.first(name: "ETag") ?? "")
     }
@@ -103,14 +105,17 @@ public struct S3Client: Sendable {
 
     /// One page of keys under `prefix` (relative to the location's prefix, returned relative too).
     public func list(prefix: String, continuation: String? = nil, maxKeys: Int = 1000) async throws -> (keys: [ListedKey], next: String?) {
-        var query: [(name: String, value: String)] = [("list-type", "2"), ("max-keys", "\(maxKeys)"), ("prefix", location.prefix + prefix)]
+        var query: [(name: String, value: String)] = [("encoding-type", "url"), ("list-type", "2"), ("max-keys", "\(maxKeys)"),
+                                                       ("prefix", location.prefix + prefix)]
         if let continuation { query.append(("continuation-token", continuation)) }
         let response = try await send("GET", key: nil, query: query, operation: "ListObjectsV2")
         let body = try await collect(response, limit: 16 << 20, operation: "ListObjectsV2")
         try check(response, body: body, operation: "ListObjectsV2")
         guard let listing = S3XML.listing(body) else { throw S3Error(.badResponse, "the shared store's ListObjectsV2 answer is not a listing") }
         let keys = listing.objects.compactMap { object -> ListedKey? in
-            guard object.key.hasPrefix(location.prefix) else { return nil }
+            // Keys come URL-encoded (`encoding-type=url`: a key with characters XML cannot hold still parses).
+            guard let key = object.key.removingPercentEncoding, key.hasPrefix(location.prefix) else { return nil }
+            let object = S3XML.Listing.Object(key: key, size: object.size, lastModified: object.lastModified, etag: object.etag)
             return ListedKey(key: String(object.key.dropFirst(location.prefix.count)), size: object.size, modified: Self.seconds(object.lastModified))
         }
         return (keys, listing.truncated ? listing.nextToken : nil)
@@ -158,7 +163,7 @@ public struct S3Client: Sendable {
         let response = try await send("POST", key: key, query: [("uploadId", uploadID)], headers: headers, body: S3XML.completion(parts),
                                       operation: "CompleteMultipartUpload")
         let body = try await collect(response, limit: 1 << 20, operation: "CompleteMultipartUpload")
-        if ifAbsent, response.status == .preconditionFailed || response.status == .conflict { return .exists }
+        if ifAbsent, response.status == .preconditionFailed { return .exists }
         try check(response, body: body, operation: "CompleteMultipartUpload")
         // A 200 can still carry an error (S3 reports late failures in the body).
         if let error = S3XML.error(body) { throw S3Error(.unavailable, "the shared store failed CompleteMultipartUpload: \(error.code)", code: error.code) }
@@ -190,6 +195,10 @@ public struct S3Client: Sendable {
         }
         do {
             return try await http.execute(on: self.http, timeout: timeout)
+        } catch let error as HTTPClientError where error == .cancelled {
+            throw S3Error(.cancelled, "\(operation) cancelled")
+        } catch is CancellationError {
+            throw S3Error(.cancelled, "\(operation) cancelled")
         } catch let error as HTTPClientError {
             throw S3Error(.transport, "the shared store did not answer \(operation): \(error.description)")
         } catch {

@@ -17,15 +17,21 @@ extension S3DataCache {
     }
 
     public func claimFetch(_ key: CacheKey) async -> FetchClaim {
-        guard let lease = Self.leaseKey(key, appID: appID), let object = ObjectMeta.objectKey(key, appID: appID), isUp() else { return .proceed }
+        guard leases, let lease = Self.leaseKey(key, appID: appID), let object = ObjectMeta.objectKey(key, appID: appID), isUp() else { return .proceed }
         let deadline = Date().timeIntervalSince1970 + leaseWait
-        var tookOver = false
-        while true {
-            let now = Date().timeIntervalSince1970
-            let mine = Lease(host: hostID, expires: now + leaseLife)
-            do {
-                switch try await client.put(lease, bytes: Array(try JSONEncoder().encode(mine)), ifAbsent: true) {
-                case .created:
+        var tookOver = false, waited = false
+        do {
+            while Date().timeIntervalSince1970 < deadline {
+                let now = Date().timeIntervalSince1970
+                let mine = Lease(host: hostID, expires: now + leaseLife)
+                let outcome: S3Client.PutOutcome
+                do {
+                    outcome = try await client.put(lease, bytes: Array(try JSONEncoder().encode(mine)), ifAbsent: true)
+                } catch let error as S3Error where error.kind == .conflict {
+                    try await Task.sleep(nanoseconds: UInt64(leasePoll * 1e9))  // another host's create under way
+                    continue
+                }
+                if case .created = outcome {
                     _ = state.locked { $0.leases.insert(key) }
                     // Looked at again under the lease: a host may have written it and let its lease go between
                     // this host's miss and now (then there is nothing to fetch).
@@ -35,34 +41,38 @@ extension S3DataCache {
                         return .landed
                     }
                     return .proceed
-                case .exists:
-                    break
                 }
-                guard let held = try await client.get(lease, limit: 4096).flatMap({ try? JSONDecoder().decode(Lease.self, from: Data($0.bytes)) }) else {
-                    continue  // released (or unreadable) meanwhile: try to take it
-                }
-                if held.host == hostID { return .proceed }  // this host's own, for another reader of the item
-                if held.expires < now, !tookOver {
+                // Someone holds it. A lease that cannot be read is taken as live until our bound.
+                let held = try await client.get(lease, limit: 4096).flatMap { try? JSONDecoder().decode(Lease.self, from: Data($0.bytes)) }
+                if held?.host == hostID { return .proceed }  // this host's own, for another reader of the item
+                if let held, held.expires < now, !tookOver {
                     // Its holder is gone: take it over (once; another host doing the same wins the create).
                     tookOver = true
                     try await client.delete(lease)
                     continue
                 }
-                // Another host is fetching: wait for the object, within our bound.
-                state.locked { $0.statistics.leaseWaits += 1 }
-                while Date().timeIntervalSince1970 < min(deadline, held.expires + 1) {
+                if !waited {
+                    waited = true
+                    state.locked { $0.statistics.leaseWaits += 1 }
+                }
+                // Another host is fetching: wait for the object; every half second see whether its lease is still
+                // there (a holder that let go without writing: then claim it), and stop at its expiry or our bound.
+                var rounds = 0
+                while Date().timeIntervalSince1970 < deadline {
                     try await Task.sleep(nanoseconds: UInt64(leasePoll * 1e9))
                     if try await client.head(object) != nil {
                         state.locked { $0.remote[key] = nil }  // read its fields afresh
                         return .landed
                     }
+                    rounds += 1
+                    if let held, held.expires + 1 < Date().timeIntervalSince1970 { break }
+                    if rounds % 5 == 0, try await client.head(lease) == nil { break }
                 }
-                if Date().timeIntervalSince1970 >= deadline { return .proceed }
-            } catch {
-                failed(error, doing: "lease \(key)")
-                return .proceed
             }
+        } catch {
+            failed(error, doing: "lease \(key)")
         }
+        return .proceed
     }
 
     /// Deletes this host's lease of `key`, if it holds one (its object is written, or the item cannot be had).

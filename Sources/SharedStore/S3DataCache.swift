@@ -25,6 +25,8 @@ public final class S3DataCache: DataCache {
     let leaseLife: Double
     let leaseWait: Double
     let leasePoll: Double
+    /// False when the store does not keep `If-None-Match` (leases would not exclude anyone): every host fetches.
+    public let leases: Bool
 
     struct Remote {
         var item: CachedItem
@@ -34,6 +36,9 @@ public final class S3DataCache: DataCache {
         var item: CachedItem?
         var blocks: [Int: CheckedBlock] = [:]
         var bytes = 0
+        /// When its first part was staged: an item not whole within `stagingAge` (a partial read, a transfer that
+        /// stopped, blocks the local tier had) is dropped, never kept in memory.
+        var since: Double = 0
     }
     struct State {
         var remote: [CacheKey: Remote] = [:]
@@ -58,7 +63,8 @@ public final class S3DataCache: DataCache {
     let state = Mutex(State())
 
     public init(client: S3Client, appID: String, blockSize: Int, stagingBudget: Int = 64 << 20, outage: Double = 30,
-                leaseLife: Double = 30, leaseWait: Double = 15, leasePoll: Double = 0.1, logger: Logger) {
+                leaseLife: Double = 30, leaseWait: Double = 15, leasePoll: Double = 0.1, leases: Bool = true, logger: Logger) {
+        self.leases = leases
         self.leaseLife = leaseLife
         self.leaseWait = leaseWait
         self.leasePoll = leasePoll
@@ -71,6 +77,9 @@ public final class S3DataCache: DataCache {
     }
 
     static let firstBlocksKept = 32
+    /// What a lookup reads of an object: its fields, and the whole of most temporary media (a larger item's first
+    /// block is read again when it is read).
+    static let firstRead = 256 << 10
 
     public var tierStatistics: SharedTierStatistics { state.locked { $0.statistics } }
     public func sharedStatistics() -> SharedTierStatistics? { tierStatistics }
@@ -129,11 +138,12 @@ public final class S3DataCache: DataCache {
         do {
             // One GET of the first block answers both the fields and the bytes a first read wants (a small item is
             // one block): no HEAD before it.
-            guard let answer = try await client.get(object, range: 0..<Int64(blockSize), limit: blockSize) else {
+            let first = min(blockSize, Self.firstRead)
+            guard let answer = try await client.get(object, range: 0..<Int64(first), limit: first) else {
                 state.locked { $0.statistics.misses += 1 }
                 return nil
             }
-            guard let (item, checksums) = ObjectMeta.decode(answer.head) else {
+            guard let (item, checksums) = ObjectMeta.decode(answer.head, blockSize: blockSize) else {
                 state.locked { $0.statistics.corrupt += 1 }
                 logger.warning("shared store: an object's fields are not an item's; not served", metadata: ["item": "\(key)"])
                 return nil
@@ -141,8 +151,8 @@ public final class S3DataCache: DataCache {
             let remote = Remote(item: item, checksums: checksums)
             state.locked { state in
                 state.remote[key] = remote
-                // Kept until `block` takes it, a few at most (a lookup alone never reads it).
-                if !checksums.isEmpty, item.blockSize == blockSize, answer.bytes.count == item.blockLength(0) {
+                // Kept until `block` takes it, a few at most (a lookup that is not followed by a read leaves it).
+                if !checksums.isEmpty, answer.bytes.count == item.blockLength(0) {
                     if state.firstBlocks.count >= Self.firstBlocksKept, let oldest = state.firstBlocks.keys.first { state.firstBlocks[oldest] = nil }
                     state.firstBlocks[key] = answer.bytes
                 }
@@ -177,21 +187,27 @@ public final class S3DataCache: DataCache {
     private func stage(_ key: CacheKey, _ change: (inout Staged) -> Void) {
         let ready: (CachedItem, [CheckedBlock])? = state.locked { state in
             guard state.remote[key] == nil, !state.uploading.contains(key) else { return nil }  // in the store already, or on its way
-            var staged = state.staged[key] ?? Staged()
+            let now = Date().timeIntervalSince1970
+            var staged = state.staged[key] ?? Staged(since: now)
             let before = staged.bytes
             change(&staged)
             state.stagedBytes += staged.bytes - before
-            if let item = staged.item, item.size > Int64(stagingBudget) || item.blockCount() > ObjectMeta.maxBlocks || item.blockSize != blockSize
-                || state.stagedBytes > stagingBudget {
-                state.stagedBytes -= staged.bytes
-                state.staged[key] = nil
-                state.statistics.writesDropped += 1
-                if state.leases.contains(key) { Task { await self.releaseLease(key) } }
-                return nil
+            state.staged[key] = staged
+            // Out of bounds: this item when it can never fit, then the oldest staged items (and the stale) until
+            // what is staged fits the budget; each is dropped and counted, its lease let go.
+            var dropped: [CacheKey] = []
+            if let item = staged.item, item.size > Int64(stagingBudget) || item.blockCount() > ObjectMeta.maxBlocks || item.blockSize != blockSize {
+                dropped.append(key)
             }
+            for (other, entry) in state.staged where now - entry.since > Self.stagingAge && other != key { dropped.append(other) }
+            for victim in dropped { drop(victim, &state) }
+            while state.stagedBytes > stagingBudget, let oldest = state.staged.min(by: { $0.value.since < $1.value.since })?.key {
+                drop(oldest, &state)
+                dropped.append(oldest)
+            }
+            guard !dropped.contains(key), let staged = state.staged[key] else { return nil }
             guard let item = staged.item, item.size > 0, staged.blocks.count == item.blockCount(),
                   (0..<item.blockCount()).allSatisfy({ staged.blocks[$0]?.bytes.count == item.blockLength($0) }) else {
-                state.staged[key] = staged
                 return nil
             }
             state.stagedBytes -= staged.bytes
@@ -205,6 +221,16 @@ public final class S3DataCache: DataCache {
             self.state.locked { $0.uploading.remove(key); $0.uploads[key] = nil }
         }
         state.locked { if $0.uploading.contains(key) { $0.uploads[key] = task } }
+    }
+
+    /// Seconds an item may stay staged without becoming whole.
+    static let stagingAge: Double = 120
+
+    private func drop(_ key: CacheKey, _ state: inout State) {
+        guard let entry = state.staged.removeValue(forKey: key) else { return }
+        state.stagedBytes -= entry.bytes
+        state.statistics.writesDropped += 1
+        if state.leases.contains(key) { Task { await self.releaseLease(key) } }
     }
 
     private func upload(_ key: CacheKey, _ item: CachedItem, _ blocks: [CheckedBlock]) async {
@@ -246,6 +272,9 @@ public final class S3DataCache: DataCache {
 
     /// A failed call: the tier is out for `outage` seconds; the first failure of an outage is logged.
     func failed(_ error: any Error, doing what: String) {
+        // A reader that gave up (an interrupted read) says nothing of the store.
+        if Task.isCancelled || error is CancellationError { return }
+        if let error = error as? S3Error, error.kind == .cancelled || error.kind == .conflict { return }
         let first = state.locked { state -> Bool in
             state.statistics.errors += 1
             let now = Date().timeIntervalSince1970
@@ -269,6 +298,9 @@ public final class S3DataCache: DataCache {
         return state.locked { state in state.listed.values.filter { kind == nil || $0.key.kind == kind } }
     }
 
+    /// Pages a listing reads at most (10 million items).
+    static let listingPages = 10_000
+
     /// Seconds a listing is used before it is read again.
     static let listingAge: Double = 30
 
@@ -289,17 +321,19 @@ public final class S3DataCache: DataCache {
 
     /// Every name marker under `names/<appid>/`, paged; the listing replaces the last one when it is whole.
     private func readListing() async {
-        var found: [CacheKey: ItemSummary] = [:], token: String?
+        var found: [CacheKey: ItemSummary] = [:], token: String?, pages = 0
         let prefix = "names/\(appID)/"
         do {
             repeat {
                 let page = try await client.list(prefix: prefix, continuation: token)
+                pages += 1
+                // A store that answers the same token again, or pages without end, ends the listing here.
+                if page.next == token || page.keys.isEmpty || pages >= Self.listingPages { token = nil } else { token = page.next }
                 for entry in page.keys {
                     guard let (key, ext) = ObjectMeta.parseName(String(entry.key.dropFirst(prefix.count))) else { continue }
                     found[key] = ItemSummary(key: key, fileExtension: ext, fetchedAt: entry.modified ?? 0, goneAt: nil, isComplete: true)
                 }
-                token = page.next
-            } while token != nil && found.count < 10_000_000
+            } while token != nil
             state.locked { state in
                 let mine = state.listed.filter { found[$0.key] == nil && $0.value.fetchedAt > state.listedAt }  // written here since
                 state.listed = found.merging(mine) { theirs, _ in theirs }
@@ -308,7 +342,8 @@ public final class S3DataCache: DataCache {
             }
         } catch {
             state.locked { $0.listing = nil; $0.listedAt = Date().timeIntervalSince1970 }
-            failed(error, doing: "list the store")
+            // An answer that is not a listing says nothing of the store's health: the next listing tries again.
+            if (error as? S3Error)?.kind != .badResponse { failed(error, doing: "list the store") }
         }
     }
     public func pin(_ key: CacheKey) {}

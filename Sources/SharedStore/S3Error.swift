@@ -7,8 +7,12 @@ public struct S3Error: Error, Sendable, Equatable, CustomStringConvertible {
         case accessDenied
         /// The bucket does not exist.
         case noSuchBucket
-        /// A conditional write found the object there already (412, or 409 for a concurrent one).
+        /// A conditional write found the object there already (412).
         case exists
+        /// 409: a concurrent conditional write is under way (it may still fail): neither there nor not.
+        case conflict
+        /// The caller gave up (an interrupted read): nothing said about the store.
+        case cancelled
         /// The store answered 5xx or 503 SlowDown: try again later.
         case unavailable
         /// No answer (refused, reset, timed out).
@@ -41,7 +45,8 @@ public struct S3Error: Error, Sendable, Equatable, CustomStringConvertible {
         switch (status, code) {
         case (_, "NoSuchBucket"): kind = .noSuchBucket
         case (403, _): kind = .accessDenied
-        case (412, _), (409, "ConditionalRequestConflict"): kind = .exists
+        case (412, _): kind = .exists
+        case (409, _): kind = .conflict
         case (500..., _): kind = .unavailable
         default: kind = .other(status: status)
         }

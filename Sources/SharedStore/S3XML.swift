@@ -34,7 +34,7 @@ enum S3XML {
         listing.truncated = result["IsTruncated"] == "true"
         listing.nextToken = result["NextContinuationToken"]
         for object in Records(body, record: "Contents").found {
-            guard let key = object["Key"], let size = object["Size"].flatMap({ Int64($0) }) else { return nil }
+            guard let key = object["Key"], let size = object["Size"].flatMap({ Int64($0) }) else { continue }  // skipped, not the page
             listing.objects.append(.init(key: key, size: size, lastModified: object["LastModified"] ?? "", etag: object["ETag"] ?? ""))
         }
         return listing

@@ -60,9 +60,24 @@ extension Settings {
         if let error = try await probe(client) {
             logger.warning("shared store not reachable at start; reading from WeChat directly until it answers", metadata: ["error": "\(error)"])
         }
-        let tier = S3DataCache(client: client, appID: appid, blockSize: blockSize, logger: logger)
+        let tier = S3DataCache(client: client, appID: appid, blockSize: blockSize, leases: await keepsConditionalWrites(client, logger: logger), logger: logger)
         tier.refreshListingIfStale()  // media/ lists what the fleet holds, from the first readdir on
         return tier
+    }
+
+    /// Whether the store refuses a second `If-None-Match: *` create of one key (leases and "hosts never overwrite
+    /// each other" rest on it); when it does not, leases are off (every host fetches for itself) and it is said once.
+    func keepsConditionalWrites(_ client: S3Client, logger: Logger) async -> Bool {
+        let probe = "probe/\(UUID().uuidString)"
+        defer { Task { try? await client.delete(probe) } }
+        do {
+            _ = try await client.put(probe, bytes: [], ifAbsent: true)
+            if try await client.put(probe, bytes: [], ifAbsent: true) == .exists { return true }
+            logger.warning("the shared store does not keep If-None-Match (a second create of one key was not refused): leases are off, each host fetches for itself")
+            return false
+        } catch {
+            return true  // not answering now: the tier's own outage handling applies
+        }
     }
 
     /// The `[name]` section of an INI text as key → value.

@@ -85,6 +85,10 @@ extension SettingsLayer {
             sharedCache = text
         case .s3Endpoint:
             guard Self.isHTTPURL(text) else { throw ValueProblem("not an http:// or https:// URL") }
+            // A key in the URL would be printed by config check and sent to no one: credentials have their own file.
+            guard let url = URLComponents(string: text), url.user == nil, url.password == nil else {
+                throw ValueProblem("not a plain http(s)://HOST[:PORT] (credentials go in s3_credentials_file)")
+            }
             s3Endpoint = text
         case .s3Region: s3Region = text
         case .s3PathStyle:

@@ -118,6 +118,33 @@ import Testing
         #expect(waited >= 0.9 && waited < 5, "\(waited) s")
     }
 
+    /// Fields a hostile or foreign writer put (boto3): none reaches the filesystem as an item.
+    @Test func anObjectWithHostileFieldsIsNotAnItem() async throws {
+        let bucket = try store.bucket("hostile")
+        let a = try host(bucket)
+        let key = CacheKey(kind: .media, id: "MEDIA_good")
+        try await Self.fetch(S3ClientTests.randomBytes(1_000), into: a.cache, key: key)
+        await a.tier.drain()
+        let good = (try JSONSerialization.jsonObject(with: Data(try store.check("meta", bucket, "wx/items/wxapp/MEDIA_good").utf8)) as! [String: Any])["metadata"]
+            as! [String: String]
+        let body = try S3ClientTests.file(S3ClientTests.randomBytes(1_000))
+        let bad: [(String, [String: String])] = [
+            ("fetched_huge", ["wx-fetched": "1e300"]), ("fetched_nan", ["wx-fetched": "nan"]), ("created_negative", ["wx-created": "-1e300"]),
+            ("future", ["wx-fetched": "99999999999"]), ("other_block", ["wx-block": "524288"]), ("size_max", ["wx-size": "9223372036854775807"]),
+            ("ext_path", ["wx-ext": "../x"]), ("table_short", ["wx-crc32c": "AAAA"]),
+        ]
+        for (name, change) in bad {
+            let fields = good.merging(change) { $1 }.map { "\($0.key)=\($0.value)" }
+            _ = try store.check(["put", bucket, "wx/items/wxapp/MEDIA_\(name)", body] + fields)
+        }
+        let b = try host(bucket)
+        for (name, _) in bad {
+            #expect(try await b.cache.loadItem(CacheKey(kind: .media, id: "MEDIA_\(name)")) == nil, "\(name)")
+        }
+        #expect(b.tier.tierStatistics.corrupt == bad.count && b.tier.tierStatistics.outages == 0)
+        #expect(try await b.cache.loadItem(key)?.size == 1_000, "the well-formed one is read")
+    }
+
     @Test func aSecondHostNeverOverwritesTheFirstsObject() async throws {
         let bucket = try store.bucket("once")
         let key = CacheKey(kind: .media, id: "MEDIA_twice")
