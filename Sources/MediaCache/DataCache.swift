@@ -39,6 +39,9 @@ public protocol DataCache: Sendable {
     /// the caller wait while another host fetches it (`.landed`: read it from the cache now), or let it go
     /// (`.proceed`). Bounded: a tier never holds a reader longer than its own limit. Default: `.proceed`.
     func claimFetch(_ key: CacheKey) async -> FetchClaim
+    /// The fetch `claimFetch` let go on ended without the item (WeChat refused the id, the transfer failed): others
+    /// need not wait for it.
+    func releaseClaim(_ key: CacheKey) async
     /// A shared tier's counters (nil: there is none).
     func sharedStatistics() -> SharedTierStatistics?
 }
@@ -56,6 +59,7 @@ extension DataCache {
     public func holdsWhole(_ key: CacheKey) -> Bool { false }
     public func bytesBlocking(_ key: CacheKey, _ block: Int, range: Range<Int>) throws -> [UInt8]? { nil }
     public func claimFetch(_ key: CacheKey) async -> FetchClaim { .proceed }
+    public func releaseClaim(_ key: CacheKey) async {}
     public func sharedStatistics() -> SharedTierStatistics? { nil }
 }
 

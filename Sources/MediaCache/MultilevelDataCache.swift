@@ -65,6 +65,7 @@ public final class MultilevelDataCache: DataCache {
     }
     /// The second tier's (the shared one decides who fetches); the first is this host's alone.
     public func claimFetch(_ key: CacheKey) async -> FetchClaim { await second.claimFetch(key) }
+    public func releaseClaim(_ key: CacheKey) async { await second.releaseClaim(key) }
     public func sharedStatistics() -> SharedTierStatistics? { second.sharedStatistics() }
     public func pin(_ key: CacheKey) { first.pin(key) }
     public func unpin(_ key: CacheKey) { first.unpin(key) }

@@ -72,12 +72,12 @@ public final class MediaFileSystem: Sendable {
         return (statistics.bytes, statistics.budget)
     }
 
-    /// Records pushed messages (the live callback) in the cache directory's messages file; returns how many were
-    /// new. When the file must be compacted, a message past the media life keeps its line while its media is
-    /// cached (its inbox link still reads).
     /// The follower messages recorded in the cache directory (by the callback, `ingest`, or another host).
     public func recordedMessages() -> [FollowerMessage] { messages.messages }
 
+    /// Records pushed messages (the live callback) in the cache directory's messages file; returns how many were
+    /// new. When the file must be compacted, a message past the media life keeps its line while its media is
+    /// cached (its inbox link still reads).
     public func record(_ pushed: [FollowerMessage]) throws -> Int {
         try messages.record(pushed) { context.cache.item(CacheKey(kind: .media, id: $0.mediaID.rawValue)) != nil }
     }

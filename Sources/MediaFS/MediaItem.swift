@@ -266,6 +266,8 @@ actor MediaItem {
     func transferFailed(_ transfer: Int, error: any Error) async {
         tasks.removeValue(forKey: transfer)
         await run(machine.transferFailed(transfer, error: FSError(error), now: context.clock.now(), present: present))
+        // Failed before WeChat said what the item is: a fleet lease taken for it is let go at once.
+        if machine.info == nil { await context.cache.releaseClaim(key) }
     }
 
     // MARK: transfers and URLs (MediaItem+Transfer.swift runs them)

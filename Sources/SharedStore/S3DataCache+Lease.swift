@@ -75,6 +75,8 @@ extension S3DataCache {
         return .proceed
     }
 
+    public func releaseClaim(_ key: CacheKey) async { await releaseLease(key) }
+
     /// Deletes this host's lease of `key`, if it holds one (its object is written, or the item cannot be had).
     func releaseLease(_ key: CacheKey) async {
         guard state.locked({ $0.leases.remove(key) }) != nil, let lease = Self.leaseKey(key, appID: appID) else { return }

@@ -63,6 +63,12 @@ import Testing
         #expect(listed, "host B lists host A's item")
         #expect(await b.sha256(image.path) == expected)
         #expect(try await sim.calls("media/get") == 1, "host B read it from the store: \(b.child.stderrText.suffix(400))")
+        // An id WeChat refuses: the lease host B took for it is let go at once (nobody waits 15 s for it).
+        #expect(await b.run(["cat", b.path("media/NoSuchMedia_9.jpg")]).status != 0)
+        let released = await Harness.waitFor(timeout: 5) {
+            (try? await store.check("exists", store.bucket, "fleet/leases/\(SimProcess.appID)/NoSuchMedia_9")) == "no"
+        }
+        #expect(released, "the lease of a refused id is not left in the store")
         // Each host's stats say what its tier did: A wrote the object, B read its blocks.
         let sharedA = try #require(try await a.stats()["shared"] as? [String: Any]), sharedB = try #require(try await b.stats()["shared"] as? [String: Any])
         #expect(sharedA["objectsWritten"] as? Int == 1 && sharedB["objectsWritten"] as? Int == 0)

@@ -89,7 +89,9 @@ import Testing
         #expect(await a.cache.claimFetch(key) == .proceed, "a second reader on the same host goes on with its own fetch")
         #expect(try store.check("exists", bucket, "wx/leases/wxapp/MEDIA_leased") == "yes")
         async let waited = b.cache.claimFetch(key)
-        try await Task.sleep(nanoseconds: 300_000_000)
+        // Host A fetches only once host B is waiting on its lease (a condition, not a fixed time).
+        let deadline = Date().addingTimeInterval(10)
+        while b.tier.tierStatistics.leaseWaits == 0, Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
         try await Self.fetch(bytes, into: a.cache, key: key)  // host A's transfer, then its archive
         await a.tier.drain()
         #expect(await waited == .landed)
