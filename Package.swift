@@ -77,11 +77,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CChecksum"),
+        .target(name: "CFileSpace"),
         .systemLibrary(name: "CSpeex", pkgConfig: "speex", providers: [.apt(["libspeex-dev"])]),
         .target(name: "VoiceCodec", dependencies: ["CSpeex"], swiftSettings: swiftSettings),
         .target(
             name: "MediaCache",
-            dependencies: ["CChecksum", "Locking", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CChecksum", "CFileSpace", "Locking", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

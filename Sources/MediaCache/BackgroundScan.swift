@@ -18,6 +18,8 @@ final class BackgroundScan: Sendable {
     /// Signalled when a key's read on the spot ends, and when the scan ends.
     private let changed = NSCondition()
     private let isDone = Atomic<Bool>(false)
+    /// The packs are read (their items are in the index): an item not found there is looked for in its file.
+    private let packsRead = Atomic<Bool>(false)
 
     /// A finished scan: nothing to wait for, nothing to read on the spot.
     static func finished() -> BackgroundScan {
@@ -58,7 +60,24 @@ final class BackgroundScan: Sendable {
         changed.unlock()
     }
 
+    /// The packs are read: lookups on the spot may begin.
+    func finishPacks() {
+        packsRead.store(true, ordering: .releasing)
+        changed.lock()
+        changed.broadcast()
+        changed.unlock()
+    }
+
+    /// Blocks the calling thread until the packs are read (a lookup on the spot must not miss a packed item).
+    func waitForPacks() {
+        guard !packsRead.load(ordering: .acquiring) else { return }
+        changed.lock()
+        while !packsRead.load(ordering: .acquiring) { changed.wait() }
+        changed.unlock()
+    }
+
     func finish() {
+        packsRead.store(true, ordering: .releasing)
         let waiters = state.locked { state -> [CheckedContinuation<Void, Never>] in
             state.done = true
             state.tried = []

@@ -53,13 +53,15 @@ struct CacheIndex {
         for block in blocks { addBlock(key, index: block.index, length: block.length, verified: false) }
     }
 
-    /// Drops the entries of items that have no block left (and are not empty: those are whole), are not open, and are older than `life`: the server
-    /// has deleted them, so nothing can be read or fetched; returns them so their folders (meta) go too.
-    mutating func expire(now: Double, life: Double) -> [CacheKey] {
-        let expired = entries.compactMap { key, entry in
-            entry.pins == 0 && entry.blocks.isEmpty && !entry.isComplete && entry.hasItem && now - entry.fetchedAt >= life ? key : nil
+    /// Drops the entries of items that have no block left (and are not empty: those are whole), are not open, and
+    /// are older than `life`: the server has deleted them, so nothing can be read or fetched; returns them (with
+    /// their pack record, if packed) so what is left of them on disk (the meta) goes too.
+    mutating func expire(now: Double, life: Double) -> [(key: CacheKey, record: PackLocation?)] {
+        let expired = entries.compactMap { key, entry -> (key: CacheKey, record: PackLocation?)? in
+            guard entry.pins == 0 && entry.blocks.isEmpty && !entry.isComplete && entry.hasItem && now - entry.fetchedAt >= life else { return nil }
+            return (key, entry.flags.contains(.packed) ? PackLocation(encoded: entry.nonce) : nil)
         }
-        for key in expired {
+        for (key, _) in expired {
             entries.removeValue(forKey: key)
             extras.removeValue(forKey: key)
         }

@@ -8,6 +8,7 @@ extension CacheIndex {
         var fetchedAt: Double = 0
         var lastUse: UInt64 = 0
         /// The nonce of the item file the blocks were seen in (0: no file seen): a file with another is a new one.
+        /// For a packed item, where its record is (`PackLocation.encoded`).
         var nonce: UInt64 = 0
         /// Block index → data length, and which were checked in this process.
         var blocks = BlockMap()
@@ -25,6 +26,12 @@ extension CacheIndex {
             static let filenameElided = Flags(rawValue: 4)
             static let filenameNil = Flags(rawValue: 8)
             static let hasExtra = Flags(rawValue: 16)
+            /// The item is a record in a pack (PackFormat.swift); `nonce` is its `PackLocation`.
+            static let packed = Flags(rawValue: 32)
+            /// The meta is known here only: it goes to disk with the item's bytes, in one pack record.
+            static let metaPending = Flags(rawValue: 64)
+            /// Where the item is kept on disk, unchanged when its meta is.
+            static let storage: Flags = [.packed, .metaPending]
         }
 
         var hasItem: Bool { flags.contains(.hasItem) }
@@ -54,7 +61,7 @@ extension CacheIndex {
         entry.size = item.size
         entry.fetchedAt = item.fetchedAt
         entry.blockSize = UInt32(clamping: item.blockSize)
-        entry.flags = [.hasItem]
+        entry.flags = entry.flags.intersection(.storage).union(.hasItem)
         if item.rangeSupported { entry.flags.insert(.rangeSupported) }
         if let code = strings.code(item.contentType) { entry.contentType = code } else { extra.contentType = item.contentType }
         if let code = strings.code(item.fileExtension) { entry.fileExtension = code } else { extra.fileExtension = item.fileExtension }

@@ -9,13 +9,6 @@ import Logging
 /// CacheLock.swift) leftovers go by the rules of `CacheCleanup`; a guest deletes nothing, since what looks
 /// abandoned may be the owner's live work.
 enum CacheScanner {
-    static func scan(root: String, blockSize: Int, cleanup: Bool, now: Double, logger: Logger) -> CacheIndex {
-        var index = CacheIndex()
-        for item in scanItems(root: root, blockSize: blockSize, cleanup: cleanup, now: now, logger: logger) { index.adopt(item) }
-        logger.debug("cache scanned", metadata: ["items": "\(index.entries.count)", "bytes": "\(index.totalBytes)"])
-        return index
-    }
-
     /// Every item file under `root`, oldest first (by mtime: the order recency starts in).
     static func scanItems(root: String, blockSize: Int, cleanup: Bool, now: Double, logger: Logger) -> [ScannedItem] {
         var items: [ScannedItem] = []
@@ -91,6 +84,8 @@ struct ScannedItem {
     /// The file's mtime: where its recency starts.
     let newest: Double
     let nonce: UInt64
+    /// A pack record (`nonce` is its `PackLocation`), not an item file.
+    var packed = false
 }
 
 extension CacheIndex {
@@ -99,7 +94,15 @@ extension CacheIndex {
     mutating func adopt(_ scanned: ScannedItem) {
         let fresh = entries[scanned.key]?.hasItem != true
         if fresh { store(scanned.item, key: scanned.key) }
-        if (entries[scanned.key]?.nonce ?? 0) == 0 { sync(scanned.key, nonce: scanned.nonce, blocks: scanned.blocks) }
+        if (entries[scanned.key]?.nonce ?? 0) == 0 {
+            sync(scanned.key, nonce: scanned.nonce, blocks: scanned.blocks)
+            if scanned.packed {
+                entries.modify(scanned.key) { entry in
+                    entry.flags.insert(.packed)
+                    entry.flags.remove(.metaPending)
+                }
+            }
+        }
         if fresh { touch(scanned.key) }  // an item used since the scan began keeps its recency
     }
 }

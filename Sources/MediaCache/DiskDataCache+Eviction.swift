@@ -13,19 +13,38 @@ extension DiskDataCache {
         let now = now()
         let budget = budget
         let life = mediaLife
-        let (victims, expired) = index.locked { state -> ([(CacheKey, UInt64)], [CacheKey]) in
-            let victims = state.evict(toFit: budget).map { ($0, state.entries[$0]?.nonce ?? 0) }
-            return (victims, victims.isEmpty ? [] : state.expire(now: now, life: life))
+        let (victims, packed, expired) = index.locked { state in
+            var victims: [(CacheKey, UInt64)] = [], packed: [(CacheKey, PackLocation, CachedItem)] = []
+            for key in state.evict(toFit: budget) {
+                guard let entry = state.entries[key] else { continue }
+                if entry.flags.contains(.packed), let item = state.item(key) {
+                    packed.append((key, PackLocation(encoded: entry.nonce), item))
+                } else {
+                    victims.append((key, entry.nonce))
+                }
+            }
+            return (victims, packed, victims.isEmpty && packed.isEmpty ? [] : state.expire(now: now, life: life))
         }
-        guard !victims.isEmpty || !expired.isEmpty else { return }
-        let root = root
-        let emptied = (try? await DiskIO.run { () -> [(CacheKey, UInt64)] in
+        guard !victims.isEmpty || !packed.isEmpty || !expired.isEmpty else { return }
+        let root = root, packs = packs
+        let (emptied, repacked) = (try? await DiskIO.run { () -> ([(CacheKey, UInt64)], [(CacheKey, PackLocation?)]) in
             let emptied = victims.compactMap { key, nonce in Self.empty(Self.itemPath(root, key), key: key, nonce: nonce).map { (key, $0) } }
-            for key in expired { CacheCleanup.removeItemFile(Self.itemPath(root, key)) }
-            return emptied
-        }) ?? []
+            let repacked = Self.emptyPacked(packed, packs: packs)
+            self.removeExpired(expired)
+            return (emptied, repacked)
+        }) ?? ([], [])
         index.locked { state in
             for (key, nonce) in emptied { state.sync(key, nonce: nonce, blocks: []) }
+            for (key, location) in repacked {
+                if let location {
+                    state.entries.modify(key) { $0.nonce = location.encoded }
+                } else {
+                    state.entries.modify(key) { entry in  // no room for its meta: it is known here only
+                        entry.flags.remove(.packed)
+                        entry.nonce = 0
+                    }
+                }
+            }
         }
     }
 

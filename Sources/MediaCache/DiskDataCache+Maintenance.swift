@@ -24,9 +24,10 @@ extension DiskDataCache {
     /// wrote is removed; foreign entries and a live writer's temporaries stay.
     public func clear() async throws {
         guard isOwner else { throw CacheIOError(errno: EBUSY, operation: "clear \(directory) (another process owns it)") }
-        let root = root
+        let root = root, packs = packs
         let now = now()
         try await DiskIO.run {
+            packs.removeAll()
             for kind in CacheKey.Kind.allCases {
                 let folder = root + "/" + kind.rawValue
                 for name in try FileManager.default.contentsOfDirectory(atPath: folder) {

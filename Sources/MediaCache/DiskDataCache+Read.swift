@@ -49,15 +49,18 @@ extension DiskDataCache {
     private func fetch(_ key: CacheKey, _ block: Int, range: Range<Int>, check: Bool, again: Bool = false) throws
         -> (bytes: [UInt8], checked: CheckedBlock?)? {
         ensureLoaded(key)
-        let known: (length: Int, verified: Bool, expected: Int?, nonce: UInt64)? = index.locked { state in
+        let known: (length: Int, verified: Bool, expected: Int?, nonce: UInt64, packed: Bool)? = index.locked { state in
             guard let entry = state.entries[key], let length = entry.blocks[block] else { return nil }
             state.touch(key)
             // The exact length block `block` of this item has, when its size is known.
             let expected = entry.hasItem && entry.blockSize > 0
                 ? Int(max(0, min(Int64(entry.blockSize), entry.size - Int64(block) * Int64(entry.blockSize)))) : nil
-            return (length, entry.blocks.isVerified(block) && !check, expected, entry.nonce)
+            return (length, entry.blocks.isVerified(block) && !check, expected, entry.nonce, entry.flags.contains(.packed))
         }
         guard let known else { return nil }
+        if known.packed, range.upperBound <= known.length {
+            return try fetchPacked(key, block, range: range, location: PackLocation(encoded: known.nonce), length: known.length)
+        }
         guard range.upperBound <= known.length else {
             forget(key, block, corrupt: true, nonce: known.nonce)  // shorter than its item says: useless, and must not loop
             return nil
@@ -65,7 +68,7 @@ extension DiskDataCache {
         let path = itemPath(key)
         let outcome: BlockRead
         do {
-            outcome = try Self.readBlock(path, key: key, block: block, range: range, known: known)
+            outcome = try Self.readBlock(path, key: key, block: block, range: range, known: (known.length, known.verified, known.expected, known.nonce))
         } catch let error as CacheIOError {
             readFailed(key, block, error)
             throw error

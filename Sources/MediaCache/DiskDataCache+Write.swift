@@ -4,6 +4,7 @@ import Locking
 extension DiskDataCache {
     public func storeItem(_ item: CachedItem, for key: CacheKey) async throws {
         ensureLoaded(key)
+        if try await storeItemPacked(item, key: key) { return }
         let json = [UInt8](try JSONEncoder().encode(item))
         let path = itemPath(key), blockSize = blockSize, count = item.blockCount()
         let nonce = index.locked { $0.entries[key]?.nonce ?? 0 }
@@ -25,6 +26,7 @@ extension DiskDataCache {
 
     public func store(_ key: CacheKey, _ block: Int, _ checked: CheckedBlock) async throws {
         ensureLoaded(key)
+        if try await storePacked(key, block, checked) { return }
         let path = itemPath(key), blockSize = blockSize
         let (nonce, known) = index.locked { state -> (UInt64, CachedItem?) in (state.entries[key]?.nonce ?? 0, state.item(key)) }
         let written = try await DiskIO.run {

@@ -18,20 +18,27 @@ public final class DiskDataCache: DataCache {
     let index: Mutex<CacheIndex>
     let logger: Logger
     let scan: BackgroundScan
+    /// The packs of small items (PackStore.swift).
+    let packs: PackStore
+    /// Items of one block up to this size go into packs (0: none; tests of item files).
+    let packLimit: Int
 
     /// `now` is the wall clock in seconds (injected by tests); `mediaLife` is a parameter so tests can shrink it.
     /// `scanInBackground`: the directory is scanned beside the caller (a mount is ready at once, see
     /// `BackgroundScan`); otherwise before `init` returns.
+    /// `packLimit`: items of one block up to this size go into packs (`PackFormat.itemLimit`; 0: none).
     public convenience init(directory: String, budget: Int64, blockSize: Int = 1 << 20, access: CacheAccess = .unshared,
                 mediaLife: Double = CachedItem.mediaLife, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
-                scanInBackground: Bool = false, logger: Logger) throws {
+                scanInBackground: Bool = false, packLimit: Int = 128 * 1024, logger: Logger) throws {
         try self.init(directory: directory, budget: budget, blockSize: blockSize, access: access, mediaLife: mediaLife, now: now,
-                      scanInBackground: scanInBackground, scanGate: nil, logger: logger)
+                      scanInBackground: scanInBackground, scanGate: nil, packLimit: packLimit, logger: logger)
     }
 
-    /// `scanGate`: tests hold the background scan until they signal it (what is read on the spot meanwhile).
+    /// `scanGate`: tests hold the background scan (after the packs) until they signal it (what is read on the spot
+    /// meanwhile).
     init(directory: String, budget: Int64, blockSize: Int, access: CacheAccess, mediaLife: Double, now: @escaping @Sendable () -> Double,
-         scanInBackground: Bool, scanGate: DispatchSemaphore?, logger: Logger) throws {
+         scanInBackground: Bool, scanGate: DispatchSemaphore?, packLimit: Int = PackFormat.itemLimit, logger: Logger) throws {
+        self.packLimit = packLimit
         self.directory = directory
         self.budget = budget
         self.blockSize = blockSize
@@ -44,24 +51,16 @@ public final class DiskDataCache: DataCache {
         try CacheFiles.makeDirectory(directory)
         try CacheFiles.makeDirectory(root)
         for kind in CacheKey.Kind.allCases { try CacheFiles.makeDirectory(root + "/" + kind.rawValue) }
+        packs = try PackStore(folder: root + "/packs", writable: access.isOwner)
         let start = now()
-        guard scanInBackground else {
-            if access.isOwner { V1Migration.migrateAll(directory: directory, root: root, blockSize: blockSize, logger: logger) }
-            var scanned = CacheScanner.scan(root: root, blockSize: blockSize, cleanup: access.isOwner, now: start, logger: logger)
-            if access.isOwner {
-                for key in scanned.expire(now: start, life: mediaLife) {
-                    CacheCleanup.removeItemFile(Self.itemPath(root, key))
-                }
-            }
-            index = Mutex(scanned)
-            scan = .finished()
-            return
-        }
         index = Mutex(CacheIndex())
         scan = BackgroundScan()
-        let thread = Thread { [self] in
-            scanGate?.wait()
+        guard scanInBackground else {
             scanBeside(start: start)
+            return
+        }
+        let thread = Thread { [self] in
+            scanBeside(start: start, gate: scanGate)
         }
         thread.name = "wxmediafs cache scan"
         thread.start()

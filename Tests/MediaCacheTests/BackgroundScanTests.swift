@@ -10,7 +10,7 @@ import Testing
 
     func filled(_ count: Int) async throws -> String {
         let directory = temporaryDirectory()
-        let cache = try DiskDataCache(directory: directory, budget: 1 << 30, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 30, blockSize: 4096, packLimit: 0, logger: silent)
         for n in 0..<count {
             try await storeWholeItem(cache, key(n), fetchedAt: Date().timeIntervalSince1970, blocks: 1 + n % 3)
         }
@@ -19,7 +19,7 @@ import Testing
 
     @Test func anItemAskedForBeforeTheScanReachesItIsReadFromItsFolder() async throws {
         let directory = try await filled(30)
-        let blocking = try DiskDataCache(directory: directory, budget: 1 << 30, blockSize: 4096, logger: silent)
+        let blocking = try DiskDataCache(directory: directory, budget: 1 << 30, blockSize: 4096, packLimit: 0, logger: silent)
         let gate = DispatchSemaphore(value: 0)
         let cache = try DiskDataCache(directory: directory, budget: 1 << 30, blockSize: 4096, access: .unshared, mediaLife: CachedItem.mediaLife,
                                       now: { Date().timeIntervalSince1970 }, scanInBackground: true, scanGate: gate, logger: silent)

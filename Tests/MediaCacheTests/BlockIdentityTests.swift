@@ -10,7 +10,7 @@ import Scratch
     let voice = CacheKey(kind: .media, id: "Voice_1")
 
     private func twoItems(_ directory: String) async throws -> DiskDataCache {
-        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         for (key, byte) in [(image, UInt8(0xFF)), (voice, UInt8(0x23))] {
             try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
             try await cache.store(key, block: 0, data: [UInt8](repeating: byte, count: 4096))
@@ -35,7 +35,7 @@ import Scratch
         #expect(try await cache.read(image, block: 0, range: 0..<4) == [0xFF, 0xFF, 0xFF, 0xFF])
         // Found at a start instead: not taken in (not this item's), the image still reads.
         try copyImageOverVoice(directory)
-        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(reopened.item(voice) == nil && !reopened.hasBlock(voice, 0))
         #expect(try await reopened.read(image, block: 0, range: 0..<4) == [0xFF, 0xFF, 0xFF, 0xFF])
     }
@@ -54,7 +54,7 @@ import Scratch
         // A table entry vouching for 100 bytes (with their right CRC) where the item's size says 4096.
         let file = ItemFileOnDisk(directory, voice)
         try file.patch(64, littleEndian32(100) + littleEndian32(Int(bitwiseCRC32C([UInt8](repeating: 0x23, count: 100)))))
-        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(try await reopened.read(voice, block: 0, range: 0..<16) == nil)
         #expect(reopened.statistics().corruptBlocks == 1)
     }

@@ -23,13 +23,13 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         let directory = temporaryDirectory()
         let data = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         do {
-            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
             try await cache.storeItem(item(size: 10_000, blockSize: 4096), for: key)
             for block in 0..<3 {
                 try await cache.store(key, block: block, data: Array(data[(block * 4096)..<min(10_000, (block + 1) * 4096)]))
             }
         }
-        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(reopened.item(key)?.size == 10_000)
         #expect(reopened.hasBlock(key, 2))
         #expect(try await reopened.read(key, block: 1, range: 100..<200) == Array(data[4196..<4296]))  // first read verifies
@@ -44,18 +44,18 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         let file = ItemFileOnDisk(directory, key)
         #expect(file.entry(0).length == 4096 && file.entry(0).crc == Int(bitwiseCRC32C([UInt8](repeating: 7, count: 4096))))
         try file.patch(file.blockOffset(0) + 2000, [8])
-        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
         #expect(!reopened.hasBlock(key, 0))
         #expect(file.exists && file.entry(0).length == 0, "the file stays (its meta); its table no longer vouches for the block")
         #expect(reopened.statistics().corruptBlocks == 1)
-        let again = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let again = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(!again.hasBlock(key, 0), "struck for every process, and across a restart")
     }
 
     @Test func verifyFindsAndDropsCorruptBlocks() async throws {
         let directory = temporaryDirectory()
-        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         try await cache.storeItem(item(size: 8192, blockSize: 4096), for: key)
         try await cache.store(key, block: 0, data: [UInt8](repeating: 1, count: 4096))
         try await cache.store(key, block: 1, data: [UInt8](repeating: 2, count: 4096))
@@ -71,7 +71,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         try await storeOneBlock(in: directory)
         let file = ItemFileOnDisk(directory, key)
         file.truncate(file.blockOffset(0) + 1000)
-        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(try await reopened.read(key, block: 0, range: 0..<10) == nil)
     }
 
@@ -79,7 +79,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
     /// never read on trust: here the new file's block is damaged, and the reader must see a miss, not its bytes.
     @Test func aFileMadeAnewIsCheckedAgainNotTrusted() async throws {
         let directory = temporaryDirectory(), elsewhere = temporaryDirectory()
-        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         try await cache.storeItem(item(size: 4096, blockSize: 4096), for: key)
         try await cache.store(key, block: 0, data: [UInt8](repeating: 7, count: 4096))
         #expect(try await cache.read(key, block: 0, range: 0..<4) == [7, 7, 7, 7])  // checked: read by slice from now on
@@ -97,12 +97,12 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         let directory = temporaryDirectory()
         let data = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
         do {
-            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
             try await cache.storeItem(item(size: 8192, blockSize: 4096), for: key)
             try await cache.store(key, block: 0, data: data)
             try await cache.store(key, block: 1, data: Array(data.reversed()))
         }
-        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let reopened = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(try await reopened.read(key, block: 0, range: 0..<4096) == data)      // first read: verified whole
         #expect(try await reopened.read(key, block: 0, range: 100..<300) == Array(data[100..<300]))  // then a slice
         #expect(try await reopened.read(key, block: 1, range: 4000..<4096) == Array(data.reversed()[4000..<4096]))
@@ -172,7 +172,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
     }
 
     @Test func evictionIsLRUAndSparesPinnedItems() async throws {
-        let cache = try DiskDataCache(directory: temporaryDirectory(), budget: 3 * 4096, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: temporaryDirectory(), budget: 3 * 4096, blockSize: 4096, packLimit: 0, logger: silent)
         let keys = (0..<3).map { CacheKey(kind: .media, id: "item\($0)") }
         let block = [UInt8](repeating: 1, count: 4096)
         for key in keys {
@@ -192,7 +192,7 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
 
     @Test func permissionsAreOwnerOnlyAndLeftoversAreCleaned() async throws {
         let directory = temporaryDirectory()
-        let cache = try DiskDataCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         try await cache.storeItem(item(size: 10, blockSize: 4096), for: key)
         try await cache.store(key, block: 0, data: [UInt8](repeating: 1, count: 10))
         let kindFolder = directory + "/c/v2/media"
@@ -202,14 +202,14 @@ func item(size: Int64, blockSize: Int) -> CachedItem {
         #expect(try mode(kindFolder + "/\(key.id)") == 0o600)
         // A temporary whose writer (the pid in its name) is dead; pid 999999999 is above any pid_max.
         _ = FileManager.default.createFile(atPath: kindFolder + "/\(key.id).tmp-999999999-2", contents: Data([1, 2, 3]))
-        _ = try DiskDataCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, logger: silent)
+        _ = try DiskDataCache(directory: directory + "/c", budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(!FileManager.default.fileExists(atPath: kindFolder + "/\(key.id).tmp-999999999-2"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: kindFolder) == [key.id])
     }
 
     /// A cache in `directory` holding one 4 KiB item whose one block is all `byte`, closed again.
     private func storeOneBlock(in directory: String, item stored: CachedItem = item(size: 4096, blockSize: 4096), byte: UInt8 = 7) async throws {
-        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         try await cache.storeItem(stored, for: key)
         try await cache.store(key, block: 0, data: [UInt8](repeating: byte, count: 4096))
     }

@@ -9,7 +9,7 @@ import Testing
         let media = directory + "/v2/media"
         let key = CacheKey(kind: .media, id: "Good_item")
         do {
-            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
             try await storeWholeItem(cache, key, fetchedAt: Date().timeIntervalSince1970)
         }
         let elsewhere = temporaryDirectory()
@@ -23,7 +23,7 @@ import Testing
         makeFile(directory + "/v2/hd/Their_item", Array("ours by name, not by content".utf8))
 
         let later = TestClock(Date().timeIntervalSince1970 + 2 * 3600)
-        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, now: later.now, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, now: later.now, packLimit: 0, logger: silent)
         let strangers = foreign + [media + "/Folder_item/0.blk", media + "/Linked_item", elsewhere + "/target", directory + "/v2/hd/Their_item"]
         for path in strangers { #expect(exists(path), "\(path) is not ours and stays") }
         #expect(cache.knownItems().keys.map(\.id) == [key.id])
@@ -37,7 +37,7 @@ import Testing
         let directory = temporaryDirectory()
         try makeFolder(directory + "/v2")
         makeFile(directory + "/v2/media")
-        #expect(throws: CacheIOError.self) { try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent) }
+        #expect(throws: CacheIOError.self) { try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent) }
         #expect(exists(directory + "/v2/media"))
     }
 

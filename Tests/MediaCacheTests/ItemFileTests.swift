@@ -7,7 +7,7 @@ import Testing
     let key = CacheKey(kind: .media, id: "Item_1")
 
     func cache(_ directory: String, access: CacheAccess = .unshared) throws -> DiskDataCache {
-        try DiskDataCache(directory: directory, budget: 1 << 30, blockSize: 4096, access: access, logger: silent)
+        try DiskDataCache(directory: directory, budget: 1 << 30, blockSize: 4096, access: access, packLimit: 0, logger: silent)
     }
 
     func fresh(size: Int64 = 8192) -> CachedItem {
@@ -96,7 +96,7 @@ import Testing
 
     @Test func evictionKeepsTheMetaAnotherProcessWroteSince() async throws {
         let directory = temporaryDirectory()
-        let owner = try DiskDataCache(directory: directory, budget: 4096, blockSize: 4096, logger: silent)
+        let owner = try DiskDataCache(directory: directory, budget: 4096, blockSize: 4096, packLimit: 0, logger: silent)
         let other = CacheKey(kind: .media, id: "Item_2")
         try await owner.storeItem(fresh(size: 4096), for: key)
         try await owner.store(key, block: 0, data: [UInt8](repeating: 1, count: 4096))

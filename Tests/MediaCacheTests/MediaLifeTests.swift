@@ -10,7 +10,7 @@ import Testing
 
     @Test func listedAreWholeItemsAndThoseTheServerMayStillHave() async throws {
         let clock = TestClock(5_000_000)
-        let cache = try DiskDataCache(directory: temporaryDirectory(), budget: 1 << 20, blockSize: 4096, mediaLife: life, now: clock.now, logger: silent)
+        let cache = try DiskDataCache(directory: temporaryDirectory(), budget: 1 << 20, blockSize: 4096, mediaLife: life, now: clock.now, packLimit: 0, logger: silent)
         let start = clock.now()
         try await storeWholeItem(cache, key("Whole_old"), fetchedAt: start - 2 * life, blocks: 2)
         try await storeWholeItem(cache, key("Partial_young"), fetchedAt: start, blocks: 1)
@@ -46,7 +46,7 @@ import Testing
     @Test func evictionRemovesAnItemPastItsLifeOnceNoBlockIsLeft() async throws {
         let clock = TestClock(5_000_000)
         let directory = temporaryDirectory()
-        let cache = try DiskDataCache(directory: directory, budget: 2 * 4096, blockSize: 4096, mediaLife: life, now: clock.now, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 2 * 4096, blockSize: 4096, mediaLife: life, now: clock.now, packLimit: 0, logger: silent)
         try await storeWholeItem(cache, key("Old_item"), fetchedAt: clock.now())
         try await storeWholeItem(cache, key("Young_item"), fetchedAt: clock.now())
         clock.advance(by: life + 1)
@@ -64,15 +64,15 @@ import Testing
         let clock = TestClock(5_000_000)
         let directory = temporaryDirectory()
         do {
-            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, mediaLife: life, now: clock.now, logger: silent)
+            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, mediaLife: life, now: clock.now, packLimit: 0, logger: silent)
             var meta = item(size: 4096, blockSize: 4096)
             meta.fetchedAt = clock.now()
             try await cache.storeItem(meta, for: key("No_blocks"))
         }
         clock.advance(by: life)
-        let guest = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, mediaLife: life, now: clock.now, logger: silent)
+        let guest = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, mediaLife: life, now: clock.now, packLimit: 0, logger: silent)
         #expect(guest.item(key("No_blocks")) != nil)
-        _ = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, mediaLife: life, now: clock.now, logger: silent)
+        _ = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, mediaLife: life, now: clock.now, packLimit: 0, logger: silent)
         #expect(!exists(directory + "/v2/media/No_blocks"))
     }
 

@@ -11,7 +11,7 @@ import Testing
     /// be opened (a symlink to itself: ELOOP; a root test cannot use chmod 000).
     func cacheWithUnreadableItem(blocks: Int) async throws -> DiskDataCache {
         let directory = temporaryDirectory()
-        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         try await storeWholeItem(cache, key, fetchedAt: Date().timeIntervalSince1970, blocks: blocks)
         try await storeWholeItem(cache, other, fetchedAt: Date().timeIntervalSince1970, blocks: 1)
         let path = ItemFileOnDisk(directory, key).path

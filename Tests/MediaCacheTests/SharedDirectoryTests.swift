@@ -10,7 +10,7 @@ import Testing
     /// What a mount streaming an item without Content-Length leaves while it works: an item file with a block and
     /// no meta yet (written by a guest cache, as a mount would), and a file being made by this (live) process.
     func liveWork(in directory: String) async throws -> String {
-        let streaming = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, logger: silent)
+        let streaming = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, packLimit: 0, logger: silent)
         try await streaming.store(CacheKey(kind: .media, id: "Streaming_item"), block: 0, data: [UInt8](repeating: 5, count: 4096))
         let path = directory + "/v2/media/Streaming_item"
         makeFile(path + ".tmp-\(getpid())-77")
@@ -20,7 +20,7 @@ import Testing
     @Test func anOwnerKeepsAnotherProcesssLiveWork() async throws {
         let directory = temporaryDirectory()
         let path = try await liveWork(in: directory)
-        let owner = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let owner = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(exists(path), "a young file without meta is a stream in progress")
         #expect(exists(path + ".tmp-\(getpid())-77"), "a temporary of a live process is a write in progress")
         #expect(owner.item(CacheKey(kind: .media, id: "Streaming_item")) == nil)
@@ -31,13 +31,13 @@ import Testing
         let path = try await liveWork(in: directory)
         let media = directory + "/v2/media/"
         do {
-            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+            let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
             try await storeWholeItem(cache, key, fetchedAt: Date().timeIntervalSince1970)
         }
         makeFile(media + "\(key.id).tmp-\(deadPID)-1")
         makeFile(media + "\(key.id).tmp-\(getpid())-2")
         let later = TestClock(Date().timeIntervalSince1970 + 2 * 3600)
-        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, now: later.now, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, now: later.now, packLimit: 0, logger: silent)
         #expect(!exists(media + "\(key.id).tmp-\(deadPID)-1"), "its writer is dead")
         #expect(!exists(media + "\(key.id).tmp-\(getpid())-2"), "untouched for an hour: its pid was reused")
         #expect(!exists(path), "no meta and untouched for an hour")
@@ -49,7 +49,7 @@ import Testing
         let path = try await liveWork(in: directory)
         makeFile(path + ".tmp-\(deadPID)-1")
         let later = TestClock(Date().timeIntervalSince1970 + 30 * 86400)
-        let guest = try DiskDataCache(directory: directory, budget: 4096, blockSize: 4096, access: .guest, now: later.now, logger: silent)
+        let guest = try DiskDataCache(directory: directory, budget: 4096, blockSize: 4096, access: .guest, now: later.now, packLimit: 0, logger: silent)
         #expect(exists(path) && exists(path + ".tmp-\(getpid())-77") && exists(path + ".tmp-\(deadPID)-1"))
         // Nor does it evict: a guest keeps no budget (the owner's would be a second one).
         try await storeWholeItem(guest, key, fetchedAt: later.now() - 10 * 86400, blocks: 3)
@@ -61,9 +61,9 @@ import Testing
 
     @Test func blocksAGuestWroteAreTheOwnersAfterItsNextStart() async throws {
         let directory = temporaryDirectory()
-        let guest = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, logger: silent)
+        let guest = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, packLimit: 0, logger: silent)
         try await storeWholeItem(guest, key, fetchedAt: Date().timeIntervalSince1970, blocks: 2)
-        let owner = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let owner = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(try await owner.read(key, block: 1, range: 0..<4) == [1, 1, 1, 1])
     }
 }

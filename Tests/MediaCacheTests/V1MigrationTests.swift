@@ -37,7 +37,7 @@ import Testing
 
     @Test func theOwnerMovesAnOldCacheAtStart() async throws {
         let (directory, imageData, voiceData) = try oldCache()
-        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(cache.item(image)?.size == 8192 && cache.item(voice)?.size == 3000)
         #expect(try await cache.read(image, block: 0, range: 0..<4096) == Array(imageData[0..<4096]))
         #expect(!cache.hasBlock(image, 1), "a block that fails its old check is not carried over")
@@ -48,7 +48,7 @@ import Testing
 
     @Test func aGuestLeavesAnOldCacheAlone() throws {
         let (directory, _, _) = try oldCache()
-        let guest = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, logger: silent)
+        let guest = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, access: .guest, packLimit: 0, logger: silent)
         #expect(guest.item(image) == nil && exists("\(directory)/v1/media/\(image.id)/0.blk"))
     }
 
@@ -68,7 +68,7 @@ import Testing
         let (directory, _, _) = try oldCache()
         makeFile("\(directory)/v1/media/\(image.id)/README")
         makeFile("\(directory)/v1/hd/\(voice.id)/0.blk.tmp-\(getpid())-5")  // a live writer (this process)
-        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        let cache = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(cache.item(image) == nil && cache.item(voice) == nil)
         #expect(exists("\(directory)/v1/media/\(image.id)/0.blk") && exists("\(directory)/v1/media/\(image.id)/README"))
         #expect(exists("\(directory)/v1/hd/\(voice.id)/0.blk"))
@@ -79,7 +79,7 @@ import Testing
         let meta = "\(directory)/v1/media/\(image.id)/meta"
         unlink(meta)
         try FileManager.default.createSymbolicLink(atPath: meta, withDestinationPath: "meta")  // ELOOP: an I/O error, not "no meta"
-        _ = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, logger: silent)
+        _ = try DiskDataCache(directory: directory, budget: 1 << 20, blockSize: 4096, packLimit: 0, logger: silent)
         #expect(exists("\(directory)/v1/media/\(image.id)/0.blk"), "kept for the next start")
         #expect(!exists("\(directory)/v1/hd/\(voice.id)"), "the others moved")
     }
