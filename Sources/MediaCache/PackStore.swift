@@ -35,6 +35,7 @@ final class PackStore: Sendable {
         self.folder = folder
         self.writable = writable
         try CacheFiles.makeDirectory(folder)
+        _ = numbers()  // the highest number taken, before any append (a scan beside the mount may not have begun)
     }
 
     func path(_ number: UInt32) -> String { "\(folder)/\(number).pack" }
