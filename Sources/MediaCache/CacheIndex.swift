@@ -45,11 +45,15 @@ struct CacheIndex {
     }
 
     /// Takes in what a file holds when it is not the file the index knew (another nonce): its blocks replace the
-    /// known ones, unchecked. Nothing changes when `nonce` is the known one.
+    /// known ones, unchecked, and the item is no longer taken for a pack record. Nothing changes when `nonce` is the
+    /// known one.
     mutating func sync(_ key: CacheKey, nonce: UInt64, blocks: [(index: Int, length: Int)]) {
         guard entries[key]?.nonce != nonce else { return }
         for index in entries[key]?.blocks.indices ?? [] { removeBlock(key, index: index) }
-        entries.update(key, default: Entry()) { $0.nonce = nonce }
+        entries.update(key, default: Entry()) { entry in
+            entry.nonce = nonce
+            entry.flags.subtract(.storage)  // a file's nonce, or none: not a pack record (a scan marks those after)
+        }
         for block in blocks { addBlock(key, index: block.index, length: block.length, verified: false) }
     }
 

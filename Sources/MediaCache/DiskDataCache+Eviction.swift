@@ -23,29 +23,33 @@ extension DiskDataCache {
                     victims.append((key, entry.nonce))
                 }
             }
-            return (victims, packed, victims.isEmpty && packed.isEmpty ? [] : state.expire(now: now, life: life))
+            let expired = victims.isEmpty && packed.isEmpty ? [] : state.expire(now: now, life: life)
+            let gone = Set(expired.map(\.key))
+            return (victims, packed.filter { !gone.contains($0.0) }, expired)  // an expired victim's record just goes
         }
         guard !victims.isEmpty || !packed.isEmpty || !expired.isEmpty else { return }
         let root = root, packs = packs
-        let (emptied, repacked) = (try? await DiskIO.run { () -> ([(CacheKey, UInt64)], [(CacheKey, PackLocation?)]) in
+        let (emptied, repacked) = (try? await DiskIO.run { () -> ([(CacheKey, UInt64)], [(key: CacheKey, old: PackLocation, new: PackLocation?)]) in
             let emptied = victims.compactMap { key, nonce in Self.empty(Self.itemPath(root, key), key: key, nonce: nonce).map { (key, $0) } }
             let repacked = Self.emptyPacked(packed, packs: packs)
             self.removeExpired(expired)
             return (emptied, repacked)
         }) ?? ([], [])
-        index.locked { state in
+        let punch = index.locked { state -> [(CacheKey, PackLocation)] in
             for (key, nonce) in emptied { state.sync(key, nonce: nonce, blocks: []) }
-            for (key, location) in repacked {
-                if let location {
-                    state.entries.modify(key) { $0.nonce = location.encoded }
-                } else {
-                    state.entries.modify(key) { entry in  // no room for its meta: it is known here only
-                        entry.flags.remove(.packed)
-                        entry.nonce = 0
-                    }
+            return repacked.flatMap { key, old, new -> [(CacheKey, PackLocation)] in
+                guard state.entries[key]?.nonce == old.encoded, state.entries[key]?.blocks.isEmpty == true else {
+                    return new.map { [(key, $0)] } ?? []  // fetched again or moved meanwhile: the meta record is not needed
                 }
+                if let new {
+                    state.entries.modify(key) { $0.nonce = new.encoded }
+                } else {
+                    state.sync(key, nonce: 0, blocks: [])  // no room for its meta: it is known here only
+                }
+                return [(key, old)]
             }
         }
+        if !punch.isEmpty { try? await DiskIO.run { for (key, location) in punch { try? packs.remove(key, at: location) } } }
     }
 
     /// Replaces an evicted item's file by one holding its current meta alone (read from the file itself, so a meta

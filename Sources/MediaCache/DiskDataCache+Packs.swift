@@ -6,7 +6,7 @@ import Locking
 /// waits in the index until then (`metaPending`): an item whose bytes never come is not kept past this process.
 extension DiskDataCache {
     private func packable(_ item: CachedItem) -> Bool {
-        packs.writable && item.size >= 1 && item.size <= Int64(min(packLimit, blockSize)) && item.blockSize == blockSize
+        packs.writable && item.size >= 1 && item.size <= Int64(min(packLimit, PackFormat.itemLimit, blockSize)) && item.blockSize == blockSize
     }
 
     /// `storeItem` for a packed item or one that will be: false when the item is not one (it goes to its file).
@@ -22,7 +22,10 @@ extension DiskDataCache {
                 }
                 return state.item(key) == item ? .done : .rewrite(PackLocation(encoded: entry.nonce), length: entry.blocks[0])
             }
-            guard packable(item), (entry?.nonce ?? 0) == 0, entry?.blocks.isEmpty ?? true else { return .file }
+            guard packable(item), (entry?.nonce ?? 0) == 0, entry?.blocks.isEmpty ?? true else {
+                state.entries.modify(key) { $0.flags.remove(.metaPending) }  // its file takes the meta now
+                return .file
+            }
             state.store(item, key: key)
             state.entries.modify(key) { $0.flags.insert(.metaPending) }
             state.touch(key)
@@ -32,21 +35,24 @@ extension DiskDataCache {
         guard case .rewrite(let old, let length) = plan else { return true }
         // A new meta for a packed item (a `goneAt`, say): a new record with the same bytes (checked), the old one goes.
         let json = [UInt8](try JSONEncoder().encode(item)), store = packs
-        let location = try await DiskIO.run { () -> PackLocation in
+        guard json.count <= ItemFileFormat.maxMeta else { return true }  // not kept (a hostile filename): known here only
+        let (location, kept) = try await DiskIO.run { () -> (PackLocation, Int?) in
             var data: [UInt8] = []
             if let length, let pack = try store.reader(old.pack),
                case .data(let checked) = try PackFile.readData(pack.fd, store.path(old.pack), nonce: pack.nonce, offset: old.offset, key: key, length: length) {
                 data = checked.bytes
             }
-            let location = try store.append(key, data: data, meta: json)
-            try store.remove(key, at: old)
-            return location
+            return (try store.append(key, data: data, meta: json), data.isEmpty ? nil : data.count)
         }
-        index.locked { state in
-            guard state.entries[key]?.nonce == old.encoded else { return }
+        // The index points at the new record before the old one is punched: a reader meanwhile finds one of them.
+        let switched = index.locked { state -> Bool in
+            guard state.entries[key]?.nonce == old.encoded else { return false }
             state.store(item, key: key)
             state.entries.modify(key) { $0.nonce = location.encoded }
+            if kept == nil { state.removeBlock(key, index: 0) }  // its bytes were gone or failed their check: a miss now
+            return true
         }
+        try? await DiskIO.run { try store.remove(key, at: switched ? old : location) }
         return true
     }
 
@@ -54,9 +60,15 @@ extension DiskDataCache {
     /// item's file instead (not the whole item: the meta is written to the file first, by the caller's path).
     func storePacked(_ key: CacheKey, _ block: Int, _ checked: CheckedBlock) async throws -> Bool {
         enum Plan { case file, done, append(CachedItem, old: PackLocation?) }
+        let writable = packs.writable
         let plan = index.locked { state -> Plan in
             guard let entry = state.entries[key], !entry.flags.isDisjoint(with: .storage), let item = state.item(key) else { return .file }
             if entry.flags.contains(.packed), entry.blocks[0] != nil { return .done }
+            guard writable, packable(item) else {
+                // A guest writes no pack: a packed item it fetched again goes to a file of its own.
+                state.sync(key, nonce: 0, blocks: [])
+                return .file
+            }
             guard block == 0, Int64(checked.bytes.count) == item.size else {
                 if entry.flags.contains(.packed) { return .done }  // not kept: a packed item's bytes come whole
                 state.entries.modify(key) { $0.flags.remove(.metaPending) }
@@ -72,33 +84,37 @@ extension DiskDataCache {
         let location: PackLocation
         do {
             let json = [UInt8](try JSONEncoder().encode(item))
-            location = try await DiskIO.run {
-                let location = try packs.append(key, data: checked.bytes, meta: json)
-                if let old { try? packs.remove(key, at: old) }
-                return location
-            }
+            guard json.count <= ItemFileFormat.maxMeta else { return true }  // not kept (a hostile filename), as in a file
+            location = try await DiskIO.run { try packs.append(key, data: checked.bytes, meta: json) }
         } catch {
             if old == nil { index.locked { state in _ = state.entries.modify(key) { $0.flags.insert(.metaPending) } } }
             throw error
         }
-        index.locked { state in
-            guard state.entries[key]?.hasItem == true, old.map({ state.entries[key]?.nonce == $0.encoded }) ?? true else {
-                return try? packs.remove(key, at: location)  // the item went meanwhile (cleared)
-            }
+        // The index points at the new record first, then the old one (a meta alone) is punched.
+        let (taken, newer) = index.locked { state -> (Bool, CachedItem?) in
+            guard state.entries[key]?.hasItem == true, state.entries[key]?.nonce == (old?.encoded ?? 0) else { return (false, nil) }
             state.entries.modify(key) { entry in
                 entry.flags.insert(.packed)
+                entry.flags.remove(.metaPending)
                 entry.nonce = location.encoded
             }
             state.addBlock(key, index: 0, length: checked.bytes.count, verified: true)
             state.touch(key)
+            // A meta stored while the record was written (a `goneAt`) is written after it.
+            return (true, state.item(key).flatMap { $0 == item ? nil : $0 })
         }
+        try? await DiskIO.run {
+            if !taken { try packs.remove(key, at: location) }  // the item went or moved meanwhile
+            if taken, let old { try packs.remove(key, at: old) }
+        }
+        if let newer { _ = try await storeItemPacked(newer, key: key) }
         await evictIfOwner()
         return true
     }
 
     /// A packed item's block read from its pack: the whole record's data, checked. Nil (a miss) when the record is
     /// gone or fails its check (then the owner punches it and the item's next bytes are packed again).
-    func fetchPacked(_ key: CacheKey, _ block: Int, range: Range<Int>, location: PackLocation, length: Int) throws
+    func fetchPacked(_ key: CacheKey, _ block: Int, range: Range<Int>, location: PackLocation, length: Int, again: Bool = false) throws
         -> (bytes: [UInt8], checked: CheckedBlock?)? {
         let read: PackFile.DataRead
         do {
@@ -116,31 +132,35 @@ extension DiskDataCache {
         case .data(let checked):
             return (range == 0..<length ? checked.bytes : Array(checked.bytes[range]), checked)
         case .absent:
+            // Punched: moved meanwhile (a new meta: read it where it is now, once), or evicted.
+            let moved = index.locked { state -> PackLocation? in
+                guard let entry = state.entries[key], entry.flags.contains(.packed), entry.nonce != location.encoded,
+                      entry.blocks[block] == length else { return nil }
+                return PackLocation(encoded: entry.nonce)
+            }
+            if let moved, !again { return try fetchPacked(key, block, range: range, location: moved, length: length, again: true) }
             forget(key, block, corrupt: false, nonce: location.encoded)
             return nil
         case .corrupt:
             logger.warning("cache block failed its check and was dropped", metadata: ["item": "\(key)", "block": "\(block)"])
             forget(key, block, corrupt: true, nonce: location.encoded)
-            try? packs.remove(key, at: location)
-            index.locked { state in
-                guard state.entries[key]?.nonce == location.encoded else { return }
-                state.entries.modify(key) { entry in
-                    entry.flags.remove(.packed)
-                    entry.flags.insert(.metaPending)
-                    entry.nonce = 0
-                }
+            let writable = packs.writable
+            let owned = index.locked { state -> Bool in
+                guard state.entries[key]?.nonce == location.encoded else { return false }
+                state.sync(key, nonce: 0, blocks: [])
+                if writable { state.entries.modify(key) { $0.flags.insert(.metaPending) } }  // its next bytes are packed again
+                return true
             }
+            if owned { try? packs.remove(key, at: location) }
             return nil
         }
     }
 
-    /// Eviction of packed items (owner): each record is replaced by one holding its meta alone (so the item stays
-    /// listed, as an evicted item file keeps its meta). The new locations.
-    static func emptyPacked(_ victims: [(CacheKey, PackLocation, CachedItem)], packs: PackStore) -> [(CacheKey, PackLocation?)] {
+    /// Eviction of packed items (owner): each gets a record holding its meta alone (so the item stays listed, as an
+    /// evicted item file keeps its meta); the caller points the index at it, then punches the old record.
+    static func emptyPacked(_ victims: [(CacheKey, PackLocation, CachedItem)], packs: PackStore) -> [(key: CacheKey, old: PackLocation, new: PackLocation?)] {
         victims.map { key, old, item in
-            let location = (try? JSONEncoder().encode(item)).flatMap { try? packs.append(key, data: [], meta: [UInt8]($0)) }
-            try? packs.remove(key, at: old)
-            return (key, location)
+            (key, old, (try? JSONEncoder().encode(item)).flatMap { try? packs.append(key, data: [], meta: [UInt8]($0)) })
         }
     }
 
@@ -149,6 +169,7 @@ extension DiskDataCache {
     func scanPacks() -> [ScannedItem] {
         var found: [CacheKey: (location: PackLocation, item: ScannedItem)] = [:]
         var dead: [(CacheKey, PackLocation)] = []
+        var scanned: Set<UInt32> = []
         for number in packs.numbers() {
             do {
                 guard let pack = try packs.reader(number) else {
@@ -164,6 +185,7 @@ extension DiskDataCache {
                                               newest: modified, nonce: location.encoded, packed: true)
                     if let earlier = found.updateValue((location, scanned), forKey: record.key) { dead.append((record.key, earlier.location)) }
                 }
+                scanned.insert(number)
             } catch {
                 logger.warning("cache: cannot read \(packs.path(number)): \(error)")
             }
@@ -171,7 +193,7 @@ extension DiskDataCache {
         if packs.writable {
             for (key, location) in dead { try? packs.remove(key, at: location, counted: false) }
             for (location, _) in found.values { packs.adopt(location) }
-            packs.removeDead()
+            packs.removeDead(scanned: scanned)
         }
         return found.values.map(\.item).sorted { $0.nonce < $1.nonce }  // pack, then offset
     }

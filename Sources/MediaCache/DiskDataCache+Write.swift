@@ -32,14 +32,21 @@ extension DiskDataCache {
         let written = try await DiskIO.run {
             try ItemFile.storeBlock(path, key: key, blockSize: blockSize, known: known, block: block, checked, knownNonce: nonce)
         }
-        index.locked { state in
+        // A meta that was to wait for these bytes in a pack (stored while this block went to the file): to the file.
+        let pending = index.locked { state -> CachedItem? in
+            let pending = state.entries[key]?.flags.contains(.metaPending) == true ? state.item(key) : nil
             if let blocks = written.blocks { state.sync(key, nonce: written.nonce, blocks: blocks) }
-            guard written.kept, state.entries[key]?.nonce == written.nonce else { return }
+            guard written.kept, state.entries[key]?.nonce == written.nonce else { return pending }
             // Checked only if written here: the same block found there was written by someone else.
             if state.entries[key]?.blocks[block] == nil || written.wrote {
                 state.addBlock(key, index: block, length: checked.bytes.count, verified: written.wrote)
             }
             state.touch(key)
+            return pending
+        }
+        if let pending {
+            index.locked { state in _ = state.entries.modify(key) { $0.flags.remove(.metaPending) } }
+            try await storeItem(pending, for: key)
         }
         if !written.kept {
             logger.debug("cache: block not kept (the item's file has no room for it, holds other bytes for it, or is not ours)", metadata: ["item": "\(key)", "block": "\(block)"])

@@ -71,7 +71,7 @@ enum PackFile {
     /// Frees `[offset, offset + length)`: it reads as zeros after. The range grows to the page boundaries around it
     /// where the bytes up to them are zeros already (records punched before), so pages shared by two dead records
     /// are freed too; zeros punched stay zeros, so no live byte changes. Where the file system cannot punch, the
-    /// record's header is zeroed (the record is gone; its space stays until the pack goes).
+    /// record is overwritten with zeros (gone, and stepped over by a scan; its space stays until the pack goes).
     static func punch(_ fd: Int32, _ path: String, offset: Int, length: Int) throws {
         let page = 4096
         var start = offset, end = offset + length
@@ -80,7 +80,7 @@ enum PackFile {
         if high > end, try ItemFile.read(fd, path, offset: end, count: high - end).allSatisfy({ $0 == 0 }) { end = high }
         if wx_punch_hole(fd, Int64(start), Int64(end - start)) == 0 { return }
         guard errno == EOPNOTSUPP else { throw CacheIOError(errno: errno, operation: "punch \(path)") }
-        try ItemFile.write(fd, path, [UInt8](repeating: 0, count: PackFormat.recordHeaderSize), at: offset)
+        try ItemFile.write(fd, path, [UInt8](repeating: 0, count: length), at: offset)  // zeros a scan steps over
     }
 
     /// Every valid record of the pack, in order: its offset, header and meta (a record whose meta fails its

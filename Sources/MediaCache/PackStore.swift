@@ -24,7 +24,8 @@ final class PackStore: Sendable {
         /// they are small and long-lived, so they do not keep the pages of punched records allocated).
         var writers: [Bool: Writer] = [:]
         var highest: UInt32 = 0
-        var live: [UInt32: Int] = [:]
+        /// The records the owner's index holds, by pack (their offsets): a record removed twice counts once.
+        var live: [UInt32: Set<Int>] = [:]
     }
 
     private let state = Mutex(State())
@@ -77,7 +78,7 @@ final class PackStore: Sendable {
         writer.end += record.count
         state.withLock { state in
             state.writers[metaOnly] = writer
-            state.live[writer.number, default: 0] += 1
+            state.live[writer.number, default: []].insert(location.offset)
         }
         return location
     }
@@ -112,7 +113,7 @@ final class PackStore: Sendable {
 
     /// Counts a record the owner's index holds (found by a scan).
     func adopt(_ location: PackLocation) {
-        state.withLock { $0.live[location.pack, default: 0] += 1 }
+        state.withLock { _ = $0.live[location.pack, default: []].insert(location.offset) }
     }
 
     /// Punches `key`'s record at `location` out of its pack (owner only); the pack goes when its last record does.
@@ -126,20 +127,20 @@ final class PackStore: Sendable {
             try PackFile.punch(pack.fd, path(location.pack), offset: location.offset, length: record.length)
         }
         guard counted else { return }
-        state.withLock { $0.live[location.pack, default: 1] -= 1 }
+        state.withLock { _ = $0.live[location.pack]?.remove(location.offset) }
         removeIfDead(location.pack)
     }
 
-    /// Removes packs with no record the owner's index holds, but the one it appends to (after a scan: packs
-    /// whose records were all dead or replaced).
-    func removeDead() {
+    /// Removes the packs among `scanned` (read whole by the scan) with no record the owner's index holds, but the
+    /// ones it appends to: packs whose records were all dead or replaced. A pack the scan could not read stays.
+    func removeDead(scanned: Set<UInt32>) {
         guard writable else { return }
-        for number in numbers() { removeIfDead(number) }
+        for number in numbers() where scanned.contains(number) { removeIfDead(number) }
     }
 
     private func removeIfDead(_ number: UInt32) {
         let dead = state.withLock { state -> Bool in
-            guard (state.live[number] ?? 0) <= 0, !state.writers.values.contains(where: { $0.number == number }) else { return false }
+            guard state.live[number]?.isEmpty ?? true, !state.writers.values.contains(where: { $0.number == number }) else { return false }
             state.live.removeValue(forKey: number)
             state.open.removeValue(forKey: number)  // closed when the last reader lets go
             return true

@@ -147,6 +147,49 @@ import Scratch
         for n in 3..<40 { try await store(owner, n) }  // evicts the first ones
         #expect(!owner.hasBlock(key(0), 0))
         #expect(try await guest.read(key(0), block: 0, range: 0..<bytes(of: 0).count) == nil, "a miss, never zeros")
+        // Fetched again by the guest: kept in a file of its own (a guest writes no pack).
+        try await guest.store(key(0), block: 0, data: bytes(of: 0))
+        #expect(try await guest.read(key(0), block: 0, range: 0..<bytes(of: 0).count) == bytes(of: 0))
+    }
+
+    /// Evicting items past the media life frees each record once: the pack stays while it holds live records.
+    @Test func expiredVictimsLeaveTheirNeighboursReadable() async throws {
+        let directory = Scratch.directory("packs-expired")
+        let clock = TestClock(5_000_000)
+        let old = 0..<10
+        do {
+            let cache = try open(directory, life: 1000, now: clock.now)
+            for n in old { try await store(cache, n, fetchedAt: clock.now()) }
+        }
+        clock.advance(by: 2000)
+        let budget = Int64(old.reduce(0) { $0 + bytes(of: $1).count })
+        let cache = try open(directory, budget: budget, life: 1000, now: clock.now)
+        var next = 100
+        while old.filter({ !cache.hasBlock(key($0), 0) }).count < 6 {
+            try await store(cache, next, fetchedAt: clock.now())
+            next += 1
+        }
+        let left = old.filter { cache.hasBlock(key($0), 0) }
+        try #require(!left.isEmpty)
+        for n in left { #expect(try await cache.read(key(n), block: 0, range: 0..<bytes(of: n).count) == bytes(of: n), "item \(n)") }
+    }
+
+    /// A meta too long to keep (a hostile filename) is not written: the records after it are still found.
+    @Test func aMetaTooLongIsNotKeptAndHidesNothing() async throws {
+        let directory = Scratch.directory("packs-long-meta")
+        do {
+            let cache = try open(directory)
+            try await store(cache, 1)
+            var meta = item(size: Int64(bytes(of: 2).count), blockSize: 1 << 20)
+            meta.filename = String(repeating: "\u{1}", count: 20_000)  // 120,000 bytes of JSON escapes
+            try await cache.storeItem(meta, for: key(2))
+            try await cache.store(key(2), block: 0, data: bytes(of: 2))
+            try await store(cache, 3)
+        }
+        let reopened = try open(directory)
+        #expect(try await reopened.read(key(1), block: 0, range: 0..<bytes(of: 1).count) == bytes(of: 1))
+        #expect(try await reopened.read(key(3), block: 0, range: 0..<bytes(of: 3).count) == bytes(of: 3))
+        #expect(reopened.item(key(2)) == nil)
     }
 
     @Test func aPackWhoseItemsAllWentGoes() async throws {
