@@ -4,8 +4,11 @@ import MediaCache
 /// Fetch once per fleet: a host about to call WeChat for an item no tier holds takes the item's lease
 /// (`PREFIX/leases/<appid>/<id>`, created with `If-None-Match: *`, holding its host and expiry). A host that finds
 /// another's live lease waits for the item's object to land (polling its HEAD), up to `leaseWait`, then fetches
-/// itself; an expired lease (its holder died or stalled) is taken over. The holder deletes its lease once the object
-/// is written. Any failure of the store lets the caller fetch: a lease never holds a reader longer than its wait.
+/// itself; an expired lease (its holder died or stalled) is taken over, and the object looked for once more under it.
+/// A lease whose object landed stays (no call to delete it; a lifecycle rule on `leases/` clears them, docs/fleet.md):
+/// a host that missed the object just before it landed then finds the lease, waits and finds the object at its
+/// first look, so a new lease needs no look for the object under it. A lease whose item cannot be had is deleted at
+/// once. Any failure of the store lets the caller fetch: a lease never holds a reader longer than its wait.
 extension S3DataCache {
     struct Lease: Codable {
         var host: String
@@ -33,9 +36,9 @@ extension S3DataCache {
                 }
                 if case .created = outcome {
                     _ = state.locked { $0.leases.insert(key) }
-                    // Looked at again under the lease: a host may have written it and let its lease go between
-                    // this host's miss and now (then there is nothing to fetch).
-                    if try await client.head(object) != nil {
+                    // Taken over from a holder that may have written the object and stalled before the expiry:
+                    // looked at once more (a new lease needs no look: a landed object keeps its lease).
+                    if tookOver, try await client.head(object) != nil {
                         await releaseLease(key)
                         state.locked { $0.remote[key] = nil }
                         return .landed

@@ -257,8 +257,10 @@ public final class S3DataCache: DataCache {
                 _ = try await client.put(name, bytes: [], ifAbsent: true)
             }
             let summary = ItemSummary(key: key, fileExtension: item.fileExtension, fetchedAt: item.fetchedAt, goneAt: nil, isComplete: true)
-            state.locked { $0.listed[key] = summary }
-            await releaseLease(key)
+            state.locked { state in
+                state.listed[key] = summary
+                state.leases.remove(key)  // kept in the store: it tells a late host the object is there (see claimFetch)
+            }
         } catch {
             state.locked { $0.statistics.writesDropped += 1 }
             failed(error, doing: "write \(key)")
