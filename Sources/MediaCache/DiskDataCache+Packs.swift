@@ -5,7 +5,7 @@ import Locking
 /// `PackFormat.itemLimit` as one record (its bytes and meta together), written when its bytes arrive. Its meta
 /// waits in the index until then (`metaPending`): an item whose bytes never come is not kept past this process.
 extension DiskDataCache {
-    private func packable(_ item: CachedItem) -> Bool {
+    func packable(_ item: CachedItem) -> Bool {
         packs.writable && item.size >= 1 && item.size <= Int64(min(packLimit, PackFormat.itemLimit, blockSize)) && item.blockSize == blockSize
     }
 

@@ -19,6 +19,7 @@ extension DiskDataCache {
             removeExpired(index.locked { $0.expire(now: start, life: mediaLife) })
         }
         scan.finish()
+        if access.isOwner { repackSmallItems() }
         logger.debug("cache scanned beside the mount", metadata: ["items": "\(packed.count + items.count)", "seconds": "\(Date().timeIntervalSince(began))"])
     }
 

@@ -207,6 +207,31 @@ import Scratch
         #expect(!packs(directory).contains(first), "its pack is gone")
     }
 
+    /// A cache written with one file per item (before packs): its small items move into packs at the owner's next
+    /// start, evicted ones (a meta alone) too, and read back the same; a guest moves nothing.
+    @Test func anOldCachesSmallItemsMoveIntoPacks() async throws {
+        let directory = Scratch.directory("packs-repack")
+        do {
+            let files = try DiskDataCache(directory: directory, budget: 1 << 30, packLimit: 0, logger: silent)
+            for n in 0..<30 { try await store(files, n) }
+            var evicted = item(size: 5000, blockSize: 1 << 20)
+            evicted.fetchedAt = Date().timeIntervalSince1970
+            try await files.storeItem(evicted, for: key(99))  // a meta alone, as eviction leaves it
+        }
+        let media = directory + "/v2/media"
+        #expect(try FileManager.default.contentsOfDirectory(atPath: media).count == 31)
+        _ = try open(directory, access: .guest)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: media).count == 31, "a guest moves nothing")
+        let owner = try open(directory)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: media).isEmpty, "every small item moved")
+        #expect(!packs(directory).isEmpty)
+        for n in 0..<30 { #expect(try await owner.read(key(n), block: 0, range: 0..<bytes(of: n).count) == bytes(of: n), "item \(n)") }
+        #expect(owner.item(key(99))?.size == 5000 && !owner.hasBlock(key(99), 0))
+        let again = try open(directory)
+        for n in 0..<30 { #expect(try await again.read(key(n), block: 0, range: 0..<bytes(of: n).count) == bytes(of: n), "item \(n)") }
+        #expect(again.item(key(99))?.size == 5000)
+    }
+
     func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard needle.count <= haystack.count else { return nil }
         return (0...(haystack.count - needle.count)).first { haystack[$0] == needle[0] && Array(haystack[$0..<($0 + needle.count)]) == needle }
