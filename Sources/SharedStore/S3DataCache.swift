@@ -59,6 +59,8 @@ public final class S3DataCache: DataCache {
         var damaged: Set<CacheKey> = []
         /// Items whose fleet lease this host holds.
         var leases: Set<CacheKey> = []
+        /// Items too large to stage whole, written in parts as their blocks come (S3DataCache+Stream.swift).
+        var streams: [CacheKey: Stream] = [:]
     }
     let state = Mutex(State())
 
@@ -86,6 +88,7 @@ public final class S3DataCache: DataCache {
 
     /// Waits for the uploads started so far (tests; a stop).
     public func drain() async {
+        abandonIncompleteStreams()
         let tasks = state.locked { Array($0.uploads.values) }
         for task in tasks { await task.value }
     }
@@ -143,9 +146,16 @@ public final class S3DataCache: DataCache {
                 state.locked { $0.statistics.misses += 1 }
                 return nil
             }
-            guard let (item, checksums) = ObjectMeta.decode(answer.head, blockSize: blockSize) else {
+            guard let (item, listed) = ObjectMeta.decode(answer.head, blockSize: blockSize) else {
                 state.locked { $0.statistics.corrupt += 1 }
                 logger.warning("shared store: an object's fields are not an item's; not served", metadata: ["item": "\(key)"])
+                return nil
+            }
+            // An item written in parts: its checksums are in its table, written for this object (its ETag).
+            var table = listed
+            if table == nil { table = try await tableChecksums(key, etag: answer.head.etag, count: item.blockCount()) }
+            guard let checksums = table else {
+                state.locked { $0.statistics.misses += 1 }
                 return nil
             }
             let remote = Remote(item: item, checksums: checksums)
@@ -177,6 +187,7 @@ public final class S3DataCache: DataCache {
 
     public func store(_ key: CacheKey, _ block: Int, _ data: CheckedBlock) async throws {
         guard ObjectMeta.objectKey(key, appID: appID) != nil else { return }
+        if streamed(key, block, data) { return }
         stage(key) { staged in
             if staged.blocks[block] == nil { staged.bytes += data.bytes.count }
             staged.blocks[block] = data
@@ -197,6 +208,13 @@ public final class S3DataCache: DataCache {
             // what is staged fits the budget; each is dropped and counted, its lease let go.
             var dropped: [CacheKey] = []
             if let item = staged.item, item.size > Int64(stagingBudget) || item.blockCount() > ObjectMeta.maxBlocks || item.blockSize != blockSize {
+                // Too large to stage whole: written in parts as its blocks come in order, if it can be.
+                if item.blockSize == blockSize, item.blockCount() <= ObjectMeta.maxTableBlocks, !state.streams.keys.contains(key) {
+                    state.stagedBytes -= staged.bytes
+                    state.staged[key] = nil
+                    startStream(key, item, staged.blocks, &state)
+                    return nil
+                }
                 dropped.append(key)
             }
             for (other, entry) in state.staged where now - entry.since > Self.stagingAge && other != key { dropped.append(other) }
@@ -231,6 +249,14 @@ public final class S3DataCache: DataCache {
         state.stagedBytes -= entry.bytes
         state.statistics.writesDropped += 1
         if state.leases.contains(key) { Task { await self.releaseLease(key) } }
+    }
+
+    /// The checksums in `key`'s table if it was written for the object whose ETag is `etag` (nil: none yet, a
+    /// writer that died between the object and its table, or a table of another copy: a miss, never unchecked).
+    func tableChecksums(_ key: CacheKey, etag: String, count: Int) async throws -> [UInt32]? {
+        guard let table = ObjectMeta.tableKey(key, appID: appID),
+              let answer = try await client.get(table, limit: 64 + 8 * count) else { return nil }
+        return ObjectMeta.checksums(table: answer.bytes, etag: etag, count: count)
     }
 
     private func upload(_ key: CacheKey, _ item: CachedItem, _ blocks: [CheckedBlock]) async {

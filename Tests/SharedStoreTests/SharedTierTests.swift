@@ -33,6 +33,53 @@ import Testing
         }
     }
 
+    /// An item too large to stage whole is written in parts as its blocks come, its checksums in a table written for
+    /// that object; another host reads any block of it, checked; a table that is not that object's serves nothing.
+    @Test func anItemTooLargeToStageIsWrittenInPartsAndReadChecked() async throws {
+        let bucket = try store.bucket("parts")
+        let bytes = S3ClientTests.randomBytes(20 << 20), key = CacheKey(kind: .media, id: "MEDIA_large_1")
+        let disk = try DiskDataCache(directory: Scratch.directory("host"), budget: 1 << 30, blockSize: Self.blockSize, logger: Self.logger)
+        let tier = S3DataCache(client: try store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, stagingBudget: 2 << 20,
+                               logger: Self.logger)
+        try await Self.fetch(bytes, into: MultilevelDataCache(first: disk, second: tier), key: key)
+        await tier.drain()
+        #expect(tier.tierStatistics.objectsWritten == 1 && tier.tierStatistics.writesDropped == 0)
+        #expect(try store.check("same", bucket, "wx/items/wxapp/MEDIA_large_1", try S3ClientTests.file(bytes)) == "same")
+        #expect(try store.check("exists", bucket, "wx/crcs/wxapp/MEDIA_large_1") == "yes")
+        let b = try host(bucket)
+        let item = try #require(try await b.cache.loadItem(key))
+        #expect(item.size == Int64(bytes.count))
+        for index in [0, 1, 200, item.blockCount() - 1] {
+            let start = index * Self.blockSize
+            #expect(try await b.tier.block(key, index)?.bytes == Array(bytes[start..<min(start + Self.blockSize, bytes.count)]), "block \(index)")
+        }
+        // The same table said to be another object's (another ETag, as a copy of another upload's would): nothing of
+        // the item is served.
+        let table = try store.check("body", bucket, "wx/crcs/wxapp/MEDIA_large_1")
+        let etag = try #require(table.range(of: #""etag":""#).map { table[$0.upperBound...].prefix { $0 != "\"" } })
+        let other = table.replacingOccurrences(of: String(etag), with: "0123456789abcdef0123456789abcdef-3")
+        _ = try store.check("put", bucket, "wx/crcs/wxapp/MEDIA_large_1", try S3ClientTests.file(Array(other.utf8)))
+        let c = try host(bucket)
+        #expect(try await c.cache.loadItem(key) == nil)
+    }
+
+    /// Blocks that come too far out of order (a reader that jumped) abandon the upload: nothing half written.
+    @Test func aLargeItemReadOutOfOrderIsNotWritten() async throws {
+        let bucket = try store.bucket("jumped")
+        let bytes = S3ClientTests.randomBytes(4 << 20), key = CacheKey(kind: .media, id: "MEDIA_jumped")
+        let tier = S3DataCache(client: try store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, stagingBudget: 1 << 20,
+                               logger: Self.logger)
+        try await tier.storeItem(Self.item(size: bytes.count), for: key)
+        for index in [0] + Array(40..<64) + Array(1..<40) {  // every block, one jump of 40
+            let start = index * Self.blockSize
+            try await tier.store(key, index, CheckedBlock(Array(bytes[start..<(start + Self.blockSize)])))
+        }
+        await tier.drain()
+        #expect(tier.tierStatistics.writesDropped == 1)
+        #expect(tier.tierStatistics.objectsWritten == 0)
+        #expect(try store.check("exists", bucket, "wx/items/wxapp/MEDIA_jumped") == "no")
+    }
+
     @Test func anItemOneHostFetchedIsReadByAnotherFromTheStoreAndBackFilled() async throws {
         let bucket = try store.bucket("tier")
         let bytes = S3ClientTests.randomBytes(150_000), key = CacheKey(kind: .media, id: "MEDIA_one_1")
