@@ -19,17 +19,34 @@ extension S3DataCache {
         var parts: AsyncStream<(number: Int, bytes: [UInt8])>.Continuation
         var since: Double
         var failed = false
+        /// Bytes of parts handed to the upload and not yet sent.
+        var queued = 0
     }
 
     static let earlyBlocks = 16
     static let queuedParts = 4
     var partBlocks: Int { max(1, (8 << 20) / blockSize) }
 
+    /// Whether `key`'s upload has `queuedParts` parts waiting: its next block waits for the store (up to
+    /// `queueWait`), then the upload is abandoned: memory stays bounded and a reader is held only that long.
+    func streamQueueFull(_ key: CacheKey) -> Bool {
+        state.locked { state in
+            guard let stream = state.streams[key], !stream.failed else { return false }
+            return stream.queued >= Self.queuedParts * partBlocks * blockSize
+        }
+    }
+
+    static let queueWait: Double = 5
+
     /// Takes `block` of a streamed item (true), or says the item is not streamed (false).
     func streamed(_ key: CacheKey, _ block: Int, _ data: CheckedBlock) -> Bool {
         state.locked { state in
             abandonStale(&state)
-            guard state.streams[key] != nil else { return false }
+            guard let stream = state.streams[key] else { return false }
+            if !stream.failed, stream.queued >= Self.queuedParts * partBlocks * blockSize {
+                abandon(key, &state)  // waited `queueWait` for the store
+                return true
+            }
             accept(key, block, data, &state)
             return true
         }
@@ -37,7 +54,7 @@ extension S3DataCache {
 
     /// Starts writing `item` in parts, with the blocks staged so far.
     func startStream(_ key: CacheKey, _ item: CachedItem, _ blocks: [Int: CheckedBlock], _ state: inout State) {
-        let (parts, continuation) = AsyncStream<(number: Int, bytes: [UInt8])>.makeStream(bufferingPolicy: .bufferingOldest(Self.queuedParts))
+        let (parts, continuation) = AsyncStream<(number: Int, bytes: [UInt8])>.makeStream(bufferingPolicy: .unbounded)
         state.streams[key] = Stream(item: item, parts: continuation, since: Date().timeIntervalSince1970)
         state.uploading.insert(key)
         state.uploads[key] = Task {
@@ -70,10 +87,8 @@ extension S3DataCache {
             stream.part += 1
             let part = Array(stream.buffer[..<take])
             stream.buffer.removeFirst(take)
-            if case .dropped = stream.parts.yield((stream.part, part)) {
-                state.streams[key] = stream
-                return abandon(key, &state)  // the store is slower than the reads: memory stays bounded
-            }
+            stream.queued += part.count
+            stream.parts.yield((stream.part, part))
         }
         state.streams[key] = stream
         if stream.next == count { stream.parts.finish() }
@@ -117,6 +132,7 @@ extension S3DataCache {
                                                                metadata: ObjectMeta.encode(stored, checksums: nil, origin: nil))
                 }
                 etags.append((number, try await client.uploadPart(object, uploadID: uploadID!, number: number, bytes: bytes)))
+                state.locked { $0.streams[key]?.queued -= bytes.count }
             }
             let final = state.locked { $0.streams[key] }
             guard let uploadID, let final, !final.failed, final.checksums.count == item.blockCount() else { throw CancellationError() }

@@ -187,6 +187,8 @@ public final class S3DataCache: DataCache {
 
     public func store(_ key: CacheKey, _ block: Int, _ data: CheckedBlock) async throws {
         guard ObjectMeta.objectKey(key, appID: appID) != nil else { return }
+        let deadline = Date().timeIntervalSince1970 + Self.queueWait
+        while streamQueueFull(key), Date().timeIntervalSince1970 < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
         if streamed(key, block, data) { return }
         stage(key) { staged in
             if staged.blocks[block] == nil { staged.bytes += data.bytes.count }

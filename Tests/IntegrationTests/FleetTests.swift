@@ -77,6 +77,43 @@ import Testing
         #expect(status.output.contains("shared     1 block read"), "\(status.output)")
     }
 
+    /// ffprobe on host B of a large MP4 (moov at the end) that host A read whole: A wrote it to the store in parts as
+    /// it read; B reads a few blocks of it from the store by range, checked, and calls WeChat for nothing.
+    @Test func ffprobeThroughTheStoreReadsUnderTwoPercent() async throws {
+        try requireFUSE()
+        let store = try await Self.store()
+        let media = Scratch.directory("fleet-probe-media")
+        try FileManager.default.createDirectory(atPath: media + "/video", withIntermediateDirectories: true)
+        let id = "Fleet_probe_video_" + String(repeating: "v", count: 40)
+        let file = "\(media)/video/\(id).mp4"
+        // 120 s of 720p MPEG-4 at high quality: ~160 MB, moov at the end (ffmpeg's default without faststart).
+        let made = await Harness.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", "120",
+                                      "-c:v", "mpeg4", "-q:v", "1", file], timeout: 240)
+        try #require(made.status == 0, "\(made.error)")
+        let size = try #require((try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value)
+        let sim = try SimProcess(["--media", media])
+        let a = try MountProcess(sim: sim, extra: store.flags)
+        defer { a.unmount() }
+        #expect(await a.run(["cmp", file, a.path("media/\(id).mp4")]).status == 0, "host A reads the video whole")
+        let table = "fleet/crcs/\(SimProcess.appID)/\(id)"
+        let landed = try await Harness.waitFor(timeout: 90) { try await store.check("exists", store.bucket, table) == "yes" }
+        let statsA = (try? await a.stats()["shared"]).map { "\($0)" } ?? "none"
+        #expect(landed, "host A wrote it in parts, then its table: \(statsA) \(a.child.stderrText.suffix(400))")
+        #expect(try await store.check("same", store.bucket, "fleet/items/\(SimProcess.appID)/\(id)", file) == "same")
+        try await sim.resetCounters()
+        let b = try MountProcess(sim: sim, extra: store.flags)
+        defer { b.unmount() }
+        let probe = await b.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", b.path("media/\(id).mp4")])
+        #expect(probe.status == 0, "\(probe.error)")
+        #expect(probe.output.hasPrefix("120."), "ffprobe read the duration from the moov at the end: \(probe.output)")
+        #expect(try await sim.calls("media/get") == 0, "nothing from WeChat")
+        #expect(try await sim.bytes("cdn") == 0, "nothing from WeChat's CDN")
+        let shared = try #require(try await b.stats()["shared"] as? [String: Any])
+        let read = shared["bytesRead"] as? Int ?? -1
+        print("[integration] ffprobe through the store of a \(size) B MP4 (moov at the end): \(read) B read from it (\(String(format: "%.2f", 100 * Double(read) / Double(size)))%)")
+        #expect(read > 0 && Double(read) <= 0.02 * Double(size))
+    }
+
     /// Four hosts read the same new items at the same moment: each item is fetched from WeChat once for the fleet
     /// (leases), and every host reads the generator's bytes.
     @Test func fourHostsReadingTheSameNewItemsAtOnceCallWeChatOncePerItem() async throws {
