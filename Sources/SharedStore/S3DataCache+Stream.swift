@@ -24,7 +24,7 @@ extension S3DataCache {
     }
 
     static let earlyBlocks = 16
-    static let queuedParts = 4
+    static let queuedParts = 8
     var partBlocks: Int { max(1, (8 << 20) / blockSize) }
 
     /// Whether `key`'s upload has `queuedParts` parts waiting: its next block waits for the store (up to
@@ -44,7 +44,7 @@ extension S3DataCache {
             abandonStale(&state)
             guard let stream = state.streams[key] else { return false }
             if !stream.failed, stream.queued >= Self.queuedParts * partBlocks * blockSize {
-                abandon(key, &state)  // waited `queueWait` for the store
+                abandon(key, &state, "the store took longer than \(Self.queueWait) s to take a part")
                 return true
             }
             accept(key, block, data, &state)
@@ -66,10 +66,12 @@ extension S3DataCache {
 
     private func accept(_ key: CacheKey, _ index: Int, _ data: CheckedBlock, _ state: inout State) {
         guard var stream = state.streams[key], !stream.failed, index >= stream.next, stream.early[index] == nil else { return }
-        guard index < stream.item.blockCount(), data.bytes.count == stream.item.blockLength(index) else { return abandon(key, &state) }
+        guard index < stream.item.blockCount(), data.bytes.count == stream.item.blockLength(index) else {
+            return abandon(key, &state, "a block of another length")
+        }
         stream.since = Date().timeIntervalSince1970
         if index > stream.next {
-            guard stream.early.count < Self.earlyBlocks else { return abandon(key, &state) }
+            guard stream.early.count < Self.earlyBlocks else { return abandon(key, &state, "its blocks came too far out of order") }
             stream.early[index] = data
             state.streams[key] = stream
             return
@@ -94,8 +96,11 @@ extension S3DataCache {
         if stream.next == count { stream.parts.finish() }
     }
 
-    private func abandon(_ key: CacheKey, _ state: inout State) {
+    private func abandon(_ key: CacheKey, _ state: inout State, _ why: String = "") {
         guard var stream = state.streams[key], !stream.failed else { return }
+        if !why.isEmpty {
+            logger.notice("shared store: not archiving \(key): \(why)", metadata: ["block": "\(stream.next)", "of": "\(stream.item.blockCount())"])
+        }
         stream.failed = true
         stream.since = Date().timeIntervalSince1970
         stream.buffer = []
@@ -107,14 +112,14 @@ extension S3DataCache {
     private func abandonStale(_ state: inout State) {
         let now = Date().timeIntervalSince1970
         for (key, stream) in state.streams where now - stream.since > Self.stagingAge {
-            if stream.failed { state.streams[key] = nil } else { abandon(key, &state) }
+            if stream.failed { state.streams[key] = nil } else { abandon(key, &state, "no block for \(Self.stagingAge) s") }
         }
     }
 
     /// Stops the streams whose blocks are not all here (a stop): their uploads are aborted.
     func abandonIncompleteStreams() {
         state.locked { state in
-            for (key, stream) in state.streams where stream.next < stream.item.blockCount() { abandon(key, &state) }
+            for (key, stream) in state.streams where stream.next < stream.item.blockCount() { abandon(key, &state, "incomplete at a stop") }
         }
     }
 
