@@ -3,8 +3,8 @@ import MediaCache
 
 /// Items too large to stage whole (a long video): written to the store in parts as their blocks come in order, so
 /// memory holds a part or a few, never the item. A multipart upload takes parts of `partBlocks` blocks (8 MiB at
-/// 1 MiB blocks; S3 wants 5 MiB or more but for the last); blocks that come a little ahead wait (at most
-/// `earlyBlocks`); anything else (a reader that jumped, a store slower than the reads, blocks that stop coming)
+/// 1 MiB blocks; S3 wants 5 MiB or more but for the last); blocks that come ahead wait (at most `earlyBlocks`:
+/// a video's readahead runs several transfers at once); anything else (a reader that jumped, a store slower than the reads, blocks that stop coming)
 /// abandons the upload, counted as a dropped write. The checksums are known only at the end, so they go into the
 /// item's table object (`crcs/…`), written for the completed object's ETag before the name marker: a reader serves
 /// nothing of it until the table for that very object is there.
@@ -23,7 +23,7 @@ extension S3DataCache {
         var queued = 0
     }
 
-    static let earlyBlocks = 16
+    static let earlyBlocks = 64
     static let queuedParts = 8
     var partBlocks: Int { max(1, (8 << 20) / blockSize) }
 

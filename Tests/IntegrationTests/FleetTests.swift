@@ -82,15 +82,8 @@ import Testing
     @Test func ffprobeThroughTheStoreReadsUnderTwoPercent() async throws {
         try requireFUSE()
         let store = try await Self.store()
-        let media = Scratch.directory("fleet-probe-media")
-        try FileManager.default.createDirectory(atPath: media + "/video", withIntermediateDirectories: true)
-        let id = "Fleet_probe_video_" + String(repeating: "v", count: 40)
-        let file = "\(media)/video/\(id).mp4"
-        // 120 s of 720p MPEG-4 at high quality: ~160 MB, moov at the end (ffmpeg's default without faststart).
-        let made = await Harness.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", "120",
-                                      "-c:v", "mpeg4", "-q:v", "1", file], timeout: 240)
-        try #require(made.status == 0, "\(made.error)")
-        let size = try #require((try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value)
+        let video = try await ProbeVideo.make("fleet-probe-media", id: "Fleet_probe_video_" + String(repeating: "v", count: 40))
+        let (media, id, file, size) = (video.media, video.id, video.file, video.size)
         let sim = try SimProcess(["--media", media])
         let a = try MountProcess(sim: sim, extra: store.flags)
         defer { a.unmount() }

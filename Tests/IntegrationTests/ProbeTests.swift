@@ -6,15 +6,8 @@ import Scratch
 @Suite(.serialized) struct ProbeTests {
     @Test func ffprobeOfALargeVideoFetchesUnderFivePercent() async throws {
         try requireFUSE()
-        let media = Scratch.directory("probe-media")
-        try FileManager.default.createDirectory(atPath: media + "/video", withIntermediateDirectories: true)
-        let id = "Large_probe_video_" + String(repeating: "v", count: 40)
-        let file = "\(media)/video/\(id).mp4"
-        // 120 s of 720p MPEG-4 at high quality: ~160 MB, moov at the end (ffmpeg's default without faststart).
-        let made = await Harness.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", "120",
-                                      "-c:v", "mpeg4", "-q:v", "1", file], timeout: 240)
-        try #require(made.status == 0, "\(made.error)")
-        let size = try #require((try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value)
+        let video = try await ProbeVideo.make("probe-media", id: "Large_probe_video_" + String(repeating: "v", count: 40))
+        let (media, id, size) = (video.media, video.id, video.size)
         let sim = try SimProcess(["--media", media])
         let mount = try MountProcess(sim: sim)
         defer { mount.unmount() }
