@@ -347,6 +347,7 @@ class Bench:
                 SmallRows(self).run()
             if self.wanted("fleet"):
                 FleetRows(self).run()
+                FleetRows(self).probe(video)
         finally:
             subprocess.run(["sh", "-c", f"for m in {self.work}/*-mnt-*; do fusermount3 -u -z $m 2>/dev/null; done"])
             shutil.rmtree(self.work, ignore_errors=True)

@@ -6,11 +6,14 @@ scripts/seaweedfs on loopback), WeChat played by nginx as in the small rows (ben
   read from WeChat, and against curl (`--aws-sigv4`, 8 in parallel) of the same objects from the store;
 - 4 hosts reading 1,000 new items at the same moment: media/get calls per item (the leases) and the wall time,
   against one host alone;
-- host B's peak RSS.
+- host B's peak RSS;
+- ffprobe of a moov-at-end MP4 (the bench's video, 256 MiB: written to the store in parts) through host B's mount
+  from the store, after host A read it whole from WeChat (the simulator): the share of the file B read from the store
+  and from WeChat, and its time against the same ffprobe through a mount without the tier, cold from WeChat.
 """
 import json, os, shutil, statistics, subprocess, tempfile, time
 
-from bench_common import APPID, drop_caches, log, timed, wait_for
+from bench_common import APPID, VIDEO_ID, Sim, drop_caches, log, timed, wait_for
 from bench_small import Nginx, TOKEN, parallel_cat, wxmediafs_mount
 from bench_small import SmallRows
 
@@ -33,6 +36,15 @@ class Store:
 
     def stop(self):
         subprocess.run([os.path.join(SCRIPTS, "seaweedfs"), "stop", self.directory], check=False)
+
+    def read_back(self):
+        """The store's files read back into the page cache after a drop, as the simulator's are (bench_common's
+        drop_caches): the rows measure the readers, not this VM's disk under the store."""
+        for root, _, files in os.walk(os.path.join(self.directory, "data")):
+            for name in files:
+                with open(os.path.join(root, name), "rb") as f:
+                    while f.read(1 << 20):
+                        pass
 
 
 def stats(mount):
@@ -134,3 +146,57 @@ class FleetRows:
         row("fleet, 4 hosts at once vs one host alone (wall time)", "one host reading the same number of new items", "—", four_vs_one,
             "ratio = alone ÷ four (< 1: four hosts take longer)")
         row("fleet, host B's peak RSS", "—", "—", rss, "MiB (VmHWM)", unit=" MiB")
+
+    def probe(self, video):
+        """ffprobe through the store: host A reads the video whole from WeChat (so it lands in the store, in parts when
+        it is over the staging bound), then host B, on a cache of its own, runs ffprobe on it; against ffprobe through
+        a mount without the tier, cold from WeChat. Each cold read starts from a dropped page cache, the servers'
+        files read back."""
+        size = os.path.getsize(video)
+        name = VIDEO_ID + ".mp4"
+        probe = ["ffprobe", "-v", "error", "-show_format", "-show_streams"]
+        sim = Sim(self.binary, self.work, ["--media", os.path.join(self.o.data, "media")])
+        store = Store(self.work)
+        ratios, from_store, from_wechat = [], [], []
+        try:
+            for rep in range(self.o.reps):
+                prefix = f"probe{rep}"
+                a, _ = wxmediafs_mount(self.binary, sim.url, self.work, extra=store.flags(prefix))
+                try:
+                    subprocess.run(["cat", a.path(name)], check=True, stdout=subprocess.DEVNULL)
+                    wait_for(lambda: stats(a).get("shared", {}).get("objectsWritten", 0) >= 1, timeout=180,
+                             what="host A's video in the store")
+                finally:
+                    a.stop()
+                plain, _ = wxmediafs_mount(self.binary, sim.url, self.work)
+                try:
+                    drop_caches(video)
+                    store.read_back()
+                    subprocess.run(["ffprobe", "-version"], stdout=subprocess.DEVNULL, check=True)  # its libraries in memory
+                    t_wechat = timed(probe + [plain.path(name)])
+                finally:
+                    plain.stop()
+                b, _ = wxmediafs_mount(self.binary, sim.url, self.work, extra=store.flags(prefix))
+                try:
+                    drop_caches(video)
+                    store.read_back()
+                    subprocess.run(["ffprobe", "-version"], stdout=subprocess.DEVNULL, check=True)
+                    sim.reset()
+                    t_store = timed(probe + [b.path(name)])
+                    time.sleep(0.5)  # read-ahead still landing counts too
+                    from_store.append(100 * stats(b).get("shared", {}).get("bytesRead", 0) / size)
+                    from_wechat.append(100 * sim.bytes("media/get", "cdn") / size)
+                finally:
+                    b.stop()
+                ratios.append(t_wechat / t_store)
+                log(f"fleet ffprobe rep {rep + 1}: through the store {t_store:.3f} s ({from_store[-1]:.2f}% from the store, "
+                    f"{from_wechat[-1]:.2f}% from WeChat), without the tier {t_wechat:.3f} s")
+        finally:
+            sim.stop()
+            store.stop()
+        mib = size / (1 << 20)
+        row = self.bench.row
+        row(f"fleet, `ffprobe` through the store, {mib:.0f} MiB MP4 with the moov at the end: share of the file read from the store",
+            "—", "≤ 2%", from_store, f"from WeChat meanwhile: {statistics.median(from_wechat):.2f}% (the simulator's counters)", unit="%")
+        row("fleet, `ffprobe` through the store vs cold from WeChat (time ratio)", "the same ffprobe through a mount without the tier", "—",
+            ratios, "ratio = WeChat's time ÷ the store's")

@@ -80,7 +80,7 @@ def launch(directory, key, secret, buckets):
         [WEED, "server", f"-dir={directory}/data", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-master.port={master}",
          f"-volume.port={volume}", f"-filer.port={filer}", "-s3", f"-s3.port={s3}", f"-s3.config={directory}/s3.json",
          f"-master.port.grpc={grpc[0]}", f"-volume.port.grpc={grpc[1]}", f"-filer.port.grpc={grpc[2]}", f"-s3.port.grpc={grpc[3]}",
-         "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false", "-volume.max=0", "-master.volumeSizeLimitMB=64"],
+         "-s3.port.iceberg=0", "-s3.domainName=localhost", "-s3.port.lance=0", "-master.telemetry=false", "-volume.max=0", "-master.volumeSizeLimitMB=64"],
         stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     with open(os.path.join(directory, "pid"), "w") as f:
         f.write(f"{process.pid}\n")

@@ -52,7 +52,8 @@ public struct S3Client: Sendable {
 
     public enum PutOutcome: Sendable, Equatable {
         case created(etag: String)
-        /// `ifAbsent` and the key was taken (by another host, or earlier).
+        /// The condition failed: `ifAbsent` and the key was taken (by another host, or earlier), or `ifMatch` and the
+        /// object there is another (replaced or removed meanwhile).
         case exists
     }
 
@@ -85,13 +86,16 @@ public struct S3Client: Sendable {
         return (head, body)
     }
 
-    /// Puts `bytes` under `key`; with `ifAbsent` only when no object is there (`If-None-Match: *`).
-    public func put(_ key: String, bytes: [UInt8], contentType: String? = nil, metadata: [String: String] = [:], ifAbsent: Bool = false) async throws -> PutOutcome {
+    /// Puts `bytes` under `key`; with `ifAbsent` only when no object is there (`If-None-Match: *`), with `ifMatch`
+    /// only in place of the object of that ETag (`If-Match`).
+    public func put(_ key: String, bytes: [UInt8], contentType: String? = nil, metadata: [String: String] = [:], ifAbsent: Bool = false,
+                    ifMatch: String? = nil) async throws -> PutOutcome {
         var headers = Self.objectHeaders(contentType: contentType, metadata: metadata)
         if ifAbsent { headers.append(("If-None-Match", "*")) }
+        if let ifMatch { headers.append(("If-Match", ifMatch)) }
         let response = try await send("PUT", key: key, headers: headers, body: bytes, operation: "PutObject")
         let body = try await collect(response, limit: 1 << 16, operation: "PutObject")
-        if ifAbsent, response.status == .preconditionFailed { return .exists }
+        if ifAbsent || ifMatch != nil, response.status == .preconditionFailed { return .exists }
         try check(response, body: body, operation: "PutObject")
         return .created(etag: response.headers.first(name: "ETag") ?? "")
     }

@@ -4,7 +4,8 @@ import MediaCache
 /// Fetch once per fleet: a host about to call WeChat for an item no tier holds takes the item's lease
 /// (`PREFIX/leases/<appid>/<id>`, created with `If-None-Match: *`, holding its host and expiry). A host that finds
 /// another's live lease waits for the item's object to land (polling its HEAD), up to `leaseWait`, then fetches
-/// itself; an expired lease (its holder died or stalled) is taken over, and the object looked for once more under it.
+/// itself; an expired lease (its holder died or stalled) is taken over by a write in its place conditional on its
+/// ETag (`If-Match`: of several hosts that found it expired, one wins), and the object looked for once more under it.
 /// A lease whose object landed stays (no call to delete it; a lifecycle rule on `leases/` clears them, docs/fleet.md):
 /// a host that missed the object just before it landed then finds the lease, waits and finds the object at its
 /// first look, so a new lease needs no look for the object under it. A lease whose item cannot be had is deleted at
@@ -36,23 +37,29 @@ extension S3DataCache {
                 }
                 if case .created = outcome {
                     _ = state.locked { $0.leases.insert(key) }
-                    // Taken over from a holder that may have written the object and stalled before the expiry:
-                    // looked at once more (a new lease needs no look: a landed object keeps its lease).
-                    if tookOver, try await client.head(object) != nil {
+                    return .proceed  // a new lease needs no look for the object: a landed object keeps its lease
+                }
+                // Someone holds it. A lease that cannot be read is taken as live until our bound.
+                let current = try await client.get(lease, limit: 4096)
+                guard let current else {  // gone since our create (released): claim it again
+                    try await Task.sleep(nanoseconds: UInt64(leasePoll * 1e9))
+                    continue
+                }
+                let held = try? JSONDecoder().decode(Lease.self, from: Data(current.bytes))
+                if held?.host == hostID { return .proceed }  // this host's own, for another reader of the item
+                if let held, held.expires < now, !tookOver {
+                    // Its holder is gone: take it over, in its place (once; of hosts doing the same, one wins).
+                    tookOver = true
+                    let takeover = try await client.put(lease, bytes: Array(try JSONEncoder().encode(mine)), ifMatch: current.head.etag)
+                    guard case .created = takeover else { continue }  // another host's now: wait for it
+                    _ = state.locked { $0.leases.insert(key) }
+                    // Its holder may have written the object and stalled before the expiry: looked at once more.
+                    if try await client.head(object) != nil {
                         await releaseLease(key)
                         state.locked { $0.remote[key] = nil }
                         return .landed
                     }
                     return .proceed
-                }
-                // Someone holds it. A lease that cannot be read is taken as live until our bound.
-                let held = try await client.get(lease, limit: 4096).flatMap { try? JSONDecoder().decode(Lease.self, from: Data($0.bytes)) }
-                if held?.host == hostID { return .proceed }  // this host's own, for another reader of the item
-                if let held, held.expires < now, !tookOver {
-                    // Its holder is gone: take it over (once; another host doing the same wins the create).
-                    tookOver = true
-                    try await client.delete(lease)
-                    continue
                 }
                 if !waited {
                     waited = true

@@ -67,6 +67,36 @@ import Testing
         #expect(try store.check("same", bucket, "wx/items/app/big", try Self.file(part1 + part2)) == "same")
     }
 
+    /// Virtual-host style: every call goes to BUCKET.localhost:PORT with the key alone as its path; boto3 (path
+    /// style, on 127.0.0.1) sees what landed in that bucket.
+    @Test func virtualHostStyleReachesTheBucketByItsHostName() async throws {
+        let bucket = try store.bucket("vhost")
+        let host = "\(bucket).localhost"
+        var hints = addrinfo(), found: UnsafeMutablePointer<addrinfo>?
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        let resolved = getaddrinfo(host, nil, &hints, &found)
+        if found != nil { freeaddrinfo(found) }
+        try #require(resolved == 0, "\(host) does not resolve: scripts/bootstrap installs libnss-myhostname for it")
+        let client = try store.client(bucket: bucket, virtualHost: true)
+        let bytes = Self.randomBytes(200_000)
+        let put = try await client.put("items/app/v1", bytes: bytes, contentType: "image/png", metadata: ["ext": "png"], ifAbsent: true)
+        guard case .created = put else { Issue.record("not created: \(put)"); return }
+        #expect(try await client.put("items/app/v1", bytes: [1], ifAbsent: true) == .exists)
+        #expect(try store.check("same", bucket, "wx/items/app/v1", try Self.file(bytes)) == "same")
+        let slice = try #require(try await client.get("items/app/v1", range: 1_000..<70_000))
+        #expect(slice.bytes == Array(bytes[1_000..<70_000]))
+        #expect(try await client.head("items/app/v1")?.metadata["ext"] == "png")
+        let part = Self.randomBytes(5 << 20)
+        let upload = try await client.startMultipart("items/app/v2")
+        let tag = try await client.uploadPart("items/app/v2", uploadID: upload, number: 1, bytes: part)
+        let done = try await client.completeMultipart("items/app/v2", uploadID: upload, parts: [(1, tag)], ifAbsent: true)
+        guard case .created = done else { Issue.record("not created: \(done)"); return }
+        #expect(try store.check("same", bucket, "wx/items/app/v2", try Self.file(part)) == "same")
+        #expect(try await client.list(prefix: "items/", continuation: nil, maxKeys: 10).keys.map(\.key) == ["items/app/v1", "items/app/v2"])
+        try await client.delete("items/app/v1")
+        #expect(try store.check("exists", bucket, "wx/items/app/v1") == "no")
+    }
+
     @Test func aListingPagesThroughEveryKeyUnderItsPrefixAndDeleteRemoves() async throws {
         let bucket = try store.bucket("list")
         let names = (0..<5).map { "items/app/id\($0)" }

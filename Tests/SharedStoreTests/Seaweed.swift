@@ -24,8 +24,12 @@ enum Seaweed {
         /// s3check.py's answer, trimmed.
         func check(_ arguments: String...) throws -> String { try check(arguments) }
 
-        func client(bucket: String, prefix: String = "wx", credentials: StoreCredentials? = nil, timeout: Int64 = 30) throws -> S3Client {
-            let location = try S3Location.parse(sharedCache: "s3://\(bucket)/\(prefix)", endpoint: endpoint, region: "us-east-1", pathStyle: true).get()
+        /// A client of a bucket: path style on the endpoint (127.0.0.1:PORT) by default; in virtual-host style on
+        /// `localhost:PORT`, so that each request goes to BUCKET.localhost:PORT (loopback through libnss-myhostname,
+        /// which scripts/bootstrap installs; weed serves buckets as sub-domains of localhost, scripts/seaweedfs).
+        func client(bucket: String, prefix: String = "wx", credentials: StoreCredentials? = nil, timeout: Int64 = 30, virtualHost: Bool = false) throws -> S3Client {
+            let base = virtualHost ? endpoint.replacingOccurrences(of: "127.0.0.1", with: "localhost") : endpoint
+            let location = try S3Location.parse(sharedCache: "s3://\(bucket)/\(prefix)", endpoint: base, region: "us-east-1", pathStyle: !virtualHost).get()
             return S3Client(location: location, credentials: credentials ?? self.credentials, timeout: .seconds(timeout))
         }
     }

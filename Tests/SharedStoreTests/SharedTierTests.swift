@@ -171,6 +171,26 @@ import Testing
         #expect(waited >= 0.9 && waited < 5, "\(waited) s")
     }
 
+    /// Several hosts find the same expired lease at once: one takes it over (a write in its place, conditional on the
+    /// ETag they read), the others wait for it instead of calling WeChat too.
+    @Test func ofHostsFindingTheSameExpiredLeaseOneTakesItOver() async throws {
+        let bucket = try store.bucket("takeover")
+        let dead = try S3ClientTests.file(Array(#"{"host":"dead-host","expires":1}"#.utf8))
+        _ = try store.check("put", bucket, "wx/leases/wxapp/MEDIA_contended", dead)
+        let key = CacheKey(kind: .media, id: "MEDIA_contended")
+        let hosts = try (0..<6).map { _ in
+            S3DataCache(client: try store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, leaseWait: 3, logger: Self.logger)
+        }
+        let outcomes: [(FetchClaim, Int)] = await withTaskGroup(of: (FetchClaim, Int).self) { group in
+            for host in hosts { group.addTask { (await host.claimFetch(key), host.tierStatistics.leaseWaits) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let unwaited = outcomes.filter { $0.1 == 0 }
+        #expect(unwaited.count == 1 && unwaited.allSatisfy { $0.0 == .proceed }, "one host went to WeChat at once, the others waited: \(outcomes)")
+        let holder = try store.check("body", bucket, "wx/leases/wxapp/MEDIA_contended")
+        #expect(hosts.filter { holder.contains($0.hostID) }.count == 1, "the lease names one of them: \(holder)")
+    }
+
     /// Fields a hostile or foreign writer put (boto3): none reaches the filesystem as an item.
     @Test func anObjectWithHostileFieldsIsNotAnItem() async throws {
         let bucket = try store.bucket("hostile")
