@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "WeChatCallbackTests", dependencies: ["Locking", "WeChatCallback", "WeChatAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaCacheTests", dependencies: ["Locking", "MediaCache", "MediaFS", "CChecksum", "Scratch"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaFSTests", dependencies: ["Locking", "MediaFS", "MediaCache", "Scratch", "WeChatAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "SharedStoreTests", dependencies: ["SharedStore", "MediaCache", "Scratch", .product(name: "Logging", package: "swift-log")], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "SharedStoreTests", dependencies: ["SharedStore", "MediaCache", "Scratch", .product(name: "Logging", package: "swift-log")], exclude: ["Fixtures", "s3check.py"], swiftSettings: swiftSettings),
         .testTarget(name: "VoiceCodecTests", dependencies: ["VoiceCodec"], swiftSettings: swiftSettings),
         .testTarget(name: "WxMediaFSCLITests", dependencies: ["Locking", "Scratch", "WxMediaFSCLI", "FuseBridge", "WeChatCallback"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["Locking", "Scratch", "WeChatSimulator", "WeChatAPI", "WeChatHTTP"], swiftSettings: swiftSettings),
