@@ -21,8 +21,8 @@ SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 
 
 class Store:
-    def __init__(self, work):
-        self.directory = os.path.join(work, "seaweedfs")
+    def __init__(self, work, name="seaweedfs"):
+        self.directory = os.path.join(work, name)  # its own: weed started again on the fleet rows' data wrote nothing
         self.bucket = "fleet"
         self.endpoint = subprocess.run([os.path.join(SCRIPTS, "seaweedfs"), "start", self.directory, self.bucket],
                                        check=True, capture_output=True, text=True).stdout.strip()
@@ -156,7 +156,7 @@ class FleetRows:
         name = VIDEO_ID + ".mp4"
         probe = ["ffprobe", "-v", "error", "-show_format", "-show_streams"]
         sim = Sim(self.binary, self.work, ["--media", os.path.join(self.o.data, "media")])
-        store = Store(self.work)
+        store = Store(self.work, "seaweedfs-probe")
         ratios, from_store, from_wechat = [], [], []
         try:
             for rep in range(self.o.reps):
@@ -164,8 +164,12 @@ class FleetRows:
                 a, _ = wxmediafs_mount(self.binary, sim.url, self.work, extra=store.flags(prefix))
                 try:
                     subprocess.run(["cat", a.path(name)], check=True, stdout=subprocess.DEVNULL)
-                    wait_for(lambda: stats(a).get("shared", {}).get("objectsWritten", 0) >= 1, timeout=180,
-                             what="host A's video in the store")
+                    try:
+                        wait_for(lambda: stats(a).get("shared", {}).get("objectsWritten", 0) >= 1, timeout=180,
+                                 what="host A's video in the store")
+                    except RuntimeError:
+                        log(f"host A's shared tier: {stats(a).get('shared')}")
+                        raise
                 finally:
                     a.stop()
                 plain, _ = wxmediafs_mount(self.binary, sim.url, self.work)

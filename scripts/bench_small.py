@@ -108,7 +108,7 @@ def wxmediafs_mount(binary, api, work, cache=None, environment=None, extra=()):
     log_file = open(os.path.join(work, "small-wxmediafs.log"), "a")
     start = time.perf_counter()
     process = subprocess.Popen([binary, "mount", point, "--api-base", api, "--appid", APPID, "--cache-dir", cache, "--cache-size", "16G",
-                                "-o", "auto_unmount", "--log-level", "warning", *extra], env=env, stdout=subprocess.PIPE, stderr=log_file, text=True)
+                                "-o", "auto_unmount", "--log-level", os.environ.get("BENCH_LOG", "warning"), *extra], env=env, stdout=subprocess.PIPE, stderr=log_file, text=True)
     line = process.stdout.readline()
     ready = time.perf_counter() - start
     if "mounted on" not in line:

@@ -1,52 +1,38 @@
 import Foundation
 import MediaCache
 
-/// Items too large to stage whole (a long video): written to the store in parts as their blocks come in order, so
-/// memory holds a part or a few, never the item. A multipart upload takes parts of `partBlocks` blocks (8 MiB at
-/// 1 MiB blocks; S3 wants 5 MiB or more but for the last); blocks that come ahead wait (at most `earlyBlocks`:
-/// a video's readahead runs several transfers at once); anything else (a reader that jumped, a store slower than the reads, blocks that stop coming)
-/// abandons the upload, counted as a dropped write. The checksums are known only at the end, so they go into the
-/// item's table object (`crcs/…`), written for the completed object's ETag before the name marker: a reader serves
-/// nothing of it until the table for that very object is there.
+/// Items too large to stage whole (a long video): written to the store in parts as their blocks come, read back
+/// from the local tier (`local`, the disk cache that took each block first), so memory holds one part, never the
+/// item, and a reader never waits for the store. A multipart upload takes parts of `partBlocks` blocks (8 MiB at
+/// 1 MiB blocks; S3 wants 5 MiB or more but for the last) once the blocks before them have all come, in any order
+/// (a video's readahead runs several transfers at once; a reader that jumped comes back, or the upload goes stale).
+/// Each block read back must carry the checksum its transfer gave it; a block the local tier let go before it was
+/// written, a block of another length, blocks that stop coming: the upload is abandoned, counted as a dropped write.
+/// The checksums are known only at the end, so they go into the item's table object (`crcs/…`), written for the
+/// completed object's ETag before the name marker: a reader serves nothing of it until the table for that very
+/// object is there.
 extension S3DataCache {
     struct Stream {
         var item: CachedItem
+        /// Blocks `0..<next` have all come; `sent` of them are handed to the upload as parts.
         var next = 0
-        var buffer: [UInt8] = []
-        var part = 0
-        var early: [Int: CheckedBlock] = [:]
+        var sent = 0
+        /// Blocks that came ahead of `next`: their checksums (their bytes are in the local tier).
+        var early: [Int: UInt32] = [:]
         var checksums: [UInt32] = []
-        var parts: AsyncStream<(number: Int, bytes: [UInt8])>.Continuation
+        var parts: AsyncStream<Range<Int>>.Continuation
         var since: Double
         var failed = false
-        /// Bytes of parts handed to the upload and not yet sent.
-        var queued = 0
+        var complete: Bool { next == item.blockCount() }
     }
 
-    static let earlyBlocks = 64
-    static let queuedParts = 8
     var partBlocks: Int { max(1, (8 << 20) / blockSize) }
-
-    /// Whether `key`'s upload has `queuedParts` parts waiting: its next block waits for the store (up to
-    /// `queueWait`), then the upload is abandoned: memory stays bounded and a reader is held only that long.
-    func streamQueueFull(_ key: CacheKey) -> Bool {
-        state.locked { state in
-            guard let stream = state.streams[key], !stream.failed else { return false }
-            return stream.queued >= Self.queuedParts * partBlocks * blockSize
-        }
-    }
-
-    static let queueWait: Double = 5
 
     /// Takes `block` of a streamed item (true), or says the item is not streamed (false).
     func streamed(_ key: CacheKey, _ block: Int, _ data: CheckedBlock) -> Bool {
         state.locked { state in
             abandonStale(&state)
-            guard let stream = state.streams[key] else { return false }
-            if !stream.failed, stream.queued >= Self.queuedParts * partBlocks * blockSize {
-                abandon(key, &state, "the store took longer than \(Self.queueWait) s to take a part")
-                return true
-            }
+            guard state.streams[key] != nil else { return false }
             accept(key, block, data, &state)
             return true
         }
@@ -54,7 +40,7 @@ extension S3DataCache {
 
     /// Starts writing `item` in parts, with the blocks staged so far.
     func startStream(_ key: CacheKey, _ item: CachedItem, _ blocks: [Int: CheckedBlock], _ state: inout State) {
-        let (parts, continuation) = AsyncStream<(number: Int, bytes: [UInt8])>.makeStream(bufferingPolicy: .unbounded)
+        let (parts, continuation) = AsyncStream<Range<Int>>.makeStream(bufferingPolicy: .unbounded)
         state.streams[key] = Stream(item: item, parts: continuation, since: Date().timeIntervalSince1970)
         state.uploading.insert(key)
         state.uploads[key] = Task {
@@ -70,30 +56,18 @@ extension S3DataCache {
             return abandon(key, &state, "a block of another length")
         }
         stream.since = Date().timeIntervalSince1970
-        if index > stream.next {
-            guard stream.early.count < Self.earlyBlocks else { return abandon(key, &state, "its blocks came too far out of order") }
-            stream.early[index] = data
-            state.streams[key] = stream
-            return
-        }
-        var current: CheckedBlock? = data
-        while let block = current {
-            stream.buffer += block.bytes
-            stream.checksums.append(block.checksum)
+        stream.early[index] = data.checksum
+        while let checksum = stream.early.removeValue(forKey: stream.next) {
+            stream.checksums.append(checksum)
             stream.next += 1
-            current = stream.early.removeValue(forKey: stream.next)
         }
-        let count = stream.item.blockCount(), partSize = partBlocks * blockSize
-        while stream.buffer.count >= partSize || (stream.next == count && !stream.buffer.isEmpty) {
-            let take = min(stream.buffer.count, partSize)
-            stream.part += 1
-            let part = Array(stream.buffer[..<take])
-            stream.buffer.removeFirst(take)
-            stream.queued += part.count
-            stream.parts.yield((stream.part, part))
+        while stream.next - stream.sent >= partBlocks || (stream.complete && stream.sent < stream.next) {
+            let upper = min(stream.sent + partBlocks, stream.next)
+            stream.parts.yield(stream.sent..<upper)
+            stream.sent = upper
         }
         state.streams[key] = stream
-        if stream.next == count { stream.parts.finish() }
+        if stream.complete { stream.parts.finish() }
     }
 
     private func abandon(_ key: CacheKey, _ state: inout State, _ why: String = "") {
@@ -103,7 +77,6 @@ extension S3DataCache {
         }
         stream.failed = true
         stream.since = Date().timeIntervalSince1970
-        stream.buffer = []
         stream.early = [:]
         state.streams[key] = stream
         stream.parts.finish()
@@ -111,7 +84,7 @@ extension S3DataCache {
 
     private func abandonStale(_ state: inout State) {
         let now = Date().timeIntervalSince1970
-        for (key, stream) in state.streams where now - stream.since > Self.stagingAge {
+        for (key, stream) in state.streams where now - stream.since > Self.stagingAge && (stream.failed || !stream.complete) {
             if stream.failed { state.streams[key] = nil } else { abandon(key, &state, "no block for \(Self.stagingAge) s") }
         }
     }
@@ -119,25 +92,40 @@ extension S3DataCache {
     /// Stops the streams whose blocks are not all here (a stop): their uploads are aborted.
     func abandonIncompleteStreams() {
         state.locked { state in
-            for (key, stream) in state.streams where stream.next < stream.item.blockCount() { abandon(key, &state, "incomplete at a stop") }
+            for (key, stream) in state.streams where !stream.complete { abandon(key, &state, "incomplete at a stop") }
         }
     }
 
+    /// The bytes of `blocks` read back from the local tier, each with the checksum its transfer gave it (nil, the
+    /// upload abandoned: a block the local tier let go of, or holds other bytes of).
+    private func partBytes(_ key: CacheKey, _ blocks: Range<Int>) async throws -> [UInt8]? {
+        var bytes: [UInt8] = []
+        for index in blocks {
+            let expected = state.locked { $0.streams[key].flatMap { $0.failed ? nil : $0.checksums[index] } }
+            guard let expected else { return nil }
+            guard let block = (try? await local?.block(key, index)) ?? nil, block.checksum == expected else {
+                state.locked { abandon(key, &$0, "block \(index) was no longer in the local cache") }
+                return nil
+            }
+            bytes += block.bytes
+        }
+        return bytes
+    }
+
     /// The upload: the parts as they come, then the table and the completion, or an abort.
-    private func writeParts(_ key: CacheKey, _ item: CachedItem, _ parts: AsyncStream<(number: Int, bytes: [UInt8])>) async {
+    private func writeParts(_ key: CacheKey, _ item: CachedItem, _ parts: AsyncStream<Range<Int>>) async {
         guard let object = ObjectMeta.objectKey(key, appID: appID), let table = ObjectMeta.tableKey(key, appID: appID) else { return }
         var stored = item
         stored.videoURL = nil
         var uploadID: String?, etags: [(number: Int, etag: String)] = []
         do {
-            for await (number, bytes) in parts {
-                guard isUp() else { break }
+            for await blocks in parts {
+                guard isUp(), let bytes = try await partBytes(key, blocks) else { break }
                 if uploadID == nil {
                     uploadID = try await client.startMultipart(object, contentType: item.contentType,
                                                                metadata: ObjectMeta.encode(stored, checksums: nil, origin: nil))
                 }
-                etags.append((number, try await client.uploadPart(object, uploadID: uploadID!, number: number, bytes: bytes)))
-                state.locked { $0.streams[key]?.queued -= bytes.count }
+                etags.append((etags.count + 1, try await client.uploadPart(object, uploadID: uploadID!, number: etags.count + 1, bytes: bytes)))
             }
             let final = state.locked { $0.streams[key] }
             guard let uploadID, let final, !final.failed, final.checksums.count == item.blockCount() else { throw CancellationError() }

@@ -16,7 +16,7 @@ public final class S3DataCache: DataCache {
     let logger: Logger
     /// Seconds the tier stays out after a failed call.
     let outage: Double
-    /// Bytes staged in memory at most (items larger than that are not archived).
+    /// Bytes staged in memory at most (larger items are written in parts, read back from `local`).
     let stagingBudget: Int
     /// This host's name in its leases (random per process).
     public let hostID = UUID().uuidString
@@ -64,8 +64,13 @@ public final class S3DataCache: DataCache {
     }
     let state = Mutex(State())
 
-    public init(client: S3Client, appID: String, blockSize: Int, stagingBudget: Int = 64 << 20, outage: Double = 30,
+    /// The local tier in front of this one (the disk cache): what an item too large to stage is read back from, part
+    /// by part, to be written (nil: such items are not archived).
+    let local: (any DataCache)?
+
+    public init(client: S3Client, appID: String, blockSize: Int, local: (any DataCache)? = nil, stagingBudget: Int = 64 << 20, outage: Double = 30,
                 leaseLife: Double = 30, leaseWait: Double = 15, leasePoll: Double = 0.1, leases: Bool = true, logger: Logger) {
+        self.local = local
         self.leases = leases
         self.leaseLife = leaseLife
         self.leaseWait = leaseWait
@@ -187,8 +192,6 @@ public final class S3DataCache: DataCache {
 
     public func store(_ key: CacheKey, _ block: Int, _ data: CheckedBlock) async throws {
         guard ObjectMeta.objectKey(key, appID: appID) != nil else { return }
-        let deadline = Date().timeIntervalSince1970 + Self.queueWait
-        while streamQueueFull(key), Date().timeIntervalSince1970 < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
         if streamed(key, block, data) { return }
         stage(key) { staged in
             if staged.blocks[block] == nil { staged.bytes += data.bytes.count }
@@ -211,7 +214,7 @@ public final class S3DataCache: DataCache {
             var dropped: [CacheKey] = []
             if let item = staged.item, item.size > Int64(stagingBudget) || item.blockCount() > ObjectMeta.maxBlocks || item.blockSize != blockSize {
                 // Too large to stage whole: written in parts as its blocks come in order, if it can be.
-                if item.blockSize == blockSize, item.blockCount() <= ObjectMeta.maxTableBlocks, !state.streams.keys.contains(key) {
+                if local != nil, item.blockSize == blockSize, item.blockCount() <= ObjectMeta.maxTableBlocks, !state.streams.keys.contains(key) {
                     state.stagedBytes -= staged.bytes
                     state.staged[key] = nil
                     startStream(key, item, staged.blocks, &state)

@@ -11,14 +11,15 @@ import WeChatHTTP
 /// `drain` (and periodically by whoever calls `startSyncing`).
 /// `uploads`: the mount shows `upload/<type>/` (copying a file in uploads it).
 /// `scanInBackground`: the cache directory is scanned beside the mount, which is ready at once (DiskDataCache).
-/// `shared`: a second tier under the local one (the fleet's store, docs/fleet.md).
+/// `shared`: makes a second tier under the local one (the fleet's store, docs/fleet.md), given the local tier it
+/// reads large items back from.
 func makeFileSystem(client: MediaClient, cacheDirectory: String?, cacheSize: Int64, negativeTTL: Double, access: CacheAccess = .unshared,
-                    uploads: Bool = false, scanInBackground: Bool = false, shared: (any DataCache)? = nil, logger: Logger) async throws -> MediaFileSystem {
+                    uploads: Bool = false, scanInBackground: Bool = false, shared: ((any DataCache) -> any DataCache)? = nil, logger: Logger) async throws -> MediaFileSystem {
     let directory = cacheDirectory ?? defaultCacheDirectory()
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     let disk = try DiskDataCache(directory: directory, budget: cacheSize, blockSize: CacheBlock.size, access: access, scanInBackground: scanInBackground,
                                  logger: logger)
-    let tiers: any DataCache = shared.map { MultilevelDataCache(first: disk, second: $0) } ?? disk
+    let tiers: any DataCache = shared.map { MultilevelDataCache(first: disk, second: $0(disk)) } ?? disk
     var config = FSConfiguration()
     config.negativeTTL = negativeTTL
     let counters = client.counters

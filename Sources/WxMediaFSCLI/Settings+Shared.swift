@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MediaCache
 import SharedStore
 import WeChatAPI
 
@@ -55,14 +56,18 @@ extension Settings {
 
     /// The shared tier these settings describe (nil: none), checked against the store at once: wrong credentials
     /// or a missing bucket are one line and the configuration's exit status, not a mount that misses forever.
-    func sharedTier(blockSize: Int, logger: Logger) async throws -> S3DataCache? {
+    /// What makes it is returned, to be given the local tier in front of it (what large items are read back from).
+    func sharedTier(blockSize: Int, logger: Logger) async throws -> ((any DataCache) -> any DataCache)? {
         guard let client = try sharedClient(), let appid else { return nil }
         if let error = try await probe(client) {
             logger.warning("shared store not reachable at start; reading from WeChat directly until it answers", metadata: ["error": "\(error)"])
         }
-        let tier = S3DataCache(client: client, appID: appid, blockSize: blockSize, leases: await keepsConditionalWrites(client, logger: logger), logger: logger)
-        tier.refreshListingIfStale()  // media/ lists what the fleet holds, from the first readdir on
-        return tier
+        let leases = await keepsConditionalWrites(client, logger: logger)
+        return { local in
+            let tier = S3DataCache(client: client, appID: appid, blockSize: blockSize, local: local, leases: leases, logger: logger)
+            tier.refreshListingIfStale()  // media/ lists what the fleet holds, from the first readdir on
+            return tier
+        }
     }
 
     /// Whether the store refuses a second `If-None-Match: *` create of one key (leases and "hosts never overwrite

@@ -16,7 +16,7 @@ import Testing
     /// A host: its own cache directory over the shared tier.
     func host(_ bucket: String, client: S3Client? = nil) throws -> (cache: MultilevelDataCache, disk: DiskDataCache, tier: S3DataCache) {
         let disk = try DiskDataCache(directory: Scratch.directory("host"), budget: 1 << 30, blockSize: Self.blockSize, logger: Self.logger)
-        let tier = S3DataCache(client: try client ?? store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, logger: Self.logger)
+        let tier = S3DataCache(client: try client ?? store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, local: disk, logger: Self.logger)
         return (MultilevelDataCache(first: disk, second: tier), disk, tier)
     }
 
@@ -39,7 +39,7 @@ import Testing
         let bucket = try store.bucket("parts")
         let bytes = S3ClientTests.randomBytes(20 << 20), key = CacheKey(kind: .media, id: "MEDIA_large_1")
         let disk = try DiskDataCache(directory: Scratch.directory("host"), budget: 1 << 30, blockSize: Self.blockSize, logger: Self.logger)
-        let tier = S3DataCache(client: try store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, stagingBudget: 2 << 20,
+        let tier = S3DataCache(client: try store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, local: disk, stagingBudget: 2 << 20,
                                logger: Self.logger)
         try await Self.fetch(bytes, into: MultilevelDataCache(first: disk, second: tier), key: key)
         await tier.drain()
@@ -63,22 +63,44 @@ import Testing
         #expect(try await c.cache.loadItem(key) == nil)
     }
 
-    /// Blocks that come too far out of order (more than 64 early: a reader that jumped) abandon the upload: nothing
-    /// half written.
-    @Test func aLargeItemReadOutOfOrderIsNotWritten() async throws {
+    /// Blocks that come out of order (a reader that jumped 200 blocks ahead, then came back; a video's readahead)
+    /// are written once those before them came: the object is the item's bytes.
+    @Test func aLargeItemReadOutOfOrderIsWrittenWhole() async throws {
         let bucket = try store.bucket("jumped")
-        let bytes = S3ClientTests.randomBytes(8 << 20), key = CacheKey(kind: .media, id: "MEDIA_jumped")
-        let tier = S3DataCache(client: try store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, stagingBudget: 1 << 20,
+        let bytes = S3ClientTests.randomBytes(20 << 20), key = CacheKey(kind: .media, id: "MEDIA_jumped")
+        let disk = try DiskDataCache(directory: Scratch.directory("host"), budget: 1 << 30, blockSize: Self.blockSize, logger: Self.logger)
+        let tier = S3DataCache(client: try store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, local: disk, stagingBudget: 1 << 20,
                                logger: Self.logger)
-        try await tier.storeItem(Self.item(size: bytes.count), for: key)
-        for index in [0] + Array(60..<128) + Array(1..<60) {  // every block, one jump of 60: 68 early
+        let cache = MultilevelDataCache(first: disk, second: tier)
+        try await cache.storeItem(Self.item(size: bytes.count), for: key)
+        let count = bytes.count / Self.blockSize
+        for index in [0] + Array(200..<count) + Array(1..<200) {
             let start = index * Self.blockSize
-            try await tier.store(key, index, CheckedBlock(Array(bytes[start..<(start + Self.blockSize)])))
+            try await cache.store(key, index, CheckedBlock(Array(bytes[start..<(start + Self.blockSize)])))
         }
         await tier.drain()
-        #expect(tier.tierStatistics.writesDropped == 1)
-        #expect(tier.tierStatistics.objectsWritten == 0)
-        #expect(try store.check("exists", bucket, "wx/items/wxapp/MEDIA_jumped") == "no")
+        #expect(tier.tierStatistics.objectsWritten == 1 && tier.tierStatistics.writesDropped == 0)
+        #expect(try store.check("same", bucket, "wx/items/wxapp/MEDIA_jumped", try S3ClientTests.file(bytes)) == "same")
+    }
+
+    /// A large item's parts are read back from the local tier: a block it does not hold, or holds other bytes of
+    /// (not the checksum its transfer gave), abandons the upload, counted: nothing written, never other bytes.
+    @Test func aLargeItemWhoseBlocksTheLocalTierLostIsNotWritten() async throws {
+        let bucket = try store.bucket("lost")
+        let bytes = S3ClientTests.randomBytes(10 << 20)
+        for (id, other) in [("MEDIA_lost", nil), ("MEDIA_other", S3ClientTests.randomBytes(10 << 20))] {
+            let key = CacheKey(kind: .media, id: id)
+            let first = try DiskDataCache(directory: Scratch.directory("host"), budget: 1 << 30, blockSize: Self.blockSize, logger: Self.logger)
+            // The tier's local tier is not the one the blocks went to: empty, or holding the other bytes.
+            let elsewhere = try DiskDataCache(directory: Scratch.directory("elsewhere"), budget: 1 << 30, blockSize: Self.blockSize, logger: Self.logger)
+            if let other { try await Self.fetch(other, into: elsewhere, key: key) }
+            let tier = S3DataCache(client: try store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, local: elsewhere,
+                                   stagingBudget: 1 << 20, logger: Self.logger)
+            try await Self.fetch(bytes, into: MultilevelDataCache(first: first, second: tier), key: key)
+            await tier.drain()
+            #expect(tier.tierStatistics.writesDropped == 1 && tier.tierStatistics.objectsWritten == 0, "\(id)")
+            #expect(try store.check("exists", bucket, "wx/items/wxapp/\(id)") == "no")
+        }
     }
 
     @Test func anItemOneHostFetchedIsReadByAnotherFromTheStoreAndBackFilled() async throws {
