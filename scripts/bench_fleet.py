@@ -157,13 +157,21 @@ class FleetRows:
         probe = ["ffprobe", "-v", "error", "-show_format", "-show_streams"]
         sim = Sim(self.binary, self.work, ["--media", os.path.join(self.o.data, "media")])
         store = Store(self.work, "seaweedfs-probe")
-        ratios, from_store, from_wechat = [], [], []
+        ratios, from_store, from_wechat, writing = [], [], [], []
         try:
             for rep in range(self.o.reps):
                 prefix = f"probe{rep}"
+                plain, _ = wxmediafs_mount(self.binary, sim.url, self.work)
+                try:
+                    drop_caches(video)
+                    t_plain = timed(["cat", plain.path(name)])
+                finally:
+                    plain.stop()
                 a, _ = wxmediafs_mount(self.binary, sim.url, self.work, extra=store.flags(prefix))
                 try:
-                    subprocess.run(["cat", a.path(name)], check=True, stdout=subprocess.DEVNULL)
+                    drop_caches(video)
+                    store.read_back()
+                    t_a = timed(["cat", a.path(name)])  # written to the store in parts meanwhile
                     try:
                         wait_for(lambda: stats(a).get("shared", {}).get("objectsWritten", 0) >= 1, timeout=180,
                                  what="host A's video in the store")
@@ -193,8 +201,9 @@ class FleetRows:
                 finally:
                     b.stop()
                 ratios.append(t_wechat / t_store)
+                writing.append(t_plain / t_a)
                 log(f"fleet ffprobe rep {rep + 1}: through the store {t_store:.3f} s ({from_store[-1]:.2f}% from the store, "
-                    f"{from_wechat[-1]:.2f}% from WeChat), without the tier {t_wechat:.3f} s")
+                    f"{from_wechat[-1]:.2f}% from WeChat), without the tier {t_wechat:.3f} s; host A's cat {t_a:.3f} s, without the tier {t_plain:.3f} s")
         finally:
             sim.stop()
             store.stop()
@@ -204,3 +213,5 @@ class FleetRows:
             "—", "≤ 2%", from_store, f"from WeChat meanwhile: {statistics.median(from_wechat):.2f}% (the simulator's counters)", unit="%")
         row("fleet, `ffprobe` through the store vs cold from WeChat (time ratio)", "the same ffprobe through a mount without the tier", "—",
             ratios, "ratio = WeChat's time ÷ the store's")
+        row(f"fleet, host A's cold `cat` of the {mib:.0f} MiB MP4 while it is written to the store in parts, vs without the tier",
+            "the same cat through a mount without the tier", "—", writing, "ratio = without ÷ with (< 1: writing the parts costs the reader)")
