@@ -350,7 +350,10 @@ class Bench:
                 FleetRows(self).probe(video)
         finally:
             subprocess.run(["sh", "-c", f"for m in {self.work}/*-mnt-*; do fusermount3 -u -z $m 2>/dev/null; done"])
-            shutil.rmtree(self.work, ignore_errors=True) if not os.environ.get("KEEPWORK") else print(self.work)
+            if os.environ.get("BENCH_KEEP"):
+                log(f"kept {self.work} (BENCH_KEEP)")
+            else:
+                shutil.rmtree(self.work, ignore_errors=True)
             # the rows measured so far, even when a later step failed
             print("| row | reference | target | median | spread (min–max) | notes |")
             print("|---|---|---|---|---|---|")

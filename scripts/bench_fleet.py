@@ -11,10 +11,10 @@ scripts/seaweedfs on loopback), WeChat played by nginx as in the small rows (ben
   from the store, after host A read it whole from WeChat (the simulator): the share of the file B read from the store
   and from WeChat, and its time against the same ffprobe through a mount without the tier, cold from WeChat.
 """
-import json, os, shutil, statistics, subprocess, tempfile, time
+import json, os, statistics, subprocess, time
 
 from bench_common import APPID, VIDEO_ID, Sim, drop_caches, log, timed, wait_for
-from bench_small import Nginx, TOKEN, parallel_cat, wxmediafs_mount
+from bench_small import Nginx, parallel_cat, wxmediafs_mount
 from bench_small import SmallRows
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
@@ -158,48 +158,41 @@ class FleetRows:
         sim = Sim(self.binary, self.work, ["--media", os.path.join(self.o.data, "media")])
         store = Store(self.work, "seaweedfs-probe")
         ratios, from_store, from_wechat, writing = [], [], [], []
+
+        def cold(command, extra=(), after=None):
+            """`command` on the video through a new mount, timed from a dropped page cache (the servers' files read
+            back, ffprobe's libraries in memory); `after(mount)`'s answer before the mount stops."""
+            mount, _ = wxmediafs_mount(self.binary, sim.url, self.work, extra=extra)
+            try:
+                drop_caches(video)
+                store.read_back()
+                subprocess.run(["ffprobe", "-version"], stdout=subprocess.DEVNULL, check=True)
+                sim.reset()
+                took = timed(command + [mount.path(name)])
+                return took, after(mount) if after else None
+            finally:
+                mount.stop()
+
+        def landed(a):
+            try:
+                wait_for(lambda: stats(a).get("shared", {}).get("objectsWritten", 0) >= 1, timeout=180, what="host A's video in the store")
+            except RuntimeError:
+                log(f"host A's shared tier: {stats(a).get('shared')}")
+                raise
+
+        def fetched(b):
+            time.sleep(0.5)  # read-ahead still landing counts too
+            return 100 * stats(b).get("shared", {}).get("bytesRead", 0) / size, 100 * sim.bytes("media/get", "cdn") / size
+
         try:
             for rep in range(self.o.reps):
-                prefix = f"probe{rep}"
-                plain, _ = wxmediafs_mount(self.binary, sim.url, self.work)
-                try:
-                    drop_caches(video)
-                    t_plain = timed(["cat", plain.path(name)])
-                finally:
-                    plain.stop()
-                a, _ = wxmediafs_mount(self.binary, sim.url, self.work, extra=store.flags(prefix))
-                try:
-                    drop_caches(video)
-                    store.read_back()
-                    t_a = timed(["cat", a.path(name)])  # written to the store in parts meanwhile
-                    try:
-                        wait_for(lambda: stats(a).get("shared", {}).get("objectsWritten", 0) >= 1, timeout=180,
-                                 what="host A's video in the store")
-                    except RuntimeError:
-                        log(f"host A's shared tier: {stats(a).get('shared')}")
-                        raise
-                finally:
-                    a.stop()
-                plain, _ = wxmediafs_mount(self.binary, sim.url, self.work)
-                try:
-                    drop_caches(video)
-                    store.read_back()
-                    subprocess.run(["ffprobe", "-version"], stdout=subprocess.DEVNULL, check=True)  # its libraries in memory
-                    t_wechat = timed(probe + [plain.path(name)])
-                finally:
-                    plain.stop()
-                b, _ = wxmediafs_mount(self.binary, sim.url, self.work, extra=store.flags(prefix))
-                try:
-                    drop_caches(video)
-                    store.read_back()
-                    subprocess.run(["ffprobe", "-version"], stdout=subprocess.DEVNULL, check=True)
-                    sim.reset()
-                    t_store = timed(probe + [b.path(name)])
-                    time.sleep(0.5)  # read-ahead still landing counts too
-                    from_store.append(100 * stats(b).get("shared", {}).get("bytesRead", 0) / size)
-                    from_wechat.append(100 * sim.bytes("media/get", "cdn") / size)
-                finally:
-                    b.stop()
+                flags = store.flags(f"probe{rep}")
+                t_plain, _ = cold(["cat"])
+                t_a, _ = cold(["cat"], flags, landed)  # written to the store in parts meanwhile
+                t_wechat, _ = cold(probe)
+                t_store, (share, wechat) = cold(probe, flags, fetched)
+                from_store.append(share)
+                from_wechat.append(wechat)
                 ratios.append(t_wechat / t_store)
                 writing.append(t_plain / t_a)
                 log(f"fleet ffprobe rep {rep + 1}: through the store {t_store:.3f} s ({from_store[-1]:.2f}% from the store, "
