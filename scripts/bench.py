@@ -38,12 +38,14 @@ class Bench:
         os.makedirs(directory, exist_ok=True)
         path = os.path.join(directory, VIDEO_ID + ".mp4")
         frames = max(4, self.o.video_mib * 1024 * 1024 // 545_000)
-        marker = os.path.join(self.o.data, f"made-{frames}-frames")
-        if not os.path.exists(marker):
+        marker = os.path.join(self.o.data, f"made-{frames}-frames")  # holds the size of the file it made
+        made = open(marker).read().strip() if os.path.exists(marker) else ""
+        if not os.path.exists(path) or made != str(os.path.getsize(path)):  # another size's run made it since
             log(f"making a {self.o.video_mib} MiB MP4 ({frames} frames)…")
             subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "640x480", "-r", "25",
                             "-i", "/dev/urandom", "-frames:v", str(frames), "-c:v", "mpeg4", "-q:v", "2", path], check=True)
-            open(marker, "w").close()
+            with open(marker, "w") as f:
+                f.write(f"{os.path.getsize(path)}\n")
         with open(path, "rb") as f:
             f.seek(-min(os.path.getsize(path), 64 << 20), 2)
             tail = f.read()
