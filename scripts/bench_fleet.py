@@ -11,9 +11,9 @@ scripts/seaweedfs on loopback), WeChat played by nginx as in the small rows (ben
   from the store, after host A read it whole from WeChat (the simulator): the share of the file B read from the store
   and from WeChat, and its time against the same ffprobe through a mount without the tier, cold from WeChat.
 """
-import json, os, statistics, subprocess, time
+import json, os, statistics, subprocess, tempfile, time
 
-from bench_common import APPID, VIDEO_ID, Sim, drop_caches, log, timed, wait_for
+from bench_common import APPID, VIDEO_ID, Sim, drop_caches, log, stop_process, timed, unmount, wait_for
 from bench_small import Nginx, parallel_cat, wxmediafs_mount
 from bench_small import SmallRows
 
@@ -69,6 +69,8 @@ class FleetRows:
         count = len(names)
         nginx, store = Nginx(self.work, items), Store(self.work)
         b_vs_a, b_vs_curl, calls_b, four_calls, four_vs_one, rss, tier_cost = [], [], [], [], [], [], []
+        b_vs_floor, floor_vs_curl = [], []
+        floor = self.bench.c_program("fuse-http-floor", ("fuse3", "libcurl"))
         try:
             curl_config = os.path.join(self.work, "fleet-curl.cfg")
             for rep in range(self.o.reps):
@@ -95,8 +97,11 @@ class FleetRows:
                 finally:
                     b.stop()
                 t_curl = timed(["curl", "-sf", "--no-progress-meter", "-Z", "--parallel-max", "8", "-K", curl_config])
+                t_floor = self.floor_time(floor, store, prefix, names)
                 b_vs_a.append(t_a / t_b)
                 b_vs_curl.append(t_curl / t_b)
+                b_vs_floor.append(t_floor / t_b)
+                floor_vs_curl.append(t_curl / t_floor)
                 # 4 hosts, 1,000 items new to the store (another prefix), all at once; then one host alone on another.
                 hosts = [wxmediafs_mount(self.binary, nginx.url, self.work, extra=store.flags(prefix + "-four"))[0] for _ in range(4)]
                 before = nginx.media_get_calls()
@@ -127,7 +132,8 @@ class FleetRows:
                 finally:
                     plain.stop()
                 tier_cost.append(t_plain / t_a)
-                log(f"fleet rep {rep + 1}: host A (WeChat) {t_a:.3f} s, host B (store) {t_b:.3f} s, curl of the objects {t_curl:.3f} s; "
+                log(f"fleet rep {rep + 1}: host A (WeChat) {t_a:.3f} s, host B (store) {t_b:.3f} s, curl of the objects {t_curl:.3f} s, "
+                    f"the FUSE floor on the store {t_floor:.3f} s; "
                     f"4 hosts at once {t_four:.3f} s ({four_calls[-1]:.2f} media/get per item), one host alone {t_alone:.3f} s, no tier {t_plain:.3f} s; "
                     f"B's peak RSS {rss[-1]:.1f} MiB")
         finally:
@@ -139,6 +145,10 @@ class FleetRows:
             b_vs_a, "ratio = A's time ÷ B's (> 1: B is faster)")
         row("fleet, host B's cold read vs curl of the objects", "`curl -Z --parallel-max 8 --aws-sigv4` of the same objects from SeaweedFS", "—",
             b_vs_curl, "ratio = curl's time ÷ B's")
+        row("fleet, host B's cold read vs the FUSE floor on the store", "`scripts/fuse-http-floor.c` with `STORE_USER`: one signed GET per "
+            "object at its lookup, into memory, nothing else", "—", b_vs_floor, "ratio = the floor's time ÷ B's")
+        row("fleet, the FUSE floor on the store vs curl of the objects", "the same curl", "—", floor_vs_curl,
+            "ratio = curl's time ÷ the floor's: what FUSE itself costs these reads")
         row("fleet, host A's cold read with the tier vs without", "the same mount with no shared_cache, cold from WeChat", "—", tier_cost,
             "ratio = without ÷ with (< 1: the store's calls cost the first fetch)")
         row("fleet, host B's media/get calls per item", "items", "0", calls_b, "counted in nginx's access log")
@@ -146,6 +156,18 @@ class FleetRows:
         row("fleet, 4 hosts at once vs one host alone (wall time)", "one host reading the same number of new items", "—", four_vs_one,
             "ratio = alone ÷ four (< 1: four hosts take longer)")
         row("fleet, host B's peak RSS", "—", "—", rss, "MiB (VmHWM)", unit=" MiB")
+
+    def floor_time(self, program, store, prefix, names):
+        """A read of every object through `scripts/fuse-http-floor.c` on the store (the key in its environment)."""
+        point = tempfile.mkdtemp(dir=self.work, prefix="fleet-floor-mnt-")
+        base = f"{store.endpoint}/{store.bucket}/{prefix}/items/{APPID}"
+        process = subprocess.Popen([program, base, point], env=dict(os.environ, STORE_USER=f"{store.key}:{store.secret}"))
+        try:
+            wait_for(lambda: os.path.ismount(point), what="the FUSE floor on the store")
+            return parallel_cat([os.path.join(point, name + ".jpg") for name in names])
+        finally:
+            stop_process(process)
+            unmount(point)
 
     def probe(self, video):
         """ffprobe through the store: host A reads the video whole from WeChat (so it lands in the store, in parts when

@@ -5,6 +5,9 @@
 // classification, no retry: whatever wxmediafs costs beyond it is ours, what it costs is FUSE's and HTTP's.
 //   cc -O2 fuse-http-floor.c -I ../Sources/CFuse $(pkg-config --cflags --libs fuse3 libcurl) -o fuse-http-floor
 //   MEDIA_TOKEN=… ./fuse-http-floor BASE MOUNTPOINT   (the token from the environment, never argv)
+// The fleet rows' floor (issue #22) reads objects from an S3 store instead: with STORE_USER=KEY:SECRET in the
+// environment, a lookup GETs `BASE/<id>` (BASE: the endpoint, bucket and key prefix, `…/items/<appid>`), signed by
+// libcurl's own SigV4 (region us-east-1).
 #include <curl/curl.h>
 #include <errno.h>
 #include "cfuse.h"  // libfuse, and the parallel lookups wxmediafs asks for (Sources/CFuse)
@@ -23,7 +26,7 @@ struct item {
 static struct item items[MAX_ITEMS];  // inode - 2 → the item's bytes
 static unsigned count;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static const char *base, *token;
+static const char *base, *token, *store_user;
 static __thread CURL *connection;  // one per libfuse thread, kept alive between requests
 
 static size_t collect(char *data, size_t size, size_t n, void *target) {
@@ -46,10 +49,15 @@ static int fetch(const char *name, struct item *item) {
     const char *dot = strrchr(name, '.');
     size_t length = dot ? (size_t)(dot - name) : strlen(name);
     char url[4096];
-    if (snprintf(url, sizeof url, "%s/cgi-bin/media/get?access_token=%s&media_id=%.*s", base, token, (int)length, name) >= (int)sizeof url)
-        return ENAMETOOLONG;
+    int written = store_user ? snprintf(url, sizeof url, "%s/%.*s", base, (int)length, name)
+                             : snprintf(url, sizeof url, "%s/cgi-bin/media/get?access_token=%s&media_id=%.*s", base, token, (int)length, name);
+    if (written >= (int)sizeof url) return ENAMETOOLONG;
     if (!connection) connection = curl_easy_init();
     if (!connection) return ENOMEM;
+    if (store_user) {
+        curl_easy_setopt(connection, CURLOPT_USERPWD, store_user);
+        curl_easy_setopt(connection, CURLOPT_AWS_SIGV4, "aws:amz:us-east-1:s3");
+    }
     curl_easy_setopt(connection, CURLOPT_URL, url);
     curl_easy_setopt(connection, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(connection, CURLOPT_WRITEDATA, item);
@@ -119,7 +127,8 @@ static void http_read(fuse_req_t request, fuse_ino_t inode, size_t size, off_t o
 
 int main(int argc, char **argv) {
     token = getenv("MEDIA_TOKEN");
-    if (argc != 3 || !token) return 2;
+    store_user = getenv("STORE_USER");
+    if (argc != 3 || (!token && !store_user)) return 2;
     base = argv[1];
     curl_global_init(CURL_GLOBAL_DEFAULT);
     static const struct fuse_lowlevel_ops operations = {
