@@ -50,7 +50,15 @@ extension S3DataCache {
                 if let held, held.expires < now, !tookOver {
                     // Its holder is gone: take it over, in its place (once; of hosts doing the same, one wins).
                     tookOver = true
-                    let takeover = try await client.put(lease, bytes: Array(try JSONEncoder().encode(mine)), ifMatch: current.head.etag)
+                    let takeover: S3Client.PutOutcome
+                    do {
+                        takeover = try await client.put(lease, bytes: Array(try JSONEncoder().encode(mine)), ifMatch: current.head.etag)
+                    } catch let error as S3Error where error.kind == .conflict || error.kind == .other(status: 404) {
+                        // Another host's write in its place under way (409), or the lease gone meanwhile (AWS: 404):
+                        // claimed again from the top, never taken as ours.
+                        try await Task.sleep(nanoseconds: UInt64(leasePoll * 1e9))
+                        continue
+                    }
                     guard case .created = takeover else { continue }  // another host's now: wait for it
                     _ = state.locked { $0.leases.insert(key) }
                     // Its holder may have written the object and stalled before the expiry: looked at once more.

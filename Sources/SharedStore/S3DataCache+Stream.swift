@@ -28,16 +28,6 @@ extension S3DataCache {
 
     var partBlocks: Int { max(1, (8 << 20) / blockSize) }
 
-    /// Takes `block` of a streamed item (true), or says the item is not streamed (false).
-    func streamed(_ key: CacheKey, _ block: Int, _ data: CheckedBlock) -> Bool {
-        state.locked { state in
-            abandonStale(&state)
-            guard state.streams[key] != nil else { return false }
-            accept(key, block, data, &state)
-            return true
-        }
-    }
-
     /// Starts writing `item` in parts, with the blocks staged so far.
     func startStream(_ key: CacheKey, _ item: CachedItem, _ blocks: [Int: CheckedBlock], _ state: inout State) {
         let (parts, continuation) = AsyncStream<Range<Int>>.makeStream(bufferingPolicy: .unbounded)
@@ -50,7 +40,8 @@ extension S3DataCache {
         for (index, block) in blocks.sorted(by: { $0.key < $1.key }) { accept(key, index, block, &state) }
     }
 
-    private func accept(_ key: CacheKey, _ index: Int, _ data: CheckedBlock, _ state: inout State) {
+    /// Takes `block` of an item written in parts (under the state's lock).
+    func accept(_ key: CacheKey, _ index: Int, _ data: CheckedBlock, _ state: inout State) {
         guard var stream = state.streams[key], !stream.failed, index >= stream.next, stream.early[index] == nil else { return }
         guard index < stream.item.blockCount(), data.bytes.count == stream.item.blockLength(index) else {
             return abandon(key, &state, "a block of another length")
@@ -82,7 +73,7 @@ extension S3DataCache {
         stream.parts.finish()
     }
 
-    private func abandonStale(_ state: inout State) {
+    func abandonStale(_ state: inout State) {
         let now = Date().timeIntervalSince1970
         for (key, stream) in state.streams where now - stream.since > Self.stagingAge && (stream.failed || !stream.complete) {
             if stream.failed { state.streams[key] = nil } else { abandon(key, &state, "no block for \(Self.stagingAge) s") }
@@ -100,6 +91,7 @@ extension S3DataCache {
     /// upload abandoned: a block the local tier let go of, or holds other bytes of).
     private func partBytes(_ key: CacheKey, _ blocks: Range<Int>) async throws -> [UInt8]? {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(blocks.count * blockSize)
         for index in blocks {
             let expected = state.locked { $0.streams[key].flatMap { $0.failed ? nil : $0.checksums[index] } }
             guard let expected else { return nil }
@@ -117,21 +109,27 @@ extension S3DataCache {
         guard let object = ObjectMeta.objectKey(key, appID: appID), let table = ObjectMeta.tableKey(key, appID: appID) else { return }
         var stored = item
         stored.videoURL = nil
-        var uploadID: String?, etags: [(number: Int, etag: String)] = []
+        var uploadID: String?, etags: [(number: Int, etag: String)] = [], sent = 0
         do {
             for await blocks in parts {
-                guard isUp(), let bytes = try await partBytes(key, blocks) else { break }
+                guard isUp(), let bytes = try await partBytes(key, blocks) else { throw CancellationError() }
                 if uploadID == nil {
                     uploadID = try await client.startMultipart(object, contentType: item.contentType,
                                                                metadata: ObjectMeta.encode(stored, checksums: nil, origin: nil))
                 }
                 etags.append((etags.count + 1, try await client.uploadPart(object, uploadID: uploadID!, number: etags.count + 1, bytes: bytes)))
+                sent += blocks.count
             }
+            // Completed only with every block sent: never an object shorter than its fields say.
             let final = state.locked { $0.streams[key] }
-            guard let uploadID, let final, !final.failed, final.checksums.count == item.blockCount() else { throw CancellationError() }
-            state.locked { _ = $0.streams.removeValue(forKey: key) }
-            switch try await client.completeMultipart(object, uploadID: uploadID, parts: etags, ifAbsent: true) {
+            guard let uploadID, let final, !final.failed, sent == item.blockCount(), final.checksums.count == sent else { throw CancellationError() }
+            let replacing = state.locked { state in
+                state.streams.removeValue(forKey: key)
+                return state.damaged.contains(key)  // a damaged object is overwritten, never kept
+            }
+            switch try await client.completeMultipart(object, uploadID: uploadID, parts: etags, ifAbsent: !replacing) {
             case .created(let etag):
+                state.locked { _ = $0.damaged.remove(key) }
                 let tag = etag.isEmpty ? (try await client.head(object))?.etag ?? "" : etag
                 _ = try await client.put(table, bytes: ObjectMeta.table(final.checksums, etag: tag))
                 state.locked { $0.statistics.objectsWritten += 1 }

@@ -192,16 +192,22 @@ public final class S3DataCache: DataCache {
 
     public func store(_ key: CacheKey, _ block: Int, _ data: CheckedBlock) async throws {
         guard ObjectMeta.objectKey(key, appID: appID) != nil else { return }
-        if streamed(key, block, data) { return }
-        stage(key) { staged in
+        stage(key, block: (block, data)) { staged in
             if staged.blocks[block] == nil { staged.bytes += data.bytes.count }
             staged.blocks[block] = data
         }
     }
 
     /// Changes what is staged for `key`; once the item is known and every block is there, its upload starts.
-    private func stage(_ key: CacheKey, _ change: (inout Staged) -> Void) {
+    /// `block`: the block `change` stages, taken by the item's upload in parts instead when there is one (looked at
+    /// under the same lock that starts it: a block never falls between the two).
+    private func stage(_ key: CacheKey, block: (index: Int, data: CheckedBlock)? = nil, _ change: (inout Staged) -> Void) {
         let ready: (CachedItem, [CheckedBlock])? = state.locked { state in
+            abandonStale(&state)
+            if let block, state.streams[key] != nil {
+                accept(key, block.index, block.data, &state)
+                return nil
+            }
             guard state.remote[key] == nil, !state.uploading.contains(key) else { return nil }  // in the store already, or on its way
             let now = Date().timeIntervalSince1970
             var staged = state.staged[key] ?? Staged(since: now)
