@@ -11,10 +11,10 @@ scripts/seaweedfs on loopback), WeChat played by nginx as in the small rows (ben
   from the store, after host A read it whole from WeChat (the simulator): the share of the file B read from the store
   and from WeChat, and its time against the same ffprobe through a mount without the tier, cold from WeChat.
 """
-import json, os, statistics, subprocess, tempfile, time
+import json, os, statistics, subprocess, time
 
-from bench_common import APPID, VIDEO_ID, Sim, drop_caches, log, stop_process, timed, unmount, wait_for
-from bench_small import Nginx, parallel_cat, wxmediafs_mount
+from bench_common import APPID, VIDEO_ID, Sim, drop_caches, log, timed, wait_for
+from bench_small import Nginx, floor_read, parallel_cat, wxmediafs_mount
 from bench_small import SmallRows
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
@@ -159,15 +159,8 @@ class FleetRows:
 
     def floor_time(self, program, store, prefix, names):
         """A read of every object through `scripts/fuse-http-floor.c` on the store (the key in its environment)."""
-        point = tempfile.mkdtemp(dir=self.work, prefix="fleet-floor-mnt-")
         base = f"{store.endpoint}/{store.bucket}/{prefix}/items/{APPID}"
-        process = subprocess.Popen([program, base, point], env=dict(os.environ, STORE_USER=f"{store.key}:{store.secret}"))
-        try:
-            wait_for(lambda: os.path.ismount(point), what="the FUSE floor on the store")
-            return parallel_cat([os.path.join(point, name + ".jpg") for name in names])
-        finally:
-            stop_process(process)
-            unmount(point)
+        return floor_read(program, self.work, base, {"STORE_USER": f"{store.key}:{store.secret}"}, names)
 
     def probe(self, video):
         """ffprobe through the store: host A reads the video whole from WeChat (so it lands in the store, in parts when

@@ -100,6 +100,19 @@ def parallel_cat(paths):
     return timed(["xargs", "-0", "-P", "8", "-n", "8", "cat"], input=b"\0".join(p.encode() for p in paths))
 
 
+def floor_read(program, work, base, environment, names):
+    """Seconds to read `names` (`<name>.jpg`) with 8 readers through `scripts/fuse-http-floor.c` mounted on `base`,
+    its token or store key in `environment` (never argv)."""
+    point = tempfile.mkdtemp(dir=work, prefix="http-floor-mnt-")
+    process = subprocess.Popen([program, base, point], env=dict(os.environ, **environment))
+    try:
+        wait_for(lambda: os.path.ismount(point), what="the HTTP floor filesystem")
+        return parallel_cat([os.path.join(point, name + ".jpg") for name in names])
+    finally:
+        stop_process(process)
+        unmount(point)
+
+
 def wxmediafs_mount(binary, api, work, cache=None, environment=None, extra=()):
     """A mount on `api` (nginx or the simulator), its cache in `cache` (new when None), `extra` flags; (mount, seconds to ready)."""
     point = tempfile.mkdtemp(dir=work, prefix="small-mnt-")
@@ -259,14 +272,7 @@ class SmallRows:
 
     def http_floor_time(self, program, nginx, names):
         """A cold read of every item through `scripts/fuse-http-floor.c`, the server's files in memory."""
-        point = tempfile.mkdtemp(dir=self.work, prefix="small-http-floor-mnt-")
-        process = subprocess.Popen([program, nginx.url, point], env=dict(os.environ, MEDIA_TOKEN=TOKEN))
-        try:
-            wait_for(lambda: os.path.ismount(point), what="the HTTP floor filesystem")
-            return parallel_cat([os.path.join(point, name + ".jpg") for name in names])
-        finally:
-            stop_process(process)
-            unmount(point)
+        return floor_read(program, self.work, nginx.url, {"MEDIA_TOKEN": TOKEN}, names)
 
     def first_byte(self, nginx, name, url):
         drop_caches()
