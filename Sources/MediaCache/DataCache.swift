@@ -44,6 +44,9 @@ public protocol DataCache: Sendable {
     func releaseClaim(_ key: CacheKey) async
     /// A shared tier's counters (nil: there is none).
     func sharedStatistics() -> SharedTierStatistics?
+    /// A stop: writes under way to a slower tier (a shared store) are finished, and those that cannot be (an item
+    /// whose blocks are not all in) let go. Default: nothing to finish.
+    func finishWrites() async
 }
 
 /// Whether to call WeChat for an item (`DataCache.claimFetch`).
@@ -61,6 +64,7 @@ extension DataCache {
     public func claimFetch(_ key: CacheKey) async -> FetchClaim { .proceed }
     public func releaseClaim(_ key: CacheKey) async {}
     public func sharedStatistics() -> SharedTierStatistics? { nil }
+    public func finishWrites() async {}
 }
 
 /// A block's bytes with their CRC-32C, computed once where the bytes were made whole or checked.

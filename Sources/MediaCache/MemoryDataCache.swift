@@ -12,6 +12,7 @@ public final class MemoryDataCache: DataCache {
         var pins: [CacheKey: Int] = [:]
         var reads = 0
         var stores = 0
+        var finishes = 0
     }
     private let state = Mutex(State())
 
@@ -19,6 +20,9 @@ public final class MemoryDataCache: DataCache {
 
     /// Block reads answered and block stores made so far.
     public var calls: (reads: Int, stores: Int) { state.locked { ($0.reads, $0.stores) } }
+    /// How many times it was asked to finish its writes (a stop).
+    public var finishes: Int { state.locked { $0.finishes } }
+    public func finishWrites() async { state.locked { $0.finishes += 1 } }
 
     public func bytes(_ key: CacheKey, _ block: Int, range: Range<Int>) async throws -> [UInt8]? {
         try await self.block(key, block).flatMap { $0.holds(range) ? $0[range] : nil }

@@ -67,6 +67,10 @@ public final class MultilevelDataCache: DataCache {
     public func claimFetch(_ key: CacheKey) async -> FetchClaim { await second.claimFetch(key) }
     public func releaseClaim(_ key: CacheKey) async { await second.releaseClaim(key) }
     public func sharedStatistics() -> SharedTierStatistics? { second.sharedStatistics() }
+    public func finishWrites() async {
+        await first.finishWrites()
+        await second.finishWrites()
+    }
     public func pin(_ key: CacheKey) { first.pin(key) }
     public func unpin(_ key: CacheKey) { first.unpin(key) }
     public func statistics() -> CacheStatistics { first.statistics() }

@@ -194,10 +194,12 @@ public final class MediaFileSystem: Sendable {
     }
 
     /// Waits until every block received so far is written to the cache (call before the process exits, or
-    /// the blocks still in memory are lost and fetched again next time), then writes the day's call count.
+    /// the blocks still in memory are lost and fetched again next time) and the cache's writes to a shared tier are
+    /// finished, then writes the day's call count.
     public func drain() async {
         await uploads?.settledAll()
         for item in inodes.locked({ $0.allItems }) { await item.drain() }
+        await context.cache.finishWrites()
         await quota?.sync()
     }
 

@@ -91,7 +91,9 @@ public final class S3DataCache: DataCache {
     public var tierStatistics: SharedTierStatistics { state.locked { $0.statistics } }
     public func sharedStatistics() -> SharedTierStatistics? { tierStatistics }
 
-    /// Waits for the uploads started so far (tests; a stop).
+    public func finishWrites() async { await drain() }
+
+    /// Waits for the uploads started so far (tests; a stop): those in parts whose blocks are not all in are aborted.
     public func drain() async {
         abandonIncompleteStreams()
         let tasks = state.locked { Array($0.uploads.values) }

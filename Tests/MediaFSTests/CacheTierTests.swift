@@ -14,6 +14,7 @@ import Testing
         let first = try FSFixture([Self.id: Self.image], cache: MultilevelDataCache(first: localA, second: shared))
         #expect(try await first.readAll(Self.id + ".jpg") == Self.image.bytes)
         await first.fs.drain()
+        #expect(shared.finishes == 1 && localA.finishes == 1, "a stop finishes each tier's writes")
         #expect(first.fake.calls == 1)
         #expect(shared.calls.stores == 3 && localA.calls.stores == 3, "10,000 bytes in 4 KiB blocks: 3 blocks in each tier")
 

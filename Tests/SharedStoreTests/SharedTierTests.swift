@@ -103,6 +103,15 @@ import Testing
         }
     }
 
+    /// A stop finishes the writes under way: once `finishWrites` returns, the item fetched just before is in the store.
+    @Test func aStopFinishesTheWritesUnderWay() async throws {
+        let bucket = try store.bucket("finish")
+        let a = try host(bucket)
+        try await Self.fetch(S3ClientTests.randomBytes(200_000), into: a.cache, key: CacheKey(kind: .media, id: "MEDIA_last"))
+        await a.cache.finishWrites()
+        #expect(a.tier.tierStatistics.objectsWritten == 1)
+    }
+
     @Test func anItemOneHostFetchedIsReadByAnotherFromTheStoreAndBackFilled() async throws {
         let bucket = try store.bucket("tier")
         let bytes = S3ClientTests.randomBytes(150_000), key = CacheKey(kind: .media, id: "MEDIA_one_1")
