@@ -96,7 +96,7 @@ extension S3DataCache {
             let expected = state.locked { $0.streams[key].flatMap { $0.failed ? nil : $0.checksums[index] } }
             guard let expected else { return nil }
             guard let block = (try? await local?.block(key, index)) ?? nil, block.checksum == expected else {
-                state.locked { abandon(key, &$0, "block \(index) was no longer in the local cache") }
+                state.locked { abandon(key, &$0, "block \(index) was not in the local cache with the bytes its transfer gave") }
                 return nil
             }
             bytes += block.bytes

@@ -221,7 +221,7 @@ public final class S3DataCache: DataCache {
             // what is staged fits the budget; each is dropped and counted, its lease let go.
             var dropped: [CacheKey] = []
             if let item = staged.item, item.size > Int64(stagingBudget) || item.blockCount() > ObjectMeta.maxBlocks || item.blockSize != blockSize {
-                // Too large to stage whole: written in parts as its blocks come in order, if it can be.
+                // Too large to stage whole: written in parts as its blocks come (read back from `local`), if it can be.
                 if local != nil, item.blockSize == blockSize, item.blockCount() <= ObjectMeta.maxTableBlocks, !state.streams.keys.contains(key) {
                     state.stagedBytes -= staged.bytes
                     state.staged[key] = nil

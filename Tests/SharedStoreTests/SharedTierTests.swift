@@ -14,9 +14,11 @@ import Testing
     init() throws { store = try Seaweed.store.get() }
 
     /// A host: its own cache directory over the shared tier.
-    func host(_ bucket: String, client: S3Client? = nil) throws -> (cache: MultilevelDataCache, disk: DiskDataCache, tier: S3DataCache) {
+    /// A host: its disk cache over the store; `stagingBudget` below the default writes smaller items in parts.
+    func host(_ bucket: String, client: S3Client? = nil, stagingBudget: Int = 64 << 20) throws -> (cache: MultilevelDataCache, disk: DiskDataCache, tier: S3DataCache) {
         let disk = try DiskDataCache(directory: Scratch.directory("host"), budget: 1 << 30, blockSize: Self.blockSize, logger: Self.logger)
-        let tier = S3DataCache(client: try client ?? store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, local: disk, logger: Self.logger)
+        let tier = S3DataCache(client: try client ?? store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, local: disk,
+                               stagingBudget: stagingBudget, logger: Self.logger)
         return (MultilevelDataCache(first: disk, second: tier), disk, tier)
     }
 
@@ -38,10 +40,8 @@ import Testing
     @Test func anItemTooLargeToStageIsWrittenInPartsAndReadChecked() async throws {
         let bucket = try store.bucket("parts")
         let bytes = S3ClientTests.randomBytes(20 << 20), key = CacheKey(kind: .media, id: "MEDIA_large_1")
-        let disk = try DiskDataCache(directory: Scratch.directory("host"), budget: 1 << 30, blockSize: Self.blockSize, logger: Self.logger)
-        let tier = S3DataCache(client: try store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, local: disk, stagingBudget: 2 << 20,
-                               logger: Self.logger)
-        try await Self.fetch(bytes, into: MultilevelDataCache(first: disk, second: tier), key: key)
+        let (cache, _, tier) = try host(bucket, stagingBudget: 2 << 20)
+        try await Self.fetch(bytes, into: cache, key: key)
         await tier.drain()
         #expect(tier.tierStatistics.objectsWritten == 1 && tier.tierStatistics.writesDropped == 0)
         #expect(try store.check("same", bucket, "wx/items/wxapp/MEDIA_large_1", try S3ClientTests.file(bytes)) == "same")
@@ -68,10 +68,7 @@ import Testing
     @Test func aLargeItemReadOutOfOrderIsWrittenWhole() async throws {
         let bucket = try store.bucket("jumped")
         let bytes = S3ClientTests.randomBytes(20 << 20), key = CacheKey(kind: .media, id: "MEDIA_jumped")
-        let disk = try DiskDataCache(directory: Scratch.directory("host"), budget: 1 << 30, blockSize: Self.blockSize, logger: Self.logger)
-        let tier = S3DataCache(client: try store.client(bucket: bucket), appID: "wxapp", blockSize: Self.blockSize, local: disk, stagingBudget: 1 << 20,
-                               logger: Self.logger)
-        let cache = MultilevelDataCache(first: disk, second: tier)
+        let (cache, _, tier) = try host(bucket, stagingBudget: 1 << 20)
         try await cache.storeItem(Self.item(size: bytes.count), for: key)
         let count = bytes.count / Self.blockSize
         for index in [0] + Array(200..<count) + Array(1..<200) {
